@@ -1,0 +1,26 @@
+# Sourced by demo.sh and test.sh: install the Debian packages hwkey needs that
+# are missing (apt-get update first, only when something is missing).
+HK_DEPS=(
+	gcc make cmake pkg-config clang libclang-rt-14-dev
+	libssl-dev openssl libcurl4-openssl-dev curl ca-certificates
+	libsqlite3-dev sqlite3 libjansson-dev jq libmicrohttpd-dev libcmocka-dev
+	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev
+	softhsm2 opensc openssh-client openssh-server putty-tools procps
+)
+
+hk_install_deps() {
+	local missing=() p
+	for p in "${HK_DEPS[@]}" "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "hwkey: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "hwkey: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up and run every test: install missing Debian packages, build with
+# warnings as errors (gcc), build again with ASan/UBSan and libFuzzer (clang),
+# run the sanitized unit tests and the fuzz targets, then the whole suite. The
+# last thing printed is ctest's own summary of the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+hk_install_deps
+
+jobs=$(nproc)
+build=${HK_BUILD:-build}
+asan=${HK_BUILD_ASAN:-build-asan}
+
+echo "== build ($build, gcc, -Werror)"
+cmake -S . -B "$build" -DWERROR=ON -DBUILD_TESTING=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+
+if [ "${HK_SKIP_ASAN:-0}" != 1 ]; then
+	echo "== build ($asan, clang, ASan/UBSan, libFuzzer)"
+	CC=clang cmake -S . -B "$asan" -DWERROR=ON -DBUILD_TESTING=ON -DFUZZ=ON \
+		-DHK_FUZZ_SECONDS="${HK_FUZZ_SECONDS:-20}" >/dev/null
+	cmake --build "$asan" -j"$jobs"
+	echo "== sanitized unit tests and fuzz targets"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir "$asan" -L 'unit|fuzz|asan' --output-on-failure -j"$jobs"
+fi
+
+echo "== the whole suite"
+ctest --test-dir "$build" --output-on-failure -j"$jobs"

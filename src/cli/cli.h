@@ -1,0 +1,77 @@
+/* The hwkey command line: subcommand and option tables, shared helpers.
+ * Every subcommand is one file (cmd_<name>.c) exporting one struct hk_cmd. */
+#ifndef HK_CLI_H
+#define HK_CLI_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct hk_opt {
+	const char *name;	/* long name, without "--" */
+	int shortopt;		/* single-letter alias, or 0 */
+	int has_arg;		/* 1 if it takes an argument */
+	const char *argname;	/* shown in --help: "FILE", "SRC" */
+	const char *help;
+};
+
+struct hk_cmd {
+	const char *name;
+	const char *args;	/* operands after the options: "[FILE|-]..." */
+	const char *summary;	/* one line for "hwkey --help" */
+	/* Options sorted by name, ending with { NULL }. --help is implicit. */
+	const struct hk_opt *opts;
+	/* Either run (a command) or verbs (a group: "hwkey key delete ..."). */
+	int (*run)(const struct hk_cmd *cmd, int argc, char **argv);
+	const struct hk_cmd *const *verbs;	/* NULL-terminated */
+	const char *parent;	/* set for verbs: "key" */
+};
+
+/* Option parsing over a command's table (getopt_long underneath). */
+struct hk_optstate {
+	const struct hk_cmd *cmd;
+	int argc;
+	char **argv;
+	int optind;		/* first operand once hk_opt_next() returned HK_OPT_END */
+	const char *arg;	/* argument of the option just returned */
+	void *impl;
+};
+#define HK_OPT_END	(-1)	/* operands start at st->optind */
+#define HK_OPT_HELP	(-2)	/* help was printed; exit 0 */
+#define HK_OPT_ERROR	(-3)	/* an error was printed; exit HK_EXIT_USAGE */
+int hk_opt_init(struct hk_optstate *st, const struct hk_cmd *cmd, int argc, char **argv);
+/* Index into cmd->opts of the next option, or one of HK_OPT_*. */
+int hk_opt_next(struct hk_optstate *st);
+void hk_opt_free(struct hk_optstate *st);
+/* 1 if the option at index idx of the table is named name (for switch-less code). */
+int hk_opt_is(const struct hk_optstate *st, int idx, const char *name);
+
+/* "hwkey" or "hwkey key delete" */
+const char *hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size);
+void hk_cli_usage(const struct hk_cmd *cmd, FILE *fp);
+/* Print "hwkey CMD: <detail>: <text>" to stderr; return the exit status for err. */
+int hk_cli_fail(const struct hk_cmd *cmd, int err);
+/* Print a usage error ("hwkey CMD: msg") and return HK_EXIT_USAGE. */
+int hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print a JSON document (steals the reference) followed by a newline. */
+int hk_cli_print_json(json_t *doc);
+/* Run a group's verb: argv[0] is the group name. */
+int hk_cli_run_group(const struct hk_cmd *group, int argc, char **argv);
+/* Run any command (group or leaf) with argv[0] its name. */
+int hk_cli_run(const struct hk_cmd *cmd, int argc, char **argv);
+
+/* The subcommands (one file each). */
+extern const struct hk_cmd hk_cmd_cloud;
+extern const struct hk_cmd hk_cmd_convert;
+extern const struct hk_cmd hk_cmd_export;
+extern const struct hk_cmd hk_cmd_fingerprint;
+extern const struct hk_cmd hk_cmd_import;
+extern const struct hk_cmd hk_cmd_key;
+extern const struct hk_cmd hk_cmd_keygen;
+extern const struct hk_cmd hk_cmd_keys;
+extern const struct hk_cmd hk_cmd_pin;
+extern const struct hk_cmd hk_cmd_token;
+extern const struct hk_cmd hk_cmd_tokens;
+
+#endif /* HK_CLI_H */

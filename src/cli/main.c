@@ -1,0 +1,119 @@
+/* hwkey: git-style dispatcher over the subcommand table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+
+/* Sorted by name; "hwkey --help" lists them in this order. */
+static const struct hk_cmd *const commands[] = {
+	&hk_cmd_cloud,
+	&hk_cmd_convert,
+	&hk_cmd_export,
+	&hk_cmd_fingerprint,
+	&hk_cmd_import,
+	&hk_cmd_key,
+	&hk_cmd_keygen,
+	&hk_cmd_keys,
+	&hk_cmd_pin,
+	&hk_cmd_token,
+	&hk_cmd_tokens,
+	NULL,
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: hwkey [--version] [--help] COMMAND [ARGS]\n\n"
+	    "SSH keys whose private half lives on hardware: generate them on\n"
+	    "PKCS#11 tokens, export and fingerprint them exactly as ssh-keygen does,\n"
+	    "and import them into cloud key-pair services.\n\nCommands:\n");
+	for (i = 0; commands[i] != NULL; i++)
+		fprintf(fp, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(fp, "\nSee 'hwkey help COMMAND' and man hwkey-COMMAND.\n");
+}
+
+static const struct hk_cmd *
+lookup(const struct hk_cmd *const *table, const char *name)
+{
+	size_t i;
+
+	for (i = 0; table[i] != NULL; i++)
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
+/* For the man page test: every command (and verb) with each of its options. */
+static void
+list_options(const struct hk_cmd *cmd, const char *page)
+{
+	const struct hk_opt *o;
+	size_t i;
+
+	if (strcmp(cmd->summary, "(not built yet)") == 0)
+		return;
+	if (cmd->verbs != NULL) {
+		for (i = 0; cmd->verbs[i] != NULL; i++)
+			list_options(cmd->verbs[i], page);
+		return;
+	}
+	printf("%s\t%s\t\n", page, cmd->name);
+	for (o = cmd->opts; o != NULL && o->name != NULL; o++)
+		printf("%s\t%s\t--%s\n", page, cmd->name, o->name);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct hk_cmd *cmd, *verb;
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return HK_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return HK_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("hwkey %s\n", HK_VERSION);
+		return HK_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--list-options") == 0) {
+		for (i = 0; commands[i] != NULL; i++)
+			list_options(commands[i], commands[i]->name);
+		return HK_EXIT_OK;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return HK_EXIT_OK;
+		}
+		if ((cmd = lookup(commands, argv[2])) == NULL) {
+			fprintf(stderr, "hwkey: no such command '%s'\n", argv[2]);
+			return HK_EXIT_USAGE;
+		}
+		if (argc > 3 && cmd->verbs != NULL) {
+			if ((verb = lookup(cmd->verbs, argv[3])) == NULL) {
+				fprintf(stderr, "hwkey: no such verb '%s %s'\n", argv[2], argv[3]);
+				return HK_EXIT_USAGE;
+			}
+			cmd = verb;
+		}
+		hk_cli_usage(cmd, stdout);
+		return HK_EXIT_OK;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "hwkey: unknown option %s\nTry 'hwkey --help'.\n", argv[1]);
+		return HK_EXIT_USAGE;
+	}
+	if ((cmd = lookup(commands, argv[1])) == NULL) {
+		fprintf(stderr, "hwkey: '%s' is not a command. See 'hwkey --help'.\n", argv[1]);
+		return HK_EXIT_USAGE;
+	}
+	return hk_cli_run(cmd, argc - 1, argv + 1);
+}

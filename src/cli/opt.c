@@ -1,0 +1,241 @@
+/* Option parsing and help text generated from each command's option table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+
+struct optimpl {
+	struct option *longopts;
+	char *shortopts;
+	size_t nopts;
+};
+
+static size_t
+opt_count(const struct hk_opt *opts)
+{
+	size_t n = 0;
+
+	while (opts != NULL && opts[n].name != NULL)
+		n++;
+	return n;
+}
+
+int
+hk_opt_init(struct hk_optstate *st, const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct optimpl *im;
+	size_t i, n, s = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->cmd = cmd;
+	st->argc = argc;
+	st->argv = argv;
+	n = opt_count(cmd->opts);
+	if ((im = calloc(1, sizeof(*im))) == NULL ||
+	    (im->longopts = calloc(n + 2, sizeof(struct option))) == NULL ||
+	    (im->shortopts = calloc(2 * n + 4, 1)) == NULL) {
+		if (im != NULL)
+			free(im->longopts);
+		free(im);
+		return HK_ERR_ALLOC;
+	}
+	im->nopts = n;
+	/* '+': stop at the first operand; ':': report a missing argument as ':'. */
+	im->shortopts[s++] = '+';
+	im->shortopts[s++] = ':';
+	for (i = 0; i < n; i++) {
+		const struct hk_opt *o = &cmd->opts[i];
+
+		im->longopts[i].name = o->name;
+		im->longopts[i].has_arg = o->has_arg ? required_argument : no_argument;
+		im->longopts[i].val = 256 + (int)i;
+		if (o->shortopt != 0) {
+			im->shortopts[s++] = (char)o->shortopt;
+			if (o->has_arg)
+				im->shortopts[s++] = ':';
+		}
+	}
+	im->longopts[n].name = "help";
+	im->longopts[n].has_arg = no_argument;
+	im->longopts[n].val = 'h';
+	im->shortopts[s++] = 'h';
+	st->impl = im;
+	optind = 0;	/* full reset of getopt's state */
+	opterr = 0;
+	return 0;
+}
+
+void
+hk_opt_free(struct hk_optstate *st)
+{
+	struct optimpl *im = st->impl;
+
+	if (im == NULL)
+		return;
+	free(im->longopts);
+	free(im->shortopts);
+	free(im);
+	st->impl = NULL;
+}
+
+int
+hk_opt_is(const struct hk_optstate *st, int idx, const char *name)
+{
+	return idx >= 0 && strcmp(st->cmd->opts[idx].name, name) == 0;
+}
+
+int
+hk_opt_next(struct hk_optstate *st)
+{
+	struct optimpl *im = st->impl;
+	const char *bad;
+	size_t i;
+	int c;
+
+	st->arg = NULL;
+	c = getopt_long(st->argc, st->argv, im->shortopts, im->longopts, NULL);
+	st->optind = optind;
+	if (c == -1)
+		return HK_OPT_END;
+	if (c == 'h') {
+		hk_cli_usage(st->cmd, stdout);
+		return HK_OPT_HELP;
+	}
+	if (c >= 256) {
+		st->arg = optarg;
+		return c - 256;
+	}
+	if (c == '?' || c == ':') {
+		bad = st->argv[optind - 1];
+		if (optopt != 0 && optopt < 256 && (bad == NULL || bad[1] != '-'))
+			hk_cli_usage_error(st->cmd, c == ':' ?
+			    "option -%c needs an argument" : "unknown option -%c", optopt);
+		else
+			hk_cli_usage_error(st->cmd, c == ':' ?
+			    "option %s needs an argument" : "unknown option %s",
+			    bad == NULL ? "?" : bad);
+		return HK_OPT_ERROR;
+	}
+	for (i = 0; i < im->nopts; i++) {
+		if (st->cmd->opts[i].shortopt == c) {
+			st->arg = optarg;
+			return (int)i;
+		}
+	}
+	return HK_OPT_ERROR;
+}
+
+const char *
+hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size)
+{
+	if (cmd == NULL)
+		snprintf(buf, size, "hwkey");
+	else if (cmd->parent != NULL)
+		snprintf(buf, size, "hwkey %s %s", cmd->parent, cmd->name);
+	else
+		snprintf(buf, size, "hwkey %s", cmd->name);
+	return buf;
+}
+
+void
+hk_cli_usage(const struct hk_cmd *cmd, FILE *fp)
+{
+	const struct hk_opt *o;
+	char path[128], left[96];
+	size_t i;
+
+	hk_cli_cmd_path(cmd, path, sizeof(path));
+	if (cmd->verbs != NULL) {
+		fprintf(fp, "usage: %s VERB [OPTIONS]\n\n%s\n\nVerbs:\n", path, cmd->summary);
+		for (i = 0; cmd->verbs[i] != NULL; i++)
+			fprintf(fp, "  %-12s %s\n", cmd->verbs[i]->name, cmd->verbs[i]->summary);
+		fprintf(fp, "\nSee '%s VERB --help' and man hwkey-%s.\n", path, cmd->name);
+		return;
+	}
+	fprintf(fp, "usage: %s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", path,
+	    cmd->args != NULL && *cmd->args != '\0' ? " " : "",
+	    cmd->args != NULL ? cmd->args : "", cmd->summary);
+	for (o = cmd->opts; o != NULL && o->name != NULL; o++) {
+		if (o->shortopt != 0)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortopt, o->name,
+			    o->has_arg ? " " : "", o->has_arg ? o->argname : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+			    o->has_arg ? " " : "", o->has_arg ? o->argname : "");
+		fprintf(fp, "  %-28s %s\n", left, o->help);
+	}
+	fprintf(fp, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+int
+hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
+{
+	char path[128];
+	va_list ap;
+
+	fprintf(stderr, "%s: ", hk_cli_cmd_path(cmd, path, sizeof(path)));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", path);
+	return HK_EXIT_USAGE;
+}
+
+int
+hk_cli_fail(const struct hk_cmd *cmd, int err)
+{
+	char path[128];
+	const char *d = hk_err_detail();
+
+	hk_cli_cmd_path(cmd, path, sizeof(path));
+	if (*d != '\0' && hk_err_detail_code() == err)
+		fprintf(stderr, "%s: %s: %s\n", path, d, hk_strerror(err));
+	else
+		fprintf(stderr, "%s: %s\n", path, hk_strerror(err));
+	return hk_err_exit(err);
+}
+
+int
+hk_cli_print_json(json_t *doc)
+{
+	int r;
+
+	if (doc == NULL)
+		return HK_ERR_ALLOC;
+	r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (r != 0 || fputc('\n', stdout) == EOF)
+		return HK_ERR_IO;
+	return 0;
+}
+
+int
+hk_cli_run_group(const struct hk_cmd *group, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		hk_cli_usage(group, stderr);
+		return HK_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		hk_cli_usage(group, stdout);
+		return HK_EXIT_OK;
+	}
+	for (i = 0; group->verbs[i] != NULL; i++)
+		if (strcmp(group->verbs[i]->name, argv[1]) == 0)
+			return hk_cli_run(group->verbs[i], argc - 1, argv + 1);
+	return hk_cli_usage_error(group, "unknown verb '%s'", argv[1]);
+}
+
+int
+hk_cli_run(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	if (cmd->verbs != NULL)
+		return hk_cli_run_group(cmd, argc, argv);
+	return cmd->run(cmd, argc, argv);
+}

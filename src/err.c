@@ -1,0 +1,106 @@
+/* hwkey error table: text, names and exit classes, and the per-thread detail. */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+
+struct hk_err_info {
+	int code;
+	int exit;
+	const char *name;
+	const char *msg;
+};
+
+static const struct hk_err_info hk_errs[] = {
+#define HK_ERR_ROW(name, value, exit, msg) { value, exit, #name, msg },
+	HK_ERR_TABLE(HK_ERR_ROW)
+#undef HK_ERR_ROW
+};
+
+static _Thread_local char hk_detail[1024];
+static _Thread_local int hk_detail_code;
+
+static const struct hk_err_info *
+hk_err_lookup(int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hk_errs) / sizeof(hk_errs[0]); i++)
+		if (hk_errs[i].code == err)
+			return &hk_errs[i];
+	return NULL;
+}
+
+const char *
+hk_strerror(int err)
+{
+	const struct hk_err_info *e;
+
+	if (err == HK_OK)
+		return "success";
+	if ((e = hk_err_lookup(err)) == NULL)
+		return "unknown error";
+	return e->msg;
+}
+
+const char *
+hk_err_name(int err)
+{
+	const struct hk_err_info *e;
+
+	if (err == HK_OK)
+		return "HK_OK";
+	if ((e = hk_err_lookup(err)) == NULL)
+		return "HK_ERR_UNKNOWN";
+	return e->name;
+}
+
+int
+hk_err_exit(int err)
+{
+	const struct hk_err_info *e;
+
+	if (err == HK_OK)
+		return HK_EXIT_OK;
+	if ((e = hk_err_lookup(err)) == NULL)
+		return HK_EXIT_FAILURE;
+	return e->exit;
+}
+
+int
+hk_verrf(int err, const char *fmt, va_list ap)
+{
+	vsnprintf(hk_detail, sizeof(hk_detail), fmt, ap);
+	hk_detail_code = err;
+	return err;
+}
+
+int
+hk_errf(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hk_verrf(err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *
+hk_err_detail(void)
+{
+	return hk_detail;
+}
+
+int
+hk_err_detail_code(void)
+{
+	return hk_detail_code;
+}
+
+void
+hk_err_clear(void)
+{
+	hk_detail[0] = '\0';
+	hk_detail_code = 0;
+}

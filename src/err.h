@@ -1,0 +1,153 @@
+/* hwkey error codes: one flat table of negative codes, their text and the exit
+ * status class the CLI maps them to; plus a per-thread detail ("what, where"). */
+#ifndef HK_ERR_H
+#define HK_ERR_H
+
+#include <stdarg.h>
+
+/*
+ * Exit statuses of the hwkey commands. Documented in hwkey.1 (EXIT STATUS);
+ * never reuse a number for another meaning.
+ */
+enum hk_exit {
+	HK_EXIT_OK = 0,
+	HK_EXIT_FAILURE = 1,	/* internal or unexpected failure */
+	HK_EXIT_USAGE = 2,	/* bad command line */
+	HK_EXIT_INPUT = 3,	/* unreadable or malformed input (key file, plan, config) */
+	HK_EXIT_TOKEN = 4,	/* module, token or key selection and token errors */
+	HK_EXIT_TOKEN_ABSENT = 5,	/* no token in the slot / token not present */
+	HK_EXIT_DEVICE_REMOVED = 6,	/* device removed during the operation */
+	HK_EXIT_PIN_INCORRECT = 7,	/* wrong PIN (retries were consumed) */
+	HK_EXIT_PIN_LOCKED = 8,	/* PIN blocked */
+	HK_EXIT_PIN_INVALID = 9,	/* PIN rejected before use: length, characters, source */
+	HK_EXIT_CLOUD = 10,	/* cloud API or network failure */
+	HK_EXIT_CLOUD_AUTH = 11,	/* cloud credentials missing, unsafe or refused */
+	HK_EXIT_UNSUPPORTED = 12,	/* refused by a capability: key type, size, name rule */
+	HK_EXIT_CONFLICT = 13,	/* already exists with other content (label, id, key pair name) */
+	HK_EXIT_VERIFY = 14,	/* a verification failed: fingerprint mismatch, key flags */
+	HK_EXIT_PARTIAL = 15,	/* a batch finished with some items failed */
+	HK_EXIT_INTERRUPTED = 16,	/* cancelled by the user or a signal */
+};
+
+/*
+ * X(NAME, value, exit class, message). Codes are grouped by area:
+ * core -1..-99, tokens -100..-199, cloud -200..-299, inventory -300..-399.
+ * Add new codes at the end of their area; never renumber.
+ */
+#define HK_ERR_TABLE(X) \
+	X(HK_ERR_INTERNAL,		-1, HK_EXIT_FAILURE, "internal error") \
+	X(HK_ERR_ALLOC,			-2, HK_EXIT_FAILURE, "memory allocation failed") \
+	X(HK_ERR_INVALID_ARGUMENT,	-3, HK_EXIT_USAGE, "invalid argument") \
+	X(HK_ERR_SYSTEM,		-4, HK_EXIT_FAILURE, "system error") \
+	X(HK_ERR_IO,			-5, HK_EXIT_INPUT, "input/output error") \
+	X(HK_ERR_NOT_FOUND,		-6, HK_EXIT_INPUT, "not found") \
+	X(HK_ERR_CRYPTO,		-7, HK_EXIT_FAILURE, "cryptographic library error") \
+	X(HK_ERR_INTERRUPTED,		-8, HK_EXIT_INTERRUPTED, "interrupted") \
+	X(HK_ERR_NOT_SUPPORTED,		-9, HK_EXIT_UNSUPPORTED, "not supported") \
+	X(HK_ERR_BUF_TOO_SHORT,		-10, HK_EXIT_INPUT, "truncated data") \
+	X(HK_ERR_BUF_LENGTH,		-11, HK_EXIT_INPUT, "length field too large") \
+	X(HK_ERR_BUF_TRAILING,		-12, HK_EXIT_INPUT, "trailing bytes after the key") \
+	X(HK_ERR_BUF_LIMIT,		-13, HK_EXIT_INPUT, "buffer size limit exceeded") \
+	X(HK_ERR_BASE64,		-14, HK_EXIT_INPUT, "invalid base64") \
+	X(HK_ERR_KEY_TYPE_UNKNOWN,	-15, HK_EXIT_INPUT, "unknown key type") \
+	X(HK_ERR_KEY_TYPE_MISMATCH,	-16, HK_EXIT_INPUT, "key type name does not match the key blob") \
+	X(HK_ERR_RSA_TOO_SMALL,		-17, HK_EXIT_INPUT, "RSA modulus is smaller than 1024 bits") \
+	X(HK_ERR_RSA_TOO_LARGE,		-18, HK_EXIT_INPUT, "RSA modulus is larger than 16384 bits") \
+	X(HK_ERR_RSA_EXPONENT,		-19, HK_EXIT_INPUT, "invalid RSA public exponent") \
+	X(HK_ERR_EC_CURVE_UNKNOWN,	-20, HK_EXIT_INPUT, "unknown or unsupported elliptic curve") \
+	X(HK_ERR_EC_CURVE_MISMATCH,	-21, HK_EXIT_INPUT, "curve name does not match the key type") \
+	X(HK_ERR_EC_POINT,		-22, HK_EXIT_INPUT, "EC point is invalid or not on its curve") \
+	X(HK_ERR_ED25519_LENGTH,	-23, HK_EXIT_INPUT, "Ed25519 public key is not 32 bytes") \
+	X(HK_ERR_DSA_INVALID,		-24, HK_EXIT_INPUT, "invalid DSA key parameters") \
+	X(HK_ERR_SK_APPLICATION,	-25, HK_EXIT_INPUT, "invalid security-key application string") \
+	X(HK_ERR_FORMAT_UNKNOWN,	-26, HK_EXIT_INPUT, "not a public key in any supported format") \
+	X(HK_ERR_FORMAT_MALFORMED,	-27, HK_EXIT_INPUT, "malformed key file") \
+	X(HK_ERR_FORMAT_EMPTY,		-28, HK_EXIT_INPUT, "no key found") \
+	X(HK_ERR_FORMAT_UNSUPPORTED,	-29, HK_EXIT_UNSUPPORTED, "key type cannot be written in this format") \
+	X(HK_ERR_PEM,			-30, HK_EXIT_INPUT, "malformed PEM data") \
+	X(HK_ERR_PPK,			-31, HK_EXIT_INPUT, "malformed PuTTY key file") \
+	X(HK_ERR_RFC4716,		-32, HK_EXIT_INPUT, "malformed RFC 4716 public key") \
+	X(HK_ERR_OPTIONS,		-33, HK_EXIT_INPUT, "malformed authorized_keys options") \
+	X(HK_ERR_USAGE,			-34, HK_EXIT_USAGE, "usage error") \
+	X(HK_ERR_SECRET_SOURCE,		-35, HK_EXIT_PIN_INVALID, "cannot read secret from its source") \
+	X(HK_ERR_SECRET_UNSAFE,		-36, HK_EXIT_PIN_INVALID, "secret source is readable by others") \
+	X(HK_ERR_CANCELLED,		-37, HK_EXIT_INTERRUPTED, "cancelled") \
+	X(HK_ERR_EXISTS,		-38, HK_EXIT_CONFLICT, "already exists") \
+	X(HK_ERR_VERIFY,		-39, HK_EXIT_VERIFY, "verification failed") \
+	X(HK_ERR_PARTIAL,		-40, HK_EXIT_PARTIAL, "some items failed") \
+	\
+	X(HK_ERR_MODULE_LOAD,		-100, HK_EXIT_TOKEN, "cannot load PKCS#11 module") \
+	X(HK_ERR_TOKEN_NOT_FOUND,	-101, HK_EXIT_TOKEN, "no token matches") \
+	X(HK_ERR_TOKEN_AMBIGUOUS,	-102, HK_EXIT_TOKEN, "more than one token matches") \
+	X(HK_ERR_TOKEN_URI,		-103, HK_EXIT_USAGE, "invalid token URI") \
+	X(HK_ERR_TOKEN_ABSENT,		-104, HK_EXIT_TOKEN_ABSENT, "token not present") \
+	X(HK_ERR_DEVICE_REMOVED,	-105, HK_EXIT_DEVICE_REMOVED, "device removed") \
+	X(HK_ERR_DEVICE,		-106, HK_EXIT_TOKEN, "token device error") \
+	X(HK_ERR_PIN_INCORRECT,		-107, HK_EXIT_PIN_INCORRECT, "PIN incorrect") \
+	X(HK_ERR_PIN_LOCKED,		-108, HK_EXIT_PIN_LOCKED, "PIN locked") \
+	X(HK_ERR_PIN_LEN_RANGE,		-109, HK_EXIT_PIN_INVALID, "PIN length out of range") \
+	X(HK_ERR_PIN_INVALID,		-110, HK_EXIT_PIN_INVALID, "PIN contains invalid characters") \
+	X(HK_ERR_PIN_REQUIRED,		-111, HK_EXIT_PIN_INVALID, "PIN required") \
+	X(HK_ERR_KEY_NOT_FOUND,		-112, HK_EXIT_TOKEN, "no key matches") \
+	X(HK_ERR_KEY_AMBIGUOUS,		-113, HK_EXIT_TOKEN, "more than one key matches") \
+	X(HK_ERR_KEY_EXISTS,		-114, HK_EXIT_CONFLICT, "a key with this id or label already exists") \
+	X(HK_ERR_KEY_EXTRACTABLE,	-115, HK_EXIT_VERIFY, "key attributes do not prove it cannot leave the token") \
+	X(HK_ERR_MECHANISM,		-116, HK_EXIT_UNSUPPORTED, "token does not support this key type") \
+	X(HK_ERR_TEMPLATE,		-117, HK_EXIT_TOKEN, "token rejected the key template") \
+	X(HK_ERR_TOKEN_READONLY,	-118, HK_EXIT_TOKEN, "token is write-protected") \
+	X(HK_ERR_TOKEN_NOT_INITIALIZED,	-119, HK_EXIT_TOKEN, "token is not initialized") \
+	X(HK_ERR_SESSION,		-120, HK_EXIT_TOKEN, "token session error") \
+	X(HK_ERR_PKCS11,		-121, HK_EXIT_TOKEN, "PKCS#11 call failed") \
+	X(HK_ERR_USER_NOT_LOGGED_IN,	-122, HK_EXIT_TOKEN, "login required") \
+	X(HK_ERR_FIDO2,			-123, HK_EXIT_TOKEN, "FIDO2 device error") \
+	\
+	X(HK_ERR_HTTP,			-200, HK_EXIT_CLOUD, "HTTP request failed") \
+	X(HK_ERR_NETWORK,		-201, HK_EXIT_CLOUD, "network error") \
+	X(HK_ERR_TIMEOUT,		-202, HK_EXIT_CLOUD, "request timed out") \
+	X(HK_ERR_TLS,			-203, HK_EXIT_CLOUD, "TLS verification failed") \
+	X(HK_ERR_THROTTLED,		-204, HK_EXIT_CLOUD, "throttled by the provider") \
+	X(HK_ERR_CLOUD,			-205, HK_EXIT_CLOUD, "cloud provider error") \
+	X(HK_ERR_CLOUD_RESPONSE,	-206, HK_EXIT_CLOUD, "unexpected response from the provider") \
+	X(HK_ERR_CREDENTIALS,		-207, HK_EXIT_CLOUD_AUTH, "cloud credentials not found") \
+	X(HK_ERR_CREDENTIALS_UNSAFE,	-208, HK_EXIT_CLOUD_AUTH, "cloud credentials file is readable by group or others") \
+	X(HK_ERR_CLOUD_AUTH,		-209, HK_EXIT_CLOUD_AUTH, "cloud rejected the credentials or signature") \
+	X(HK_ERR_CLOUD_UNSUPPORTED,	-210, HK_EXIT_UNSUPPORTED, "the cloud does not accept this key") \
+	X(HK_ERR_CLOUD_NAME,		-211, HK_EXIT_UNSUPPORTED, "key pair name breaks the provider's rules") \
+	X(HK_ERR_CLOUD_EXISTS,		-212, HK_EXIT_CONFLICT, "a key pair with this name holds another key") \
+	X(HK_ERR_CLOUD_NOT_FOUND,	-213, HK_EXIT_CLOUD, "key pair or instance not found") \
+	X(HK_ERR_CLOUD_QUOTA,		-214, HK_EXIT_CLOUD, "key pair quota exceeded") \
+	X(HK_ERR_CLOUD_REGION,		-215, HK_EXIT_USAGE, "unknown region") \
+	X(HK_ERR_FINGERPRINT_MISMATCH,	-216, HK_EXIT_VERIFY, "fingerprint returned by the cloud does not match") \
+	\
+	X(HK_ERR_INVENTORY,		-300, HK_EXIT_FAILURE, "inventory error")
+
+enum hk_err {
+	HK_OK = 0,
+#define HK_ERR_ENUM(name, value, exit, msg) name = value,
+	HK_ERR_TABLE(HK_ERR_ENUM)
+#undef HK_ERR_ENUM
+};
+
+/* Text for a code (never NULL). */
+const char *hk_strerror(int err);
+/* Symbolic name ("HK_ERR_PIN_LOCKED") for logs and --json; never NULL. */
+const char *hk_err_name(int err);
+/* The exit status the CLI uses for a code; 0 for HK_OK. */
+int hk_err_exit(int err);
+
+/*
+ * Detail for the last error on this thread: what and where
+ * ("keys.txt:12: ...", "token alice", "region cn-hangzhou: Throttling ...").
+ * hk_errf() sets it and returns err, so backends write
+ *	return hk_errf(HK_ERR_PIN_LOCKED, "token %s", label);
+ * Never put a secret in the detail.
+ */
+int hk_errf(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int hk_verrf(int err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* The detail, or "" when none was set since hk_err_clear(). */
+const char *hk_err_detail(void);
+/* The code the detail belongs to (0 when none). */
+int hk_err_detail_code(void);
+void hk_err_clear(void);
+
+#endif /* HK_ERR_H */

@@ -1,0 +1,24 @@
+/* hk_secret: memory for PINs, PUKs, management keys and cloud secrets, wiped
+ * when freed; and reading one from a source (env:VAR, file:PATH, fd:N). */
+#ifndef HK_SECRET_H
+#define HK_SECRET_H
+
+#include <stddef.h>
+
+struct hk_secret;
+
+/* A copy of len bytes (a NUL is kept after them). */
+int hk_secret_new(const void *data, size_t len, struct hk_secret **secp);
+void hk_secret_free(struct hk_secret *sec);	/* accepts NULL; wipes */
+const char *hk_secret_str(const struct hk_secret *sec);	/* NUL-terminated */
+size_t hk_secret_len(const struct hk_secret *sec);
+
+/*
+ * Read a secret from SRC: "env:VAR" (the variable is unset afterwards so
+ * children do not inherit it), "file:PATH" (must not be readable by group or
+ * others), "fd:N" (read to EOF or newline). A single trailing "\n" or "\r\n"
+ * is removed. Never logs the value.
+ */
+int hk_secret_from_source(const char *src, struct hk_secret **secp);
+
+#endif /* HK_SECRET_H */

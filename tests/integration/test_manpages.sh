@@ -1,0 +1,29 @@
+# Every subcommand has a man page, and every option in its table appears in it;
+# hwkey.1 lists every command and documents every exit status.
+. "$HK_TESTLIB/common.sh"
+
+docs=$HK_SRCDIR/docs
+[ -f "$docs/hwkey.1" ] || fail "docs/hwkey.1 is missing"
+"$HWKEY" --list-options >opts.tsv
+[ -s opts.tsv ] || fail "hwkey --list-options printed nothing"
+while IFS=$'\t' read -r page cmd opt; do
+	man=$docs/hwkey-$page.1
+	[ -f "$man" ] || fail "no man page $man for 'hwkey $page'"
+	grep -q "^\.B.*$page\|$page" "$docs/hwkey.1" || fail "hwkey.1 does not list $page"
+	if [ -n "$opt" ]; then
+		# groff writes "--" as "\-\-"; accept both.
+		esc=${opt//-/\\\\-}
+		grep -qE -- "(${opt}|${esc})([^a-z-]|\$)" "$man" ||
+			fail "option $opt of 'hwkey $page${cmd:+ $cmd}' is not in $(basename "$man")"
+	fi
+	pass
+done <opts.tsv
+
+# EXIT STATUS lists each status the CLI can return (src/err.h enum hk_exit).
+for st in $(sed -n 's/^\tHK_EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p' "$HK_SRCDIR/src/err.h"); do
+	grep -qE "^\.IP \"?$st\"?|^\.TP|^$st\b" "$docs/hwkey.1" || fail "hwkey.1 lacks exit status $st"
+	awk '/^\.SH "?EXIT STATUS/{f=1} /^\.SH/&&!/EXIT/{f=0} f' "$docs/hwkey.1" |
+		grep -qE "^\.IP $st\b|^$st\b|^\.B $st\b" || fail "EXIT STATUS section lacks $st"
+	pass
+done
+hk_done

@@ -1,0 +1,69 @@
+# Sourced by every integration test: strict mode, a private temporary
+# directory, cleanup of whatever the test started, and assertions that say
+# what failed. Tests exit 0 on success, 1 on failure, 77 only when hardware
+# that cannot be emulated is absent.
+set -euo pipefail
+
+: "${HWKEY:?HWKEY must point at the hwkey binary (ctest sets it)}"
+: "${HK_SRCDIR:?}" "${HK_BUILDDIR:?}"
+
+HK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hwkey-test.XXXXXX")
+HK_CLEANUP=()
+hk_on_exit() { HK_CLEANUP+=("$*"); }
+hk_cleanup() {
+	local rc=$? i
+	for ((i = ${#HK_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${HK_CLEANUP[i]}" >/dev/null 2>&1 || true
+	done
+	rm -rf "$HK_TMP"
+	exit $rc
+}
+trap hk_cleanup EXIT
+trap 'exit 130' INT TERM
+cd "$HK_TMP"
+
+HK_CHECKS=0
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { HK_CHECKS=$((HK_CHECKS + 1)); }
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	[ "$1" == "$2" ] || fail "$3: expected [$1], got [$2]"
+	pass
+}
+# assert_contains HAYSTACK NEEDLE WHAT
+assert_contains() {
+	[[ "$1" == *"$2"* ]] || fail "$3: [$2] not found in [$1]"
+	pass
+}
+assert_not_contains() {
+	[[ "$1" != *"$2"* ]] || fail "$3: [$2] must not appear in [$1]"
+	pass
+}
+# assert_files_equal A B WHAT
+assert_files_equal() {
+	cmp -s "$1" "$2" || { diff -u "$1" "$2" | head -40 >&2; fail "$3: $1 and $2 differ"; }
+	pass
+}
+# expect_exit STATUS CMD...: run CMD, stdout to $HK_TMP/out, stderr to $HK_TMP/err.
+expect_exit() {
+	local want=$1 got=0
+	shift
+	"$@" >"$HK_TMP/out" 2>"$HK_TMP/err" || got=$?
+	if [ "$got" != "$want" ]; then
+		echo "--- stdout" >&2; head -20 "$HK_TMP/out" >&2
+		echo "--- stderr" >&2; head -20 "$HK_TMP/err" >&2
+		fail "'$*' exited $got, expected $want"
+	fi
+	pass
+}
+# A free TCP port on 127.0.0.1.
+hk_free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+	done
+	fail "no free port"
+}
+# Finish: print how many checks passed.
+hk_done() { echo "ok: $HK_CHECKS checks passed in $(basename "$0")"; }
