@@ -21,4 +21,12 @@ size_t hk_secret_len(const struct hk_secret *sec);
  */
 int hk_secret_from_source(const char *src, struct hk_secret **secp);
 
+/*
+ * How the library asks for a secret without prompting itself: the CLI passes
+ * a callback (terminal without echo, askpass, or a --pin SRC source). prompt
+ * names what and where ("User PIN for token alice"). Returns 0 and a secret,
+ * HK_ERR_CANCELLED, or another HK_ERR_*.
+ */
+typedef int hk_secret_cb(void *arg, const char *prompt, struct hk_secret **secp);
+
 #endif /* HK_SECRET_H */
