@@ -236,6 +236,10 @@ hk_fmt_pem_write(const struct hk_key *key, enum hk_fmt fmt, struct hk_buf *out)
 	if (fmt == HK_FMT_PKCS1 && hk_key_type(key) != HK_KEY_RSA)
 		return hk_errf(HK_ERR_FORMAT_UNSUPPORTED,
 		    "PKCS#1 holds only RSA keys, not %s", hk_key_type_name(key));
+	/* SPKI has no room for the application: the key would come back as another type. */
+	if (hk_key_type(key) == HK_KEY_ECDSA_SK || hk_key_type(key) == HK_KEY_ED25519_SK)
+		return hk_errf(HK_ERR_FORMAT_UNSUPPORTED,
+		    "PEM cannot hold a security key (%s)", hk_key_type_name(key));
 	if ((r = hk_key_to_evp(key, &pkey)) != 0)
 		return r;
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
