@@ -75,11 +75,11 @@ static const char EC_PKCS8[] =
     "-----END PUBLIC KEY-----\n"
     ;
 static const char ED_OPENSSH[] =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL547+q ed \"quoted\" \back\n"
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL547+q ed \"quoted\" \\back\n"
     ;
 static const char ED_PUTTY_RFC4716[] =
     "---- BEGIN SSH2 PUBLIC KEY ----\n"
-    "Comment: \"ed \\"quoted\\" \\back\"\n"
+    "Comment: \"ed \\\"quoted\\\" \\\\back\"\n"
     "AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL5\n"
     "47+q\n"
     "---- END SSH2 PUBLIC KEY ----\n"
@@ -87,7 +87,7 @@ static const char ED_PUTTY_RFC4716[] =
 static const char ED_PPK_V2[] =
     "PuTTY-User-Key-File-2: ssh-ed25519\n"
     "Encryption: none\n"
-    "Comment: ed \"quoted\" \back\n"
+    "Comment: ed \"quoted\" \\back\n"
     "Public-Lines: 2\n"
     "AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL5\n"
     "47+q\n"
@@ -98,7 +98,7 @@ static const char ED_PPK_V2[] =
 static const char ED_PPK_V3[] =
     "PuTTY-User-Key-File-3: ssh-ed25519\n"
     "Encryption: none\n"
-    "Comment: ed \"quoted\" \back\n"
+    "Comment: ed \"quoted\" \\back\n"
     "Public-Lines: 2\n"
     "AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL5\n"
     "47+q\n"
@@ -109,7 +109,7 @@ static const char ED_PPK_V3[] =
 static const char ED_PPK_V3_ENCRYPTED[] =
     "PuTTY-User-Key-File-3: ssh-ed25519\n"
     "Encryption: aes256-cbc\n"
-    "Comment: ed \"quoted\" \back\n"
+    "Comment: ed \"quoted\" \\back\n"
     "Public-Lines: 2\n"
     "AAAAC3NzaC1lZDI1NTE5AAAAIOspyAT8FmbwTuW4e3Xb5S+FxOYpRXDHergoPlL5\n"
     "47+q\n"
