@@ -29,42 +29,42 @@ add() { cases+=("$1|$2|$3"); }
 echo "ssh-ed25519 $( { sstr ssh-ed25519; u32 32; hex "$(rep 5a 16)"; } | b64) cut" >truncated.pub
 add truncated.pub "truncated data" 1
 echo "ssh-ed25519 $(ed_blob | b64 | cut -c1-30)" >shortb64.pub
-add shortb64.pub "" 1
+add shortb64.pub "base64" 1
 echo "ssh-rsa $(ed_blob | b64) wrong-type" >wrongtype.pub
-add wrongtype.pub "does not match" 1
+add wrongtype.pub "but the key is ssh-ed25519" 1
 echo "ssh-foo $( { sstr ssh-foo; hstr "$ED_PK"; } | b64)" >unknowntype.pub
 add unknowntype.pub "unknown key type" 1
 echo "ssh-ed25519 $( { ed_blob; hex 0001; } | b64)" >trailing.pub
-add trailing.pub "trailing bytes" 1
+add trailing.pub "bytes after the key" 1
 echo "ssh-ed25519 $( { u32 4294967280; printf ssh-ed25519; } | b64)" >hugelen.pub
 add hugelen.pub "too large" 1
 echo "ecdsa-sha2-nistp256 $( { sstr ecdsa-sha2-nistp256; sstr nistp384; hstr "$P256_POINT"; } | b64)" >curve.pub
-add curve.pub "curve name does not match" 1
+add curve.pub "nistp384" 1
 echo "ecdsa-sha2-nistp256 $( { sstr ecdsa-sha2-nistp256; sstr nistp256; hstr "04$(rep 11 64)"; } | b64)" >offcurve.pub
 add offcurve.pub "EC point" 1
 echo "ssh-rsa $( { sstr ssh-rsa; hstr 010001; hstr "00$(rep c3 64)"; } | b64)" >rsa512.pub
-add rsa512.pub "smaller than 1024" 1
+add rsa512.pub "512 bits" 1
 : >empty.pub
 add empty.pub "no key found" ""
 printf '\x00\x01\x02\xff\xfe\xfd\x7f\x80garbage\x00\n\x13\x37' >junk.bin
 add junk.bin "" 1
 # RFC 4716 without END, after a good key (the error is on line 2).
 { cat good.pub; head -n -1 good.rfc; } >noend.rfc
-add noend.rfc "END" 2
+add noend.rfc "END SSH2 PUBLIC KEY" 2
 sed '2s/^M/M!/' good.pem >badb64.pem
 add badb64.pem "base64" 1
 sed 's/^Public-Lines: 2$/Public-Lines: 3/' good.ppk >publines.ppk
 add publines.ppk "Public-Lines" 1
 sed '1s/ssh-ed25519/ecdsa-sha2-nistp256/' good.ppk >ppktype.ppk
-add ppktype.ppk "does not match" 1
+add ppktype.ppk "but the key is ssh-ed25519" 1
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 2>/dev/null |
 	openssl pkey -pubout >brainpool.pem
 add brainpool.pem "brainpoolP256r1" 1
 openssl genpkey -algorithm X25519 | openssl pkey -pubout >x25519.pem
-add x25519.pem "unknown key type" 1
+add x25519.pem "X25519" 1
 # Third entry bad, first two good.
 { cat good.pub rsa.pub; echo "ssh-ed25519 AAAA@@@@"; } >third.pub
-add third.pub "" 3
+add third.pub "base64" 3
 
 # hwkey fingerprint joins the table as soon as it is built (issue 2, keys half).
 cmds=("convert --to openssh")
