@@ -3,6 +3,7 @@
  * and the token/PIN administration calls. Keys: pkcs11_keys.c, pkcs11_keygen.c. */
 #include <sys/stat.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,13 +60,49 @@ p11_unload(void *arg)
 	}
 	free(ctx->slots);
 	free(ctx->infos);
-	if (ctx->single != NULL) {
+	free(ctx->path);
+	if (ctx->single != NULL && ctx->dl != NULL) {
+		ctx->single->C_Finalize(NULL);
+		dlclose(ctx->dl);
+	} else if (ctx->single != NULL) {
 		p11_kit_module_finalize(ctx->single);
 		p11_kit_module_release(ctx->single);
 	}
 	if (ctx->mods != NULL)
 		p11_kit_modules_finalize_and_release(ctx->mods);
 	free(ctx);
+}
+
+/*
+ * p11-kit refuses to load p11-kit-proxy.so as a module of its own; the proxy
+ * is still a plain PKCS#11 module, so load it (or any module p11-kit turns
+ * down) the way every other consumer does.
+ */
+static int
+p11_load_direct(struct hk_p11_ctx *ctx, const char *module, const char *why)
+{
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	CK_C_GetFunctionList getf;
+	CK_RV rv;
+
+	if ((ctx->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return hk_errf(HK_ERR_MODULE_LOAD, "%s: %s", module, why);
+	*(void **)&getf = dlsym(ctx->dl, "C_GetFunctionList");
+	if (getf == NULL || getf(&ctx->single) != CKR_OK || ctx->single == NULL) {
+		dlclose(ctx->dl);
+		ctx->dl = NULL;
+		ctx->single = NULL;
+		return hk_errf(HK_ERR_MODULE_LOAD, "%s: not a PKCS#11 module (%s)", module, why);
+	}
+	if ((rv = ctx->single->C_Initialize(&init)) != CKR_OK &&
+	    rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		dlclose(ctx->dl);
+		ctx->dl = NULL;
+		ctx->single = NULL;
+		return hk_errf(HK_ERR_MODULE_LOAD, "%s: C_Initialize: %s", module,
+		    hk_p11_rv_name(rv));
+	}
+	return 0;
 }
 
 static int
@@ -81,15 +118,21 @@ p11_load(const char *module, void **ctxp)
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return HK_ERR_ALLOC;
 	if (module != NULL) {
+		if ((ctx->path = strdup(module)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
 		if (stat(module, &st) == -1) {
 			r = hk_errf(HK_ERR_MODULE_LOAD, "%s: %s", module, strerror(errno));
 			goto out;
 		}
 		if ((ctx->single = p11_kit_module_load(module, 0)) == NULL) {
 			msg = p11_kit_message();
-			r = hk_errf(HK_ERR_MODULE_LOAD, "%s: %s", module,
-			    msg != NULL ? msg : "not a PKCS#11 module");
-			goto out;
+			if ((r = p11_load_direct(ctx, module, msg != NULL ? msg :
+			    "p11-kit cannot load it")) != 0)
+				goto out;
+			*ctxp = ctx;
+			return 0;
 		}
 		if ((rv = p11_kit_module_initialize(ctx->single)) != CKR_OK) {
 			p11_kit_module_release(ctx->single);
@@ -294,9 +337,11 @@ p11_scan(struct hk_p11_ctx *ctx)
 		/* Name a --module token by its path. */
 		for (i = 0; i < ctx->nslots; i++) {
 			free(ctx->slots[i].info->module);
-			if ((ctx->slots[i].info->module =
-			    p11_kit_module_get_filename(ctx->single)) == NULL)
-				ctx->slots[i].info->module = strdup("(module)");
+			ctx->slots[i].info->module = strdup(ctx->path);
+			free(ctx->slots[i].modpath);
+			ctx->slots[i].modpath = strdup(ctx->path);
+			if (ctx->slots[i].info->module == NULL || ctx->slots[i].modpath == NULL)
+				return HK_ERR_ALLOC;
 		}
 	} else {
 		for (i = 0; ctx->mods[i] != NULL; i++) {
@@ -519,6 +564,19 @@ p11_pin_state(struct hk_token *tok, enum hk_token_user who)
 	return "";
 }
 
+/* "token alice: C_Login: CKR_PIN_INCORRECT (PIN count low)" */
+static int
+p11_pin_err(struct hk_token *tok, CK_RV rv, const char *call, enum hk_token_user who)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s", hk_p11_name(tok));
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+		return hk_errf(hk_p11_rv_err(rv), "%s: %s: %s%s", name, call,
+		    hk_p11_rv_name(rv), p11_pin_state(tok, who));
+	return hk_p11_err(rv, "%s: %s", name, call);
+}
+
 /* Ask for a PIN and run one PKCS#11 call with it (C_Login). Never retries. */
 int
 hk_p11_login(struct hk_token *tok, enum hk_token_user who)
@@ -557,10 +615,7 @@ hk_p11_login(struct hk_token *tok, enum hk_token_user who)
 	if (rv == CKR_USER_ALREADY_LOGGED_IN)
 		rv = CKR_OK;
 	if (rv != CKR_OK) {
-		if (rv == CKR_PIN_INCORRECT)
-			return hk_p11_err(rv, "%s: C_Login%s", hk_p11_name(tok),
-			    p11_pin_state(tok, who));
-		return hk_p11_err(rv, "%s: C_Login", hk_p11_name(tok));
+		return p11_pin_err(tok, rv, "C_Login", who);
 	}
 	t->logged_in = (int)ut;
 	return 0;
@@ -621,8 +676,7 @@ p11_init_token(struct hk_token *tok, const char *label)
 	    hk_secret_len(so), lab);
 	hk_secret_free(so);
 	if (rv != CKR_OK)
-		return hk_p11_err(rv, "%s: C_InitToken%s", hk_p11_name(tok),
-		    rv == CKR_PIN_INCORRECT ? p11_pin_state(tok, HK_TOKEN_SO) : "");
+		return p11_pin_err(tok, rv, "C_InitToken", HK_TOKEN_SO);
 	return 0;
 }
 
@@ -682,8 +736,7 @@ p11_set_pin(struct hk_token *tok, enum hk_token_user who)
 		rv = t->f->C_Login(t->sess, CKU_SO, (CK_UTF8CHAR_PTR)hk_secret_str(old),
 		    hk_secret_len(old));
 		if (rv != CKR_OK) {
-			r = hk_p11_err(rv, "%s: C_Login%s", hk_p11_name(tok),
-			    rv == CKR_PIN_INCORRECT ? p11_pin_state(tok, who) : "");
+			r = p11_pin_err(tok, rv, "C_Login", who);
 			goto out;
 		}
 		t->logged_in = CKU_SO;
@@ -691,8 +744,7 @@ p11_set_pin(struct hk_token *tok, enum hk_token_user who)
 	rv = t->f->C_SetPIN(t->sess, (CK_UTF8CHAR_PTR)hk_secret_str(old),
 	    hk_secret_len(old), (CK_UTF8CHAR_PTR)hk_secret_str(new), hk_secret_len(new));
 	if (rv != CKR_OK) {
-		r = hk_p11_err(rv, "%s: C_SetPIN%s", hk_p11_name(tok),
-		    rv == CKR_PIN_INCORRECT ? p11_pin_state(tok, who) : "");
+		r = p11_pin_err(tok, rv, "C_SetPIN", who);
 		goto out;
 	}
 	r = 0;

@@ -46,6 +46,8 @@ struct hk_p11_slot {
 struct hk_p11_ctx {
 	CK_FUNCTION_LIST **mods;	/* NULL-terminated, from p11-kit */
 	CK_FUNCTION_LIST *single;	/* --module: loaded by path */
+	void *dl;			/* dlopen handle when p11-kit declined the path */
+	char *path;			/* --module as given */
 	struct hk_p11_slot *slots;
 	size_t nslots;
 	struct hk_token_info **infos;
