@@ -191,6 +191,11 @@ hk_cli_confirm(const char *question)
 	if (!isatty(STDIN_FILENO) ||
 	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1)
 		return -1;
+	if (question == NULL) {
+		/* Only asking whether a terminal is there. */
+		close(fd);
+		return 0;
+	}
 	if ((tty = fdopen(fd, "r+")) == NULL) {
 		close(fd);
 		return -1;

@@ -40,7 +40,7 @@ void hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size);
 json_t *hk_cli_key_json(const struct hk_token_key *k);
 /*
  * Ask a yes/no question on the terminal. 1 yes, 0 no, -1 when there is no
- * terminal to ask on.
+ * terminal to ask on. question NULL: only check for a terminal (0 or -1).
  */
 int hk_cli_confirm(const char *question);
 /* 1 if option idx of cmd is named name. */
