@@ -80,6 +80,13 @@ int hk_p11_session(struct hk_token *tok);
 int hk_p11_login(struct hk_token *tok, enum hk_token_user who);
 const char *hk_p11_name(struct hk_token *tok);	/* for error details */
 int hk_p11_refresh_info(struct hk_token *tok);
+/* "token alice: C_Login: CKR_PIN_INCORRECT (PIN count low)" */
+int hk_p11_pin_err(struct hk_token *tok, CK_RV rv, const char *call,
+    enum hk_token_user who);
+/* pkcs11_admin.c */
+int hk_p11_init_token(struct hk_token *tok, const char *label);
+int hk_p11_init_pin(struct hk_token *tok);
+int hk_p11_set_pin(struct hk_token *tok, enum hk_token_user who);
 /* pkcs11_keys.c */
 int hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
     CK_OBJECT_HANDLE **hsp, size_t *np);
