@@ -137,7 +137,7 @@ hk_buf_reserve(struct hk_buf *b, size_t len, uint8_t **dstp)
 		b->off = 0;
 	}
 	need = b->size + len;
-	if (need > b->alloc) {
+	if (need > b->alloc || b->d == NULL) {	/* a fresh buffer has no memory yet */
 		nalloc = b->alloc < 256 ? 256 : b->alloc;
 		while (nalloc < need)
 			nalloc *= 2;

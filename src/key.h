@@ -71,10 +71,14 @@ int hk_key_ec_point(const struct hk_key *key, const uint8_t **point, size_t *len
 int hk_key_ed25519_pk(const struct hk_key *key, const uint8_t **pk, size_t *len);
 /* 1 when both keys have the same blob (comments are ignored). */
 int hk_key_equal(const struct hk_key *a, const struct hk_key *b);
+/* DSA: p, q, g, y magnitudes in that order. */
+int hk_key_dsa_parts(const struct hk_key *key, const uint8_t *parts[4], size_t lens[4]);
 
 /* Comment (NULL when none); set copies, NULL clears. */
 const char *hk_key_comment(const struct hk_key *key);
 int hk_key_set_comment(struct hk_key *key, const char *comment);
+/* As set, from len bytes (no NUL needed). */
+int hk_key_set_comment_len(struct hk_key *key, const char *comment, size_t len);
 
 /* Type-name helpers for the CLI and backends. */
 enum hk_key_type hk_key_type_from_name(const char *name, enum hk_curve *curvep);
@@ -100,6 +104,10 @@ enum hk_fp {
 int hk_fp_from_name(const char *name, enum hk_fp *fpp);	/* "sha256", "md5", "aliyun", "huawei", "aws" */
 const char *hk_fp_name(enum hk_fp fp);
 int hk_key_fingerprint(const struct hk_key *key, enum hk_fp fp, char **fpp);
+/* As above into a caller buffer of HK_FP_MAX bytes: no allocation, for bulk use. */
+#define HK_FP_MAX 208
+int hk_key_fingerprint_buf(const struct hk_key *key, enum hk_fp fp, char *buf,
+    size_t size);
 /* ssh-keygen -lv randomart picture (lines joined by '\n', no trailing newline). */
 int hk_key_randomart(const struct hk_key *key, enum hk_fp fp, char **artp);
 /*
