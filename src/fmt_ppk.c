@@ -92,6 +92,10 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 				r = HK_ERR_ALLOC;
 				goto out;
 			}
+			if (comment != NULL && comment[0] == '\0') {
+				free(comment);
+				comment = NULL;
+			}
 		} else if (ppk_header(line, llen, "Public-Lines", &v, &vlen)) {
 			if (parse_count(v, vlen, &nlines) != 0 || nlines == 0 ||
 			    nlines > PPK_PUBLIC_LINES_MAX) {

@@ -40,6 +40,11 @@ comment_value(const char *v, size_t len, char **commentp)
 		c[o++] = v[i];
 	}
 	c[o] = '\0';
+	/* A NUL ends a C string: "\0..." is no comment, like an empty one. */
+	if (c[0] == '\0') {
+		free(c);
+		return 0;
+	}
 	*commentp = c;
 	return 0;
 }
