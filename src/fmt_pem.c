@@ -166,7 +166,7 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 	while (hk_fmt_lines_next(&ls, &line, &llen)) {
 		if (ended) {
 			if (llen != 0) {
-				r = hk_errf(HK_ERR_PEM, "line %zu: text after the END line",
+				r = hk_errf(HK_ERR_PEM, "block line %zu: text after the END line",
 				    ls.n);
 				goto out;
 			}
@@ -174,7 +174,7 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 		}
 		if (pem_label(line, llen, "END", endlabel, sizeof(endlabel))) {
 			if (strcmp(label, endlabel) != 0) {
-				r = hk_errf(HK_ERR_PEM, "line %zu: END %s does not match BEGIN %s",
+				r = hk_errf(HK_ERR_PEM, "block line %zu: END %s does not match BEGIN %s",
 				    ls.n, endlabel, label);
 				goto out;
 			}
@@ -183,7 +183,7 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 		}
 		/* RFC 1421 headers only come with encryption, meaningless here. */
 		if (memchr(line, ':', llen) != NULL || memchr(line, '-', llen) != NULL) {
-			r = hk_errf(HK_ERR_PEM, "line %zu: not base64 data", ls.n);
+			r = hk_errf(HK_ERR_PEM, "block line %zu: not base64 data", ls.n);
 			goto out;
 		}
 		if ((r = hk_buf_put(body, line, llen)) != 0)
@@ -236,6 +236,10 @@ hk_fmt_pem_write(const struct hk_key *key, enum hk_fmt fmt, struct hk_buf *out)
 	if (fmt == HK_FMT_PKCS1 && hk_key_type(key) != HK_KEY_RSA)
 		return hk_errf(HK_ERR_FORMAT_UNSUPPORTED,
 		    "PKCS#1 holds only RSA keys, not %s", hk_key_type_name(key));
+	/* SPKI has no room for the application: the key would come back as another type. */
+	if (hk_key_type(key) == HK_KEY_ECDSA_SK || hk_key_type(key) == HK_KEY_ED25519_SK)
+		return hk_errf(HK_ERR_FORMAT_UNSUPPORTED,
+		    "PEM cannot hold a security key (%s)", hk_key_type_name(key));
 	if ((r = hk_key_to_evp(key, &pkey)) != 0)
 		return r;
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {

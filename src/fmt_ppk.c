@@ -76,10 +76,10 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 		return hk_errf(HK_ERR_PPK, "first line is not '" PPK_MAGIC "N: type'");
 	if ((line[sizeof(PPK_MAGIC) - 1] != '2' && line[sizeof(PPK_MAGIC) - 1] != '3') ||
 	    !ppk_header(line + sizeof(PPK_MAGIC), llen - sizeof(PPK_MAGIC), "", &v, &vlen))
-		return hk_errf(HK_ERR_PPK, "line %zu: only PPK versions 2 and 3 are known",
+		return hk_errf(HK_ERR_PPK, "block line %zu: only PPK versions 2 and 3 are known",
 		    ls.n);
 	if (vlen == 0 || vlen > PPK_ALG_MAX)
-		return hk_errf(HK_ERR_PPK, "line %zu: bad key type", ls.n);
+		return hk_errf(HK_ERR_PPK, "block line %zu: bad key type", ls.n);
 	memcpy(alg, v, vlen);
 	alg[vlen] = '\0';
 
@@ -92,16 +92,20 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 				r = HK_ERR_ALLOC;
 				goto out;
 			}
+			if (comment != NULL && comment[0] == '\0') {
+				free(comment);
+				comment = NULL;
+			}
 		} else if (ppk_header(line, llen, "Public-Lines", &v, &vlen)) {
 			if (parse_count(v, vlen, &nlines) != 0 || nlines == 0 ||
 			    nlines > PPK_PUBLIC_LINES_MAX) {
-				r = hk_errf(HK_ERR_PPK, "line %zu: bad Public-Lines count",
+				r = hk_errf(HK_ERR_PPK, "block line %zu: bad Public-Lines count",
 				    ls.n);
 				goto out;
 			}
 			have_lines = 1;
 		} else if (!is_header_line(line, llen)) {
-			r = hk_errf(HK_ERR_PPK, "line %zu: expected a 'Name: value' header",
+			r = hk_errf(HK_ERR_PPK, "block line %zu: expected a 'Name: value' header",
 			    ls.n);
 			goto out;
 		}
@@ -122,7 +126,7 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 		}
 		if (llen == 0 || is_header_line(line, llen)) {
 			r = hk_errf(HK_ERR_PPK,
-			    "line %zu: Public-Lines is %zu but only %zu lines of key data follow",
+			    "block line %zu: Public-Lines is %zu but only %zu lines of key data follow",
 			    ls.n, nlines, i);
 			goto out;
 		}
@@ -132,7 +136,7 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 	/* The private part (or the end) must follow, not more key data. */
 	if (hk_fmt_lines_next(&ls, &line, &llen) && !is_header_line(line, llen)) {
 		r = hk_errf(HK_ERR_PPK,
-		    "line %zu: more key data than Public-Lines (%zu) says", ls.n, nlines);
+		    "block line %zu: more key data than Public-Lines (%zu) says", ls.n, nlines);
 		goto out;
 	}
 	if ((r = hk_b64_decode(blob, (const char *)hk_buf_ptr(body), hk_buf_len(body),

@@ -40,6 +40,11 @@ comment_value(const char *v, size_t len, char **commentp)
 		c[o++] = v[i];
 	}
 	c[o] = '\0';
+	/* A NUL ends a C string: "\0..." is no comment, like an empty one. */
+	if (c[0] == '\0') {
+		free(c);
+		return 0;
+	}
 	*commentp = c;
 	return 0;
 }
@@ -56,7 +61,7 @@ header(const char *h, size_t len, size_t lineno, char **commentp)
 
 	tlen = (size_t)(colon - h);
 	if (tlen == 0 || tlen > RFC4716_TAG_MAX || memchr(h, ' ', tlen) != NULL)
-		return hk_errf(HK_ERR_RFC4716, "line %zu: bad header tag", lineno);
+		return hk_errf(HK_ERR_RFC4716, "block line %zu: bad header tag", lineno);
 	voff = tlen + 1;
 	while (voff < len && (h[voff] == ' ' || h[voff] == '\t'))
 		voff++;
@@ -94,7 +99,7 @@ hk_fmt_rfc4716_parse(const char *block, size_t len, struct hk_key **keyp)
 	while (hk_fmt_lines_next(&ls, &line, &llen)) {
 		if (ended) {
 			if (llen != 0) {
-				r = hk_errf(HK_ERR_RFC4716, "line %zu: text after '%s'",
+				r = hk_errf(HK_ERR_RFC4716, "block line %zu: text after '%s'",
 				    ls.n, RFC4716_END);
 				goto out;
 			}
@@ -125,7 +130,7 @@ hk_fmt_rfc4716_parse(const char *block, size_t len, struct hk_key **keyp)
 			continue;
 		}
 		if (memchr(line, ':', llen) != NULL || memchr(line, '-', llen) != NULL) {
-			r = hk_errf(HK_ERR_RFC4716, "line %zu: not base64 key data", ls.n);
+			r = hk_errf(HK_ERR_RFC4716, "block line %zu: not base64 key data", ls.n);
 			goto out;
 		}
 		in_body = 1;
@@ -133,7 +138,7 @@ hk_fmt_rfc4716_parse(const char *block, size_t len, struct hk_key **keyp)
 			goto out;
 	}
 	if (continued) {
-		r = hk_errf(HK_ERR_RFC4716, "line %zu: header continues past the end",
+		r = hk_errf(HK_ERR_RFC4716, "block line %zu: header continues past the end",
 		    hdrline);
 		goto out;
 	}

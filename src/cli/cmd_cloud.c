@@ -1,17 +1,351 @@
-/* hwkey cloud: placeholder until its issue lands; replaced by the real command. */
+/* hwkey cloud list|delete|attach|detach: the provider's DescribeKeyPairs,
+ * DeleteKeyPairs, AttachKeyPair and DetachKeyPair across regions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cli_cloud.h"
 #include "err.h"
 
+#define CLOUD_COMMON_OPTS \
+	{ "cacert", 0, 1, "FILE", "also trust the CA certificates in FILE (PEM)" }, \
+	{ "cloud", 0, 1, "NAME", "aliyun or huawei" }, \
+	{ "endpoint", 0, 1, "URL", "send every request to URL (e.g. hwkey-cloudsim)" }, \
+	{ "jobs", 'j', 1, "N", "requests in flight at once (default 8)" }, \
+	{ "json", 0, 0, NULL, "print the results as JSON" }
+
+/* Each table sorted by name. */
+static const struct hk_opt list_opts[] = {
+	CLOUD_COMMON_OPTS,
+	{ "name", 'n', 1, "NAME", "only the key pair of this name" },
+	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
+	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
+	{ "region", 'r', 1, "R[,R...]|all", "regions to list" },
+	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
+	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
+	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct hk_opt delete_opts[] = {
+	CLOUD_COMMON_OPTS,
+	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
+	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
+	{ "region", 'r', 1, "R[,R...]|all", "regions to delete from" },
+	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
+	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
+	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	{ "yes", 'y', 0, NULL, "do not ask for confirmation" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct hk_opt attach_opts[] = {
+	CLOUD_COMMON_OPTS,
+	{ "name", 'n', 1, "NAME", "the key pair" },
+	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
+	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
+	{ "region", 'r', 1, "R", "the instances' region" },
+	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
+	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
+	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct args {
+	struct hk_cli_cloud cc;
+	const char *name;
+	int yes;
+	int optind;
+};
+
+/* Parse a verb's options; returns -1 to go on, else the exit status. */
 static int
-run(const struct hk_cmd *cmd, int argc, char **argv)
+parse(const struct hk_cmd *cmd, int argc, char **argv, struct args *a)
 {
-	(void)argc;
-	(void)argv;
-	return hk_cli_usage_error(cmd, "not built yet");
+	struct hk_optstate st;
+	int idx, r;
+
+	memset(a, 0, sizeof(*a));
+	if ((r = hk_opt_init(&st, cmd, argc, argv)) != 0)
+		return hk_cli_fail(cmd, r);
+	while ((idx = hk_opt_next(&st)) != HK_OPT_END) {
+		if (idx == HK_OPT_HELP || idx == HK_OPT_ERROR) {
+			hk_opt_free(&st);
+			return idx == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
+		}
+		if ((r = hk_cli_cloud_opt(cmd, &st, idx, &a->cc)) != 0) {
+			if (r != 1) {
+				hk_opt_free(&st);
+				return r;
+			}
+		} else if (hk_opt_is(&st, idx, "name"))
+			a->name = st.arg;
+		else if (hk_opt_is(&st, idx, "yes"))
+			a->yes = 1;
+	}
+	a->optind = st.optind;
+	hk_opt_free(&st);
+	if (a->cc.opts.provider == NULL || a->cc.region == NULL)
+		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+	return -1;
 }
+
+static int
+run_list(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct hk_cloud_listing *l = NULL;
+	struct hk_cloud *c = NULL;
+	const struct hk_cloud_error *first = NULL;
+	const char *first_where = NULL;
+	char **regions = NULL;
+	size_t nregions = 0, n = 0, i, j, nfailed = 0;
+	struct args a;
+	json_t *arr, *o, *pairs;
+	int r, ret;
+
+	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
+		return ret;
+	if (a.optind != argc)
+		return hk_cli_usage_error(cmd, "unexpected operand %s", argv[a.optind]);
+	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
+	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n)) != 0) {
+		ret = hk_cli_fail(cmd, r);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (l[i].error.err != 0 && nfailed++ == 0) {
+			first = &l[i].error;
+			first_where = l[i].region;
+		}
+	if (a.cc.json) {
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			pairs = json_array();
+			for (j = 0; j < l[i].npairs; j++) {
+				const struct hk_cloud_keypair *kp = &l[i].pairs[j];
+
+				o = json_pack("{s:s,s:s?,s:s?,s:s?}", "name", kp->name,
+				    "fingerprint", kp->fingerprint, "public_key",
+				    kp->public_key, "created", kp->created);
+				json_array_append_new(pairs, o);
+			}
+			o = json_pack("{s:s,s:o}", "region", l[i].region, "keypairs", pairs);
+			if (o != NULL && l[i].error.err != 0)
+				json_object_set_new(o, "error", hk_cli_cloud_error_json(&l[i].error));
+			json_array_append_new(arr, o);
+		}
+		hk_cli_print_json(json_pack("{s:s,s:o}", "cloud", a.cc.opts.provider,
+		    "regions", arr));
+	} else {
+		char text[640];
+
+		printf("%-16s %-32s %s\n", "REGION", "NAME", "FINGERPRINT");
+		for (i = 0; i < n; i++) {
+			if (l[i].error.err != 0) {
+				hk_cli_cloud_error_text(&l[i].error, text, sizeof(text));
+				printf("%-16s failed: %s: %s\n", l[i].region,
+				    hk_strerror(l[i].error.err), text);
+			}
+			for (j = 0; j < l[i].npairs; j++)
+				printf("%-16s %-32s %s\n", l[i].region, l[i].pairs[j].name,
+				    l[i].pairs[j].fingerprint != NULL ?
+				    l[i].pairs[j].fingerprint : "-");
+		}
+	}
+	fflush(stdout);
+	ret = hk_cli_cloud_batch_exit(cmd, nfailed, n, first, first_where);
+ out:
+	hk_cloud_listings_free(l, n);
+	hk_cloud_strv_free(regions);
+	hk_cloud_free(c);
+	return ret;
+}
+
+static int
+confirm(const char *what)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	fprintf(stderr, "%s? [y/N] ", what);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* Shared output of delete / attach / detach: one line per region × target. */
+static int
+op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
+    const struct hk_cloud_op_result *res, size_t n)
+{
+	const struct hk_cloud_error *first = NULL;
+	char text[640], where[256];
+	size_t i, nfailed = 0;
+	json_t *arr, *o;
+
+	for (i = 0; i < n; i++)
+		if (res[i].error.err != 0 && nfailed++ == 0) {
+			first = &res[i].error;
+			snprintf(where, sizeof(where), "%s %s", res[i].region, res[i].target);
+		}
+	if (a->cc.json) {
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			o = json_pack("{s:s,s:s,s:s}", "region", res[i].region, "target",
+			    res[i].target, "status", res[i].error.err == 0 ? verb : "failed");
+			if (o != NULL && res[i].error.err != 0)
+				json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
+			json_array_append_new(arr, o);
+		}
+		hk_cli_print_json(json_pack("{s:s,s:o}", "cloud", a->cc.opts.provider,
+		    "results", arr));
+	} else {
+		for (i = 0; i < n; i++) {
+			if (res[i].error.err == 0) {
+				printf("%-16s %-32s %s\n", res[i].region, res[i].target, verb);
+				continue;
+			}
+			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
+			printf("%-16s %-32s failed: %s: %s\n", res[i].region, res[i].target,
+			    hk_strerror(res[i].error.err), text);
+		}
+	}
+	fflush(stdout);
+	return hk_cli_cloud_batch_exit(cmd, nfailed, n, first, where);
+}
+
+static int
+run_delete(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct hk_cloud_op_result *res = NULL;
+	struct hk_cloud *c = NULL;
+	char **regions = NULL, what[256];
+	size_t nregions = 0, n = 0;
+	struct args a;
+	int r, ret;
+
+	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
+		return ret;
+	if (a.optind >= argc)
+		return hk_cli_usage_error(cmd, "name the key pairs to delete");
+	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0) {
+		ret = hk_cli_fail(cmd, r);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "Delete %d key pair%s in %zu region%s",
+	    argc - a.optind, argc - a.optind == 1 ? "" : "s", nregions, nregions == 1 ? "" : "s");
+	if (!a.yes && !confirm(what)) {
+		ret = hk_cli_usage_error(cmd, "not confirmed (use --yes when not on a terminal)");
+		goto out;
+	}
+	if ((r = hk_cloud_delete(c, regions, nregions, argv + a.optind,
+	    (size_t)(argc - a.optind), &res, &n)) != 0) {
+		ret = hk_cli_fail(cmd, r);
+		goto out;
+	}
+	ret = op_results(cmd, &a, "deleted", res, n);
+ out:
+	hk_cloud_op_results_free(res, n);
+	hk_cloud_strv_free(regions);
+	hk_cloud_free(c);
+	return ret;
+}
+
+static int
+attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
+{
+	struct hk_cloud_op_result *res = NULL;
+	struct hk_cloud *c = NULL;
+	char **regions = NULL;
+	size_t nregions = 0, n = 0, i, ok = 0;
+	struct args a;
+	int r, ret;
+
+	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
+		return ret;
+	if (a.name == NULL)
+		return hk_cli_usage_error(cmd, "--name is required");
+	if (a.optind >= argc)
+		return hk_cli_usage_error(cmd, "name the instances");
+	if (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0)
+		return hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
+	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
+	    (r = hk_cloud_attach(c, regions[0], a.name, argv + a.optind,
+	    (size_t)(argc - a.optind), detach, &res, &n)) != 0) {
+		ret = hk_cli_fail(cmd, r);
+		goto out;
+	}
+	ret = op_results(cmd, &a, detach ? "detached" : "attached", res, n);
+	for (i = 0; i < n; i++)
+		ok += res[i].error.err == 0;
+	/* The vendors' semantics, which surprise people: say them every time. */
+	if (ok > 0 && !a.cc.json)
+		fprintf(stderr, "hwkey cloud %s: restart the instance%s for the change to "
+		    "take effect%s\n", cmd->name, ok == 1 ? "" : "s", detach ? "" :
+		    "; the key pair replaces any previous one and password login is disabled");
+ out:
+	hk_cloud_op_results_free(res, n);
+	hk_cloud_strv_free(regions);
+	hk_cloud_free(c);
+	return ret;
+}
+
+static int
+run_attach(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	return attach_common(cmd, argc, argv, 0);
+}
+
+static int
+run_detach(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	return attach_common(cmd, argc, argv, 1);
+}
+
+static const struct hk_cmd cmd_list = {
+	.name = "list",
+	.summary = "list key pairs (DescribeKeyPairs)",
+	.opts = list_opts,
+	.run = run_list,
+	.parent = "cloud",
+};
+
+static const struct hk_cmd cmd_delete = {
+	.name = "delete",
+	.args = "NAME...",
+	.summary = "delete key pairs (DeleteKeyPairs)",
+	.opts = delete_opts,
+	.run = run_delete,
+	.parent = "cloud",
+};
+
+static const struct hk_cmd cmd_attach = {
+	.name = "attach",
+	.args = "INSTANCE...",
+	.summary = "bind a key pair to instances (AttachKeyPair; needs a restart)",
+	.opts = attach_opts,
+	.run = run_attach,
+	.parent = "cloud",
+};
+
+static const struct hk_cmd cmd_detach = {
+	.name = "detach",
+	.args = "INSTANCE...",
+	.summary = "unbind a key pair from instances (DetachKeyPair; needs a restart)",
+	.opts = attach_opts,
+	.run = run_detach,
+	.parent = "cloud",
+};
+
+static const struct hk_cmd *const verbs[] = {
+	&cmd_attach, &cmd_delete, &cmd_detach, &cmd_list, NULL,
+};
 
 const struct hk_cmd hk_cmd_cloud = {
 	.name = "cloud",
-	.summary = "(not built yet)",
-	.run = run,
+	.summary = "manage cloud key pairs: list, delete, attach, detach",
+	.verbs = verbs,
 };

@@ -1,17 +1,272 @@
-/* hwkey import: placeholder until its issue lands; replaced by the real command. */
+/* hwkey import: ImportKeyPair for every key of FILE (or a token's key) into
+ * every region, concurrently, idempotently, verifying the fingerprints. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "cli_cloud.h"
+#include "cli_import.h"
 #include "err.h"
+#include "file.h"
+#include "key.h"
+
+static const struct hk_opt opts[] = {
+	{ "cacert", 0, 1, "FILE", "also trust the CA certificates in FILE (PEM)" },
+	{ "cloud", 0, 1, "NAME", "aliyun or huawei" },
+	{ "endpoint", 0, 1, "URL", "send every request to URL (e.g. hwkey-cloudsim)" },
+	{ "jobs", 'j', 1, "N", "requests in flight at once (default 8)" },
+	{ "json", 0, 0, NULL, "print the results as JSON" },
+	{ "key", 0, 1, "K", "the token key to import (id, label or URI), with TOKEN" },
+	{ "module", 0, 1, "PATH", "PKCS#11 module for TOKEN (default: p11-kit's)" },
+	{ "name", 'n', 1, "NAME", "key pair name; %n is the key's number in FILE" },
+	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
+	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
+	{ "region", 'r', 1, "R[,R...]|all", "regions to import into" },
+	{ "replace", 0, 0, NULL, "replace a same-name key pair holding another key" },
+	{ "retries", 0, 1, "N", "attempts per request on throttling and errors (default 8)" },
+	{ "signature", 0, 1, "v1|v3", "aliyun request signature: RPC v1 (default) or ACS3" },
+	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct keyset {
+	struct hk_key **keys;
+	size_t n;
+	const char *path;
+};
+
+static int
+on_entry(const struct hk_key_entry *e, void *arg)
+{
+	struct keyset *ks = arg;
+	struct hk_key **v;
+	int r;
+
+	if (e->err != 0)
+		return hk_errf(e->err, "%s:%zu: %s", ks->path, e->line,
+		    e->reason != NULL ? e->reason : hk_strerror(e->err));
+	if ((v = realloc(ks->keys, (ks->n + 1) * sizeof(*v))) == NULL)
+		return HK_ERR_ALLOC;
+	ks->keys = v;
+	if ((r = hk_key_dup(e->key, &ks->keys[ks->n])) != 0)
+		return r;
+	ks->n++;
+	return 0;
+}
+
+static int
+load_file(const char *path, struct keyset *ks)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	ks->path = path;
+	if ((r = hk_file_read(path, HK_FILE_MAX, &data, &len)) != 0)
+		return r == hk_err_detail_code() ? r : hk_errf(r, "%s", path);
+	r = hk_keyfile_parse(data, len, on_entry, ks);
+	free(data);
+	if (r == 0 && ks->n == 0)
+		r = hk_errf(HK_ERR_FORMAT_EMPTY, "%s: no public key in it", path);
+	return r;
+}
+
+/* NAME with "%n" replaced by the 1-based key number and "%%" by "%". */
+static char *
+expand_name(const char *tmpl, size_t n)
+{
+	char *out, *o;
+	const char *p;
+	size_t len = strlen(tmpl) + 32;
+
+	for (p = tmpl; *p != '\0'; p++)
+		if (p[0] == '%' && p[1] == 'n')
+			len += 24;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (o = out, p = tmpl; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'n') {
+			o += sprintf(o, "%zu", n);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			*o++ = '%';
+			p++;
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+static json_t *
+results_json(const char *provider, const struct hk_import_result *res, size_t n,
+    const size_t counts[4])
+{
+	json_t *doc, *arr, *o;
+	size_t i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		o = json_pack("{s:s,s:s,s:s,s:s}", "region", res[i].region, "name",
+		    res[i].name, "status", hk_import_status_name(res[i].status),
+		    "fingerprint", res[i].fingerprint);
+		if (o == NULL)
+			continue;
+		if (res[i].cloud_fingerprint != NULL)
+			json_object_set_new(o, "cloud_fingerprint",
+			    json_string(res[i].cloud_fingerprint));
+		if (res[i].status == HK_IMPORT_FAILED)
+			json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
+		json_array_append_new(arr, o);
+	}
+	doc = json_pack("{s:s,s:o,s:{s:I,s:I,s:I,s:I}}", "cloud", provider, "results", arr,
+	    "summary", "imported", (json_int_t)counts[HK_IMPORT_IMPORTED],
+	    "already_present", (json_int_t)counts[HK_IMPORT_PRESENT],
+	    "replaced", (json_int_t)counts[HK_IMPORT_REPLACED],
+	    "failed", (json_int_t)counts[HK_IMPORT_FAILED]);
+	return doc;
+}
+
+static void
+print_table(const struct hk_import_result *res, size_t n, const size_t counts[4])
+{
+	char text[640];
+	size_t i;
+
+	printf("%-16s %-24s %-16s %s\n", "REGION", "NAME", "STATUS", "FINGERPRINT");
+	for (i = 0; i < n; i++) {
+		if (res[i].status == HK_IMPORT_FAILED) {
+			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
+			printf("%-16s %-24s failed: %s: %s\n", res[i].region, res[i].name,
+			    hk_strerror(res[i].error.err), text);
+		} else
+			printf("%-16s %-24s %-16s %s\n", res[i].region, res[i].name,
+			    hk_import_status_name(res[i].status), res[i].fingerprint);
+	}
+	printf("%zu imported, %zu already present, %zu replaced, %zu failed\n",
+	    counts[HK_IMPORT_IMPORTED], counts[HK_IMPORT_PRESENT],
+	    counts[HK_IMPORT_REPLACED], counts[HK_IMPORT_FAILED]);
+}
 
 static int
 run(const struct hk_cmd *cmd, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return hk_cli_usage_error(cmd, "not built yet");
+	struct hk_cli_cloud cc;
+	struct hk_optstate st;
+	struct keyset ks = { NULL, 0, NULL };
+	struct hk_import_key *items = NULL;
+	struct hk_import_result *res = NULL;
+	struct hk_cloud *cloud = NULL;
+	const struct hk_cloud_error *first = NULL;
+	const char *name = NULL, *keysel = NULL, *module = NULL, *first_where = NULL;
+	char **regions = NULL, **names = NULL, where[256];
+	size_t nregions = 0, nres = 0, i, counts[4] = { 0, 0, 0, 0 };
+	int idx, r, flags = 0, ret;
+
+	memset(&cc, 0, sizeof(cc));
+	if ((r = hk_opt_init(&st, cmd, argc, argv)) != 0)
+		return hk_cli_fail(cmd, r);
+	while ((idx = hk_opt_next(&st)) != HK_OPT_END) {
+		if (idx == HK_OPT_HELP || idx == HK_OPT_ERROR) {
+			hk_opt_free(&st);
+			return idx == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
+		}
+		if ((ret = hk_cli_cloud_opt(cmd, &st, idx, &cc)) != 0) {
+			if (ret != 1) {
+				hk_opt_free(&st);
+				return ret;
+			}
+		} else if (hk_opt_is(&st, idx, "key"))
+			keysel = st.arg;
+		else if (hk_opt_is(&st, idx, "module"))
+			module = st.arg;
+		else if (hk_opt_is(&st, idx, "name"))
+			name = st.arg;
+		else if (hk_opt_is(&st, idx, "replace"))
+			flags |= HK_IMPORT_REPLACE;
+	}
+	hk_opt_free(&st);
+	if (st.optind != argc - 1)
+		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
+	if (name == NULL)
+		return hk_cli_usage_error(cmd, "--name is required");
+	if (cc.opts.provider == NULL || cc.region == NULL)
+		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+	if (keysel != NULL)
+		r = hk_cli_import_token_key(argv[st.optind], keysel, module, &ks.keys, &ks.n);
+	else if (module != NULL)
+		return hk_cli_usage_error(cmd, "--module goes with TOKEN --key K");
+	else
+		r = load_file(argv[st.optind], &ks);
+	if (r != 0)
+		goto out;
+	if (ks.n > 1 && strstr(name, "%n") == NULL) {
+		ret = hk_cli_usage_error(cmd, "%s holds %zu keys: put %%n in --name (numbered "
+		    "from 1) so each key pair gets its own name", argv[st.optind], ks.n);
+		goto done;
+	}
+	if ((items = calloc(ks.n, sizeof(*items))) == NULL ||
+	    (names = calloc(ks.n + 1, sizeof(*names))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < ks.n; i++) {
+		if ((names[i] = expand_name(name, i + 1)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		items[i].key = ks.keys[i];
+		items[i].name = names[i];
+	}
+	/* Refuse what the provider cannot take before opening anything. */
+	{
+		const struct hk_cloud_caps *caps = hk_cloud_caps_find(cc.opts.provider);
+
+		for (i = 0; i < ks.n; i++)
+			if ((r = hk_cloud_caps_check_key(caps, items[i].key)) != 0 ||
+			    (r = hk_cloud_caps_check_name(caps, items[i].name)) != 0)
+				goto out;
+	}
+	if ((r = hk_cli_cloud_open(&cc, &cloud, &regions, &nregions)) != 0)
+		goto out;
+	if ((r = hk_cloud_import(cloud, items, ks.n, regions, nregions, flags,
+	    &res, &nres)) != 0)
+		goto out;
+	for (i = 0; i < nres; i++) {
+		counts[res[i].status]++;
+		if (res[i].status == HK_IMPORT_FAILED && first == NULL) {
+			first = &res[i].error;
+			snprintf(where, sizeof(where), "%s %s", res[i].region, res[i].name);
+			first_where = where;
+		}
+	}
+	if (cc.json)
+		hk_cli_print_json(results_json(cc.opts.provider, res, nres, counts));
+	else
+		print_table(res, nres, counts);
+	fflush(stdout);
+	ret = hk_cli_cloud_batch_exit(cmd, counts[HK_IMPORT_FAILED], nres, first, first_where);
+	goto done;
+ out:
+	ret = r == 0 ? HK_EXIT_OK : hk_cli_fail(cmd, r);
+ done:
+	hk_import_results_free(res, nres);
+	hk_cloud_strv_free(regions);
+	hk_cloud_free(cloud);
+	for (i = 0; i < ks.n; i++)
+		hk_key_free(ks.keys[i]);
+	free(ks.keys);
+	hk_cloud_strv_free(names);
+	free(items);
+	return ret;
 }
 
 const struct hk_cmd hk_cmd_import = {
 	.name = "import",
-	.summary = "(not built yet)",
+	.args = "(FILE | TOKEN --key K)",
+	.summary = "import public keys into cloud key-pair services",
+	.opts = opts,
 	.run = run,
 };

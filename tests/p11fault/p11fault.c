@@ -1,0 +1,430 @@
+/* libp11fault.so: a PKCS#11 module that forwards every call to a real module
+ * (SoftHSM by default), numbering and logging the calls, and failing the ones
+ * the environment names. Tests use it to make a token die at each step. */
+/*
+ * Environment:
+ *   HK_P11FAULT_MODULE=PATH   the real module (default: SoftHSM 2)
+ *   HK_P11FAULT_LOG=FILE      append "<n> <C_Function> <CKR_name>" per call
+ *                             (" injected" added when this module chose the rv)
+ *   HK_P11FAULT_FAIL=SPEC[,SPEC...]       SPEC = C_Function:<nth>:<CKR>[:after]
+ *   HK_P11FAULT_FAIL_CALL=SPEC[,SPEC...]  SPEC = <n>:<CKR>[:after]
+ * <nth> counts calls of that function, <n> all calls (from 1, C_GetFunctionList
+ * included). A failed call is not forwarded and has no effect on the token;
+ * with ":after" it is forwarded first and its result replaced, as when a device
+ * dies after doing the work but before answering. <CKR> is a CKR_ name or a
+ * number (0x30).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <p11-kit/pkcs11.h>
+
+#define DEFAULT_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define MAX_SPECS	16
+
+/*
+ * X(function, (parameters), (arguments)) for every CK_FUNCTION_LIST entry
+ * but C_GetFunctionList, in the order of PKCS#11 2.40.
+ */
+#define P11_FUNCTIONS(X) \
+	X(C_Initialize, (CK_VOID_PTR a), (a)) \
+	X(C_Finalize, (CK_VOID_PTR a), (a)) \
+	X(C_GetInfo, (CK_INFO_PTR a), (a)) \
+	X(C_GetSlotList, (CK_BBOOL a, CK_SLOT_ID_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_GetSlotInfo, (CK_SLOT_ID a, CK_SLOT_INFO_PTR b), (a, b)) \
+	X(C_GetTokenInfo, (CK_SLOT_ID a, CK_TOKEN_INFO_PTR b), (a, b)) \
+	X(C_GetMechanismList, (CK_SLOT_ID a, CK_MECHANISM_TYPE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_GetMechanismInfo, (CK_SLOT_ID a, CK_MECHANISM_TYPE b, CK_MECHANISM_INFO_PTR c), (a, b, c)) \
+	X(C_InitToken, (CK_SLOT_ID a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d), (a, b, c, d)) \
+	X(C_InitPIN, (CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_SetPIN, (CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d, CK_ULONG e), (a, b, c, d, e)) \
+	X(C_OpenSession, (CK_SLOT_ID a, CK_FLAGS b, CK_VOID_PTR c, CK_NOTIFY d, CK_SESSION_HANDLE_PTR e), (a, b, c, d, e)) \
+	X(C_CloseSession, (CK_SESSION_HANDLE a), (a)) \
+	X(C_CloseAllSessions, (CK_SLOT_ID a), (a)) \
+	X(C_GetSessionInfo, (CK_SESSION_HANDLE a, CK_SESSION_INFO_PTR b), (a, b)) \
+	X(C_GetOperationState, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_SetOperationState, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE d, CK_OBJECT_HANDLE e), (a, b, c, d, e)) \
+	X(C_Login, (CK_SESSION_HANDLE a, CK_USER_TYPE b, CK_UTF8CHAR_PTR c, CK_ULONG d), (a, b, c, d)) \
+	X(C_Logout, (CK_SESSION_HANDLE a), (a)) \
+	X(C_CreateObject, (CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE_PTR d), (a, b, c, d)) \
+	X(C_CopyObject, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e), (a, b, c, d, e)) \
+	X(C_DestroyObject, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b), (a, b)) \
+	X(C_GetObjectSize, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_GetAttributeValue, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d), (a, b, c, d)) \
+	X(C_SetAttributeValue, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d), (a, b, c, d)) \
+	X(C_FindObjectsInit, (CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_FindObjects, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE_PTR b, CK_ULONG c, CK_ULONG_PTR d), (a, b, c, d)) \
+	X(C_FindObjectsFinal, (CK_SESSION_HANDLE a), (a)) \
+	X(C_EncryptInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_Encrypt, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_EncryptUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_EncryptFinal, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_DecryptInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_Decrypt, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DecryptUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DecryptFinal, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_DigestInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b), (a, b)) \
+	X(C_Digest, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DigestUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_DigestKey, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b), (a, b)) \
+	X(C_DigestFinal, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_SignInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_Sign, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_SignUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_SignFinal, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
+	X(C_SignRecoverInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_SignRecover, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_VerifyInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_Verify, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG e), (a, b, c, d, e)) \
+	X(C_VerifyUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_VerifyFinal, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_VerifyRecoverInit, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c), (a, b, c)) \
+	X(C_VerifyRecover, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DigestEncryptUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DecryptDigestUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_SignEncryptUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_DecryptVerifyUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
+	X(C_GenerateKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e), (a, b, c, d, e)) \
+	X(C_GenerateKeyPair, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_ATTRIBUTE_PTR e, CK_ULONG f, CK_OBJECT_HANDLE_PTR g, CK_OBJECT_HANDLE_PTR h), (a, b, c, d, e, f, g, h)) \
+	X(C_WrapKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_OBJECT_HANDLE d, CK_BYTE_PTR e, CK_ULONG_PTR f), (a, b, c, d, e, f)) \
+	X(C_UnwrapKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_BYTE_PTR d, CK_ULONG e, CK_ATTRIBUTE_PTR f, CK_ULONG g, CK_OBJECT_HANDLE_PTR h), (a, b, c, d, e, f, g, h)) \
+	X(C_DeriveKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f), (a, b, c, d, e, f)) \
+	X(C_SeedRandom, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_GenerateRandom, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
+	X(C_GetFunctionStatus, (CK_SESSION_HANDLE a), (a)) \
+	X(C_CancelFunction, (CK_SESSION_HANDLE a), (a)) \
+	X(C_WaitForSlotEvent, (CK_FLAGS a, CK_SLOT_ID_PTR b, CK_VOID_PTR c), (a, b, c))
+
+enum fn {
+	FN_C_GetFunctionList,
+#define FN_ENUM(name, params, args) FN_##name,
+	P11_FUNCTIONS(FN_ENUM)
+#undef FN_ENUM
+	FN_COUNT
+};
+
+static const char *const fn_names[FN_COUNT] = {
+	"C_GetFunctionList",
+#define FN_NAME(name, params, args) #name,
+	P11_FUNCTIONS(FN_NAME)
+#undef FN_NAME
+};
+
+#define R(x) { x, #x }
+static const struct {
+	CK_RV rv;
+	const char *name;
+} rv_names[] = {
+	R(CKR_OK), R(CKR_CANCEL), R(CKR_HOST_MEMORY), R(CKR_SLOT_ID_INVALID),
+	R(CKR_GENERAL_ERROR), R(CKR_FUNCTION_FAILED), R(CKR_ARGUMENTS_BAD),
+	R(CKR_NO_EVENT), R(CKR_NEED_TO_CREATE_THREADS), R(CKR_CANT_LOCK),
+	R(CKR_ATTRIBUTE_READ_ONLY), R(CKR_ATTRIBUTE_SENSITIVE),
+	R(CKR_ATTRIBUTE_TYPE_INVALID), R(CKR_ATTRIBUTE_VALUE_INVALID),
+	R(CKR_ACTION_PROHIBITED), R(CKR_DATA_INVALID), R(CKR_DATA_LEN_RANGE),
+	R(CKR_DEVICE_ERROR), R(CKR_DEVICE_MEMORY), R(CKR_DEVICE_REMOVED),
+	R(CKR_ENCRYPTED_DATA_INVALID), R(CKR_ENCRYPTED_DATA_LEN_RANGE),
+	R(CKR_FUNCTION_CANCELED), R(CKR_FUNCTION_NOT_PARALLEL),
+	R(CKR_FUNCTION_NOT_SUPPORTED), R(CKR_KEY_HANDLE_INVALID),
+	R(CKR_KEY_SIZE_RANGE), R(CKR_KEY_TYPE_INCONSISTENT),
+	R(CKR_KEY_NOT_NEEDED), R(CKR_KEY_CHANGED), R(CKR_KEY_NEEDED),
+	R(CKR_KEY_INDIGESTIBLE), R(CKR_KEY_FUNCTION_NOT_PERMITTED),
+	R(CKR_KEY_NOT_WRAPPABLE), R(CKR_KEY_UNEXTRACTABLE),
+	R(CKR_MECHANISM_INVALID), R(CKR_MECHANISM_PARAM_INVALID),
+	R(CKR_OBJECT_HANDLE_INVALID), R(CKR_OPERATION_ACTIVE),
+	R(CKR_OPERATION_NOT_INITIALIZED), R(CKR_PIN_INCORRECT),
+	R(CKR_PIN_INVALID), R(CKR_PIN_LEN_RANGE), R(CKR_PIN_EXPIRED),
+	R(CKR_PIN_LOCKED), R(CKR_SESSION_CLOSED), R(CKR_SESSION_COUNT),
+	R(CKR_SESSION_HANDLE_INVALID), R(CKR_SESSION_PARALLEL_NOT_SUPPORTED),
+	R(CKR_SESSION_READ_ONLY), R(CKR_SESSION_EXISTS),
+	R(CKR_SESSION_READ_ONLY_EXISTS), R(CKR_SESSION_READ_WRITE_SO_EXISTS),
+	R(CKR_SIGNATURE_INVALID), R(CKR_SIGNATURE_LEN_RANGE),
+	R(CKR_TEMPLATE_INCOMPLETE), R(CKR_TEMPLATE_INCONSISTENT),
+	R(CKR_TOKEN_NOT_PRESENT), R(CKR_TOKEN_NOT_RECOGNIZED),
+	R(CKR_TOKEN_WRITE_PROTECTED), R(CKR_UNWRAPPING_KEY_SIZE_RANGE),
+	R(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT), R(CKR_USER_ALREADY_LOGGED_IN),
+	R(CKR_USER_NOT_LOGGED_IN), R(CKR_USER_PIN_NOT_INITIALIZED),
+	R(CKR_USER_TYPE_INVALID), R(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
+	R(CKR_USER_TOO_MANY_TYPES), R(CKR_WRAPPED_KEY_INVALID),
+	R(CKR_WRAPPED_KEY_LEN_RANGE), R(CKR_WRAPPING_KEY_HANDLE_INVALID),
+	R(CKR_WRAPPING_KEY_SIZE_RANGE), R(CKR_WRAPPING_KEY_TYPE_INCONSISTENT),
+	R(CKR_RANDOM_SEED_NOT_SUPPORTED), R(CKR_RANDOM_NO_RNG),
+	R(CKR_DOMAIN_PARAMS_INVALID), R(CKR_CURVE_NOT_SUPPORTED),
+	R(CKR_BUFFER_TOO_SMALL), R(CKR_SAVED_STATE_INVALID),
+	R(CKR_INFORMATION_SENSITIVE), R(CKR_STATE_UNSAVEABLE),
+	R(CKR_CRYPTOKI_NOT_INITIALIZED), R(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+	R(CKR_MUTEX_BAD), R(CKR_MUTEX_NOT_LOCKED), R(CKR_NEW_PIN_MODE),
+	R(CKR_NEXT_OTP), R(CKR_EXCEEDED_MAX_ITERATIONS),
+	R(CKR_FIPS_SELF_TEST_FAILED), R(CKR_LIBRARY_LOAD_FAILED),
+	R(CKR_PIN_TOO_WEAK), R(CKR_PUBLIC_KEY_INVALID), R(CKR_FUNCTION_REJECTED),
+};
+#undef R
+#define NRV (sizeof(rv_names) / sizeof(rv_names[0]))
+
+/* One failure to inject: by function and its nth call, or by overall call n. */
+struct spec {
+	int fn;			/* FN_*, or -1 for "the nth call overall" */
+	unsigned long nth;
+	CK_RV rv;
+	int after;		/* forward the call, then return rv */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int configured;
+static struct spec specs[MAX_SPECS];
+static size_t nspecs;
+static unsigned long total_calls, fn_calls[FN_COUNT];
+static int log_fd = -1;
+static void *real_dl;
+static CK_FUNCTION_LIST_PTR real;
+
+static void
+warnx_(const char *what, const char *val)
+{
+	fprintf(stderr, "p11fault: %s: \"%s\"\n", what, val);
+}
+
+static const char *
+rv_name(CK_RV rv, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < NRV; i++)
+		if (rv_names[i].rv == rv)
+			return rv_names[i].name;
+	snprintf(buf, size, "0x%lx", (unsigned long)rv);
+	return buf;
+}
+
+static int
+rv_parse(const char *s, CK_RV *rv)
+{
+	char *end;
+	size_t i;
+
+	for (i = 0; i < NRV; i++)
+		if (strcmp(rv_names[i].name, s) == 0) {
+			*rv = rv_names[i].rv;
+			return 0;
+		}
+	errno = 0;
+	*rv = strtoul(s, &end, 0);
+	return (*s != '\0' && *end == '\0' && errno == 0) ? 0 : -1;
+}
+
+/* "C_Login:1:CKR_PIN_INCORRECT[:after]" (by_fn) or "7:CKR_DEVICE_ERROR[:after]". */
+static int
+spec_parse(char *s, int by_fn, struct spec *sp)
+{
+	char *field[4], *save = NULL, *end;
+	size_t n = 0, i, want = by_fn ? 3 : 2;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->fn = -1;
+	for (field[n] = strtok_r(s, ":", &save); field[n] != NULL && n < 4;
+	    field[n] = strtok_r(NULL, ":", &save))
+		if (++n == 4)
+			break;
+	if (n == want + 1 && strcmp(field[want], "after") == 0)
+		sp->after = 1;
+	else if (n != want)
+		return -1;
+	if (by_fn) {
+		for (i = 0; i < FN_COUNT; i++)
+			if (strcmp(fn_names[i], field[0]) == 0)
+				sp->fn = (int)i;
+		if (sp->fn == -1)
+			return -1;
+	}
+	errno = 0;
+	sp->nth = strtoul(field[want - 2], &end, 10);
+	if (*end != '\0' || errno != 0 || sp->nth == 0)
+		return -1;
+	return rv_parse(field[want - 1], &sp->rv);
+}
+
+static void
+specs_add(const char *env, int by_fn)
+{
+	char *copy, *item, *save = NULL;
+	const char *v;
+
+	if ((v = getenv(env)) == NULL || *v == '\0')
+		return;
+	if ((copy = strdup(v)) == NULL)
+		return;
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if (nspecs == MAX_SPECS) {
+			warnx_("too many specs in", env);
+			break;
+		}
+		if (spec_parse(item, by_fn, &specs[nspecs]) != 0) {
+			/* Loudly: a mistyped spec would make a test pass vacuously. */
+			warnx_("ignoring malformed spec in", env);
+			abort();
+		}
+		nspecs++;
+	}
+	free(copy);
+}
+
+/* Called with lock held. */
+static void
+configure(void)
+{
+	const char *v;
+
+	if (configured)
+		return;
+	configured = 1;
+	specs_add("HK_P11FAULT_FAIL", 1);
+	specs_add("HK_P11FAULT_FAIL_CALL", 0);
+	if ((v = getenv("HK_P11FAULT_LOG")) != NULL && *v != '\0')
+		log_fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static void
+log_call(unsigned long n, int fn, CK_RV rv, int injected)
+{
+	char line[160], rvbuf[32];
+	int len;
+
+	if (log_fd == -1)
+		return;
+	len = snprintf(line, sizeof(line), "%lu %s %s%s\n", n, fn_names[fn],
+	    rv_name(rv, rvbuf, sizeof(rvbuf)), injected ? " injected" : "");
+	/* One write per line: O_APPEND keeps lines whole across processes. */
+	if (len > 0 && write(log_fd, line, (size_t)len) < 0)
+		return;
+}
+
+/* A call in progress: its number and the failure chosen for it, if any. */
+struct call {
+	int fn;
+	unsigned long n;
+	int fail, after;
+	CK_RV rv;
+};
+
+/* Count the call; 1 if it must fail without being forwarded (c->rv). */
+static int
+call_begin(int fn, struct call *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->fn = fn;
+	pthread_mutex_lock(&lock);
+	configure();
+	c->n = ++total_calls;
+	fn_calls[fn]++;
+	for (i = 0; i < nspecs && !c->fail; i++) {
+		if ((specs[i].fn == -1 && specs[i].nth == c->n) ||
+		    (specs[i].fn == fn && specs[i].nth == fn_calls[fn])) {
+			c->fail = 1;
+			c->after = specs[i].after;
+			c->rv = specs[i].rv;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (c->fail && !c->after) {
+		log_call(c->n, fn, c->rv, 1);
+		return 1;
+	}
+	return 0;
+}
+
+static CK_RV
+call_end(struct call *c, CK_RV rv)
+{
+	if (c->fail)
+		rv = c->rv;
+	log_call(c->n, c->fn, rv, c->fail);
+	return rv;
+}
+
+#define FORWARD(name, params, args) \
+static CK_RV \
+fw_##name params \
+{ \
+	struct call fc; \
+	\
+	if (call_begin(FN_##name, &fc)) \
+		return fc.rv; \
+	if (real == NULL || real->name == NULL) \
+		return call_end(&fc, CKR_FUNCTION_NOT_SUPPORTED); \
+	return call_end(&fc, real->name args); \
+}
+P11_FUNCTIONS(FORWARD)
+#undef FORWARD
+
+static CK_RV fw_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
+
+static CK_FUNCTION_LIST fault_list = {
+	{ CRYPTOKI_VERSION_MAJOR, CRYPTOKI_VERSION_MINOR },
+#define ENTRY(name, params, args) .name = fw_##name,
+	P11_FUNCTIONS(ENTRY)
+#undef ENTRY
+	.C_GetFunctionList = fw_C_GetFunctionList,
+};
+
+/* Load the real module once; its list is what every entry forwards to. */
+static CK_RV
+load_real(void)
+{
+	CK_C_GetFunctionList get;
+	const char *path;
+	CK_RV rv = CKR_OK;
+
+	pthread_mutex_lock(&lock);
+	if (real != NULL)
+		goto out;
+	if ((path = getenv("HK_P11FAULT_MODULE")) == NULL || *path == '\0')
+		path = DEFAULT_MODULE;
+	if (real_dl == NULL &&
+	    (real_dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		fprintf(stderr, "p11fault: %s\n", dlerror());
+		rv = CKR_GENERAL_ERROR;
+		goto out;
+	}
+	*(void **)&get = dlsym(real_dl, "C_GetFunctionList");
+	if (get == NULL) {
+		fprintf(stderr, "p11fault: %s: no C_GetFunctionList\n", path);
+		rv = CKR_GENERAL_ERROR;
+		goto out;
+	}
+	if ((rv = get(&real)) != CKR_OK)
+		real = NULL;
+ out:
+	pthread_mutex_unlock(&lock);
+	return rv;
+}
+
+static CK_RV
+fw_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+	struct call c;
+	CK_RV rv;
+
+	if (call_begin(FN_C_GetFunctionList, &c))
+		return c.rv;
+	if (list == NULL)
+		return call_end(&c, CKR_ARGUMENTS_BAD);
+	if ((rv = load_real()) != CKR_OK)
+		return call_end(&c, rv);
+	*list = &fault_list;
+	return call_end(&c, CKR_OK);
+}
+
+/* The one exported symbol. */
+__attribute__((visibility("default"))) CK_RV
+C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+	return fw_C_GetFunctionList(list);
+}

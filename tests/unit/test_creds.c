@@ -1,0 +1,214 @@
+/* Unit tests for the credential chains: environment first, the aliyun CLI's
+ * config.json (profiles, modes), unsafe file modes refused, secrets wiped. */
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "creds.h"
+#include "err.h"
+
+static char home[256];
+
+static void
+clear_env(void)
+{
+	unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+	unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+	unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
+	unsetenv("HUAWEICLOUD_SDK_AK");
+	unsetenv("HUAWEICLOUD_SDK_SK");
+	unsetenv("HUAWEICLOUD_SDK_PROJECT_ID");
+	unsetenv("HUAWEICLOUD_SDK_SECURITY_TOKEN");
+}
+
+static const char config[] =
+    "{\"current\":\"work\",\"profiles\":["
+    "{\"name\":\"default\",\"mode\":\"AK\",\"access_key_id\":\"LTAIdefault\","
+    "\"access_key_secret\":\"secret-default\",\"region_id\":\"cn-hangzhou\"},"
+    "{\"name\":\"work\",\"mode\":\"AK\",\"access_key_id\":\"LTAIwork\","
+    "\"access_key_secret\":\"secret-work\"},"
+    "{\"name\":\"sts\",\"mode\":\"StsToken\",\"access_key_id\":\"STS.id\","
+    "\"access_key_secret\":\"secret-sts\",\"sts_token\":\"tok-sts\"},"
+    "{\"name\":\"ram\",\"mode\":\"RamRoleArn\",\"access_key_id\":\"x\","
+    "\"access_key_secret\":\"y\"},"
+    "{\"name\":\"empty\",\"mode\":\"AK\"}"
+    "],\"meta_path\":\"\"}";
+
+static void
+write_config(const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.aliyun", home);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.aliyun/config.json", home);
+	unlink(path);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(home, sizeof(home), "%s/hk-creds-XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(home) == NULL)
+		return -1;
+	setenv("HOME", home, 1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_env_first(void **state)
+{
+	struct hk_creds *c = NULL;
+
+	(void)state;
+	clear_env();
+	write_config(config, 0600);
+	setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv", 1);
+	setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret-env", 1);
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), 0);
+	assert_string_equal(c->access_key_id, "LTAIenv");
+	assert_string_equal(hk_secret_str(c->secret), "secret-env");
+	assert_null(c->token);
+	assert_string_equal(c->source, "environment");
+	hk_creds_free(c);
+	/* An explicit profile reads only the file. */
+	assert_int_equal(hk_creds_load("aliyun", "default", &c), 0);
+	assert_string_equal(c->access_key_id, "LTAIdefault");
+	assert_non_null(strstr(c->source, "profile default"));
+	hk_creds_free(c);
+	/* Half of a pair is an error, not a silent fall-through. */
+	unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), HK_ERR_CREDENTIALS);
+	assert_null(c);
+	clear_env();
+}
+
+static void
+test_config_profiles(void **state)
+{
+	struct hk_creds *c = NULL;
+
+	(void)state;
+	clear_env();
+	write_config(config, 0600);
+	/* Without a profile: the file's current one. */
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), 0);
+	assert_string_equal(c->access_key_id, "LTAIwork");
+	assert_string_equal(hk_secret_str(c->secret), "secret-work");
+	hk_creds_free(c);
+	assert_int_equal(hk_creds_load("aliyun", "sts", &c), 0);
+	assert_string_equal(hk_secret_str(c->token), "tok-sts");
+	hk_creds_free(c);
+	c = NULL;
+	assert_int_equal(hk_creds_load("aliyun", "nosuch", &c), HK_ERR_CREDENTIALS);
+	assert_non_null(strstr(hk_err_detail(), "nosuch"));
+	assert_int_equal(hk_creds_load("aliyun", "ram", &c), HK_ERR_CREDENTIALS);
+	assert_non_null(strstr(hk_err_detail(), "RamRoleArn"));
+	assert_int_equal(hk_creds_load("aliyun", "empty", &c), HK_ERR_CREDENTIALS);
+	assert_null(c);
+}
+
+static void
+test_unsafe_modes(void **state)
+{
+	struct hk_creds *c = NULL;
+	static const mode_t bad[] = { 0644, 0640, 0604, 0660, 0610 };
+	size_t i;
+
+	(void)state;
+	clear_env();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_config(config, bad[i]);
+		assert_int_equal(hk_creds_load("aliyun", NULL, &c), HK_ERR_CREDENTIALS_UNSAFE);
+		assert_null(c);
+		/* The detail says how to fix it and never holds the secret. */
+		assert_non_null(strstr(hk_err_detail(), "chmod 600"));
+		assert_null(strstr(hk_err_detail(), "secret-work"));
+	}
+	write_config(config, 0400);
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), 0);
+	hk_creds_free(c);
+}
+
+static void
+test_missing_and_malformed(void **state)
+{
+	struct hk_creds *c = NULL;
+	char path[512];
+
+	(void)state;
+	clear_env();
+	snprintf(path, sizeof(path), "%s/.aliyun/config.json", home);
+	unlink(path);
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), HK_ERR_CREDENTIALS);
+	assert_non_null(strstr(hk_err_detail(), "ALIBABA_CLOUD_ACCESS_KEY_ID"));
+	write_config("{\"profiles\":[", 0600);
+	assert_int_equal(hk_creds_load("aliyun", NULL, &c), HK_ERR_CREDENTIALS);
+	assert_null(c);
+}
+
+static void
+test_huawei(void **state)
+{
+	struct hk_creds *c = NULL;
+
+	(void)state;
+	clear_env();
+	assert_int_equal(hk_creds_load("huawei", NULL, &c), HK_ERR_CREDENTIALS);
+	assert_non_null(strstr(hk_err_detail(), "HUAWEICLOUD_SDK_AK"));
+	setenv("HUAWEICLOUD_SDK_AK", "QTWAOYTTINDUT2QVKYUC", 1);
+	setenv("HUAWEICLOUD_SDK_SK", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc", 1);
+	assert_int_equal(hk_creds_load("huawei", NULL, &c), 0);
+	assert_string_equal(c->access_key_id, "QTWAOYTTINDUT2QVKYUC");
+	assert_null(c->project_id);
+	hk_creds_free(c);
+	setenv("HUAWEICLOUD_SDK_PROJECT_ID", "77b6a44cba5143ab91d13ab9a8ff44fd", 1);
+	assert_int_equal(hk_creds_load("huawei", NULL, &c), 0);
+	assert_string_equal(c->project_id, "77b6a44cba5143ab91d13ab9a8ff44fd");
+	hk_creds_free(c);
+	c = NULL;
+	/* --profile belongs to the aliyun CLI file. */
+	assert_int_equal(hk_creds_load("huawei", "default", &c), HK_ERR_USAGE);
+	assert_int_equal(hk_creds_load("aws", NULL, &c), HK_ERR_INVALID_ARGUMENT);
+	assert_null(c);
+	clear_env();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_env_first),
+		cmocka_unit_test(test_config_profiles),
+		cmocka_unit_test(test_unsafe_modes),
+		cmocka_unit_test(test_missing_and_malformed),
+		cmocka_unit_test(test_huawei),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
