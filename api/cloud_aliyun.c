@@ -206,6 +206,13 @@ parse_error(const struct hk_http_response *resp, struct hk_cloud_error *e)
 	if (strncmp(code, "Throttling", 10) == 0 || strcmp(code, "Rejected.Throttling") == 0 ||
 	    strcmp(code, "ServiceUnavailable") == 0 || resp->status == 429)
 		err = HK_ERR_THROTTLED;
+	/*
+	 * libcurl resends a request by itself when a reused connection closes
+	 * before any answer; the copy carries the old nonce. The first copy may
+	 * have been applied, so this is a lost answer, not a refusal.
+	 */
+	else if (strcmp(code, "SignatureNonceUsed") == 0)
+		err = HK_ERR_NETWORK;
 	else if (strcmp(code, "KeyPair.AlreadyExist") == 0)
 		err = HK_ERR_CLOUD_EXISTS;
 	else if (strncmp(code, "InvalidAccessKeyId", 18) == 0 ||
@@ -259,6 +266,8 @@ ali_classify(void *arg, const struct hk_http_response *resp)
 	parse_error(resp, &e);
 	if (e.err == HK_ERR_THROTTLED)
 		return HK_HTTP_RETRY;
+	if (e.err == HK_ERR_NETWORK)
+		return q->op == ALI_IMPORT ? HK_HTTP_DONE : HK_HTTP_RETRY;
 	if (resp->status >= 500 && q->op != ALI_IMPORT)
 		return HK_HTTP_RETRY;
 	return HK_HTTP_DONE;

@@ -229,6 +229,10 @@ parse_error(const struct hk_http_response *resp, struct hk_cloud_error *e)
 		err = HK_ERR_CLOUD_EXISTS;
 	else if (msg != NULL && strstr(msg, "quota") != NULL)
 		err = HK_ERR_CLOUD_QUOTA;
+	else if (strcmp(code, "KPS.0002") == 0 && msg != NULL && strstr(msg, "public_key") != NULL)
+		err = HK_ERR_CLOUD_UNSUPPORTED;
+	else if (strcmp(code, "KPS.0002") == 0 && msg != NULL && strstr(msg, "name") != NULL)
+		err = HK_ERR_CLOUD_NAME;
 	else if (code[0] == '\0' && resp->status < 500)
 		err = HK_ERR_CLOUD_RESPONSE;
 	hk_cloud_error_provider(e, err, resp->status, code,
