@@ -5,6 +5,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/encoder.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -205,6 +206,9 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 		*fmtp = fmt;
 	r = 0;
 out:
+	/* Our error says what went wrong; leave no stale OpenSSL queue behind. */
+	if (r != 0)
+		ERR_clear_error();
 	EVP_PKEY_free(pkey);
 	hk_buf_free(body);
 	hk_buf_free(der);

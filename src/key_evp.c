@@ -5,6 +5,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -157,14 +158,11 @@ ed25519_from_evp(const EVP_PKEY *pkey, struct hk_key **keyp)
 	return hk_key_from_ed25519(pk, len, keyp);
 }
 
-int
-hk_key_from_evp(const EVP_PKEY *pkey, struct hk_key **keyp)
+static int
+from_evp(const EVP_PKEY *pkey, struct hk_key **keyp)
 {
 	const char *tn;
 
-	*keyp = NULL;
-	if (pkey == NULL)
-		return HK_ERR_INVALID_ARGUMENT;
 	if (EVP_PKEY_is_a(pkey, "RSA"))
 		return rsa_from_evp(pkey, keyp);
 	if (EVP_PKEY_is_a(pkey, "DSA"))
@@ -179,6 +177,19 @@ hk_key_from_evp(const EVP_PKEY *pkey, struct hk_key **keyp)
 	tn = EVP_PKEY_get0_type_name(pkey);
 	return hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "%s keys have no SSH form",
 	    tn != NULL ? tn : "this kind of");
+}
+
+int
+hk_key_from_evp(const EVP_PKEY *pkey, struct hk_key **keyp)
+{
+	int r;
+
+	*keyp = NULL;
+	if (pkey == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	if ((r = from_evp(pkey, keyp)) != 0)
+		ERR_clear_error();
+	return r;
 }
 
 /* Build an EVP_PKEY of a provider type from the parameters in bld. */
@@ -351,6 +362,7 @@ hk_key_to_evp(const struct hk_key *key, EVP_PKEY **pkeyp)
 	}
 	if (r != 0) {
 		EVP_PKEY_free(pkey);
+		ERR_clear_error();
 		return r;
 	}
 	*pkeyp = pkey;

@@ -38,6 +38,13 @@ check_key() {	# NAME: NAME (private, OpenSSH format) and NAME.pub exist
 		assert_eq "$(cat "$n.pt.line")" "$(conv openssh "$n.$f" </dev/null)" \
 			"$n: PuTTYgen $f read by hwkey"
 	done
+	# hwkey fingerprint of each of PuTTYgen's files is ssh-keygen -l of its line.
+	for f in pt.rfc v2.ppk enc.ppk; do
+		assert_eq "$(ssh-keygen -lf "$n.pt.line")" "$("$HWKEY" fingerprint "$n.$f")" \
+			"$n: fingerprint of $f"
+	done
+	assert_eq "$(ssh-keygen -E md5 -lf "$n.pt.line")" \
+		"$("$HWKEY" fingerprint -E md5 "$n.v3.ppk")" "$n: md5 fingerprint of v3.ppk"
 	# The seed's failure: "Save public key" with Windows line ends and a BOM.
 	{ printf '\xef\xbb\xbf'; sed 's/$/\r/' "$n.pt.rfc"; } >"$n.pt.crlf"
 	assert_eq "$(cat "$n.pt.line")" "$(conv openssh "$n.pt.crlf")" "$n: CRLF+BOM"
@@ -141,6 +148,8 @@ for alg in "rsa:2048" "ec -pkeyopt ec_paramgen_curve:P-384" "ed25519"; do
 		assert_eq "ssh-ed25519 $b64" "$got" "x509 ed25519: key"
 	fi
 	echo "$got" >cert.pub
+	assert_eq "$(ssh-keygen -lf cert.pub)" "$("$HWKEY" fingerprint cert.pem)" \
+		"x509 $alg: hwkey fingerprint"
 	assert_eq "$(ssh-keygen -lf cert.pub | cut -d' ' -f2)" \
 		"$(conv openssh --json cert.pem | jq -r '.[0].fingerprint')" "x509 $alg: fingerprint"
 	assert_eq x509 "$(conv openssh --json cert.pem | jq -r '.[0].format')" "x509 format"
