@@ -1,17 +1,96 @@
-/* hwkey key: placeholder until its issue lands; replaced by the real command. */
-#include "cli.h"
+/* hwkey key: verbs on one key of a token; "delete" destroys a key pair
+ * after a confirmation on the terminal (or --yes in scripts). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_token.h"
 #include "err.h"
 
+static const struct hk_opt delete_opts[] = {
+	{ "key", 'k', 1, "ID|LABEL", "the key: hex CKA_ID, label, or a pkcs11: object URI" },
+	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
+	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "so-pin", 0, 1, "SRC", "SO PIN / YubiKey management key source, where deletion needs it" },
+	{ "yes", 'y', 0, NULL, "do not ask for confirmation" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct args {
+	const char *key, *module, *pin, *so_pin;
+	int yes;
+};
+
 static int
-run(const struct hk_cmd *cmd, int argc, char **argv)
+opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
-	(void)argc;
-	(void)argv;
-	return hk_cli_usage_error(cmd, "not built yet");
+	struct args *a = ctx;
+
+	if (hk_opt_is_name(cmd, idx, "key"))
+		a->key = arg;
+	else if (hk_opt_is_name(cmd, idx, "module"))
+		a->module = arg;
+	else if (hk_opt_is_name(cmd, idx, "pin"))
+		a->pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "so-pin"))
+		a->so_pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "yes"))
+		a->yes = 1;
+	return 0;
 }
+
+static int
+run_delete(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct hk_cli_token ct;
+	struct hk_token_key *k = NULL;
+	const char *ops[HK_CLI_MAX_OPERANDS];
+	char q[512], kind[32];
+	int r, nops, yes;
+
+	memset(&ct, 0, sizeof(ct));
+	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+		return r;
+	if (nops != 1)
+		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+	/* Decide before touching the token: a script without --yes must not hang or half-run. */
+	if (!a.yes && hk_cli_confirm(NULL) == -1)
+		return hk_cli_usage_error(cmd, "no terminal to confirm on; pass --yes to delete");
+	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, NULL)) != 0 ||
+	    (r = hk_token_key_find(ct.tok, a.key, 1, &k)) != 0)
+		goto out;
+	if (!a.yes) {
+		snprintf(q, sizeof(q), "Delete %s key id %s label \"%s\" from token %s? "
+		    "This cannot be undone.", hk_cli_key_kind(k->key, kind, sizeof(kind)),
+		    k->id_hex, k->label, hk_token_get_info(ct.tok)->label);
+		if ((yes = hk_cli_confirm(q)) != 1) {
+			r = yes == -1 ? HK_ERR_USAGE : HK_ERR_CANCELLED;
+			goto out;
+		}
+	}
+	if ((r = hk_token_key_delete(ct.tok, k)) != 0)
+		goto out;
+	fprintf(stderr, "hwkey key delete: deleted key id %s label \"%s\"\n", k->id_hex,
+	    k->label);
+ out:
+	hk_token_key_free(k);
+	hk_cli_token_close(&ct);
+	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+}
+
+static const struct hk_cmd cmd_delete = {
+	.name = "delete",
+	.args = "TOKEN",
+	.summary = "Delete a key pair from a token",
+	.opts = delete_opts,
+	.run = run_delete,
+	.parent = "key",
+};
+
+static const struct hk_cmd *const verbs[] = { &cmd_delete, NULL };
 
 const struct hk_cmd hk_cmd_key = {
 	.name = "key",
-	.summary = "(not built yet)",
-	.run = run,
+	.summary = "Manage one key on a token (delete)",
+	.verbs = verbs,
 };

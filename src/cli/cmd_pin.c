@@ -1,17 +1,111 @@
-/* hwkey pin: placeholder until its issue lands; replaced by the real command. */
-#include "cli.h"
+/* hwkey pin: set (C_InitPIN as SO), change (C_SetPIN) and unblock (C_InitPIN
+ * as SO on a locked PIN) a token's PIN. Every PIN comes from a source or the
+ * terminal, never from argv, and each is used once. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_token.h"
 #include "err.h"
 
+static const struct hk_opt set_opts[] = {
+	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
+	{ "new-pin", 0, 1, "SRC", "the new user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "so-pin", 0, 1, "SRC", "SO PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct hk_opt change_opts[] = {
+	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
+	{ "new-pin", 0, 1, "SRC", "the new PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "pin", 0, 1, "SRC", "the current user PIN (default: ask)" },
+	{ "so", 0, 0, NULL, "change the SO PIN instead of the user PIN" },
+	{ "so-pin", 0, 1, "SRC", "the current SO PIN, with --so (default: ask)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct args {
+	const char *module, *new_pin, *pin, *so_pin;
+	int so;
+};
+
 static int
-run(const struct hk_cmd *cmd, int argc, char **argv)
+opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
-	(void)argc;
-	(void)argv;
-	return hk_cli_usage_error(cmd, "not built yet");
+	struct args *a = ctx;
+
+	if (hk_opt_is_name(cmd, idx, "module"))
+		a->module = arg;
+	else if (hk_opt_is_name(cmd, idx, "new-pin"))
+		a->new_pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "pin"))
+		a->pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "so"))
+		a->so = 1;
+	else if (hk_opt_is_name(cmd, idx, "so-pin"))
+		a->so_pin = arg;
+	return 0;
 }
+
+static int
+run_pin(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct hk_cli_token ct;
+	const char *ops[HK_CLI_MAX_OPERANDS];
+	int r, nops;
+
+	memset(&ct, 0, sizeof(ct));
+	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+		return r;
+	if (nops != 1)
+		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, a.new_pin)) != 0)
+		goto out;
+	if (strcmp(cmd->name, "change") == 0)
+		r = hk_token_pin_change(ct.tok, a.so ? HK_TOKEN_SO : HK_TOKEN_USER);
+	else
+		r = hk_token_pin_init(ct.tok);
+	if (r == 0)
+		fprintf(stderr, "hwkey pin %s: %s PIN of token %s %s\n", cmd->name,
+		    a.so ? "SO" : "user", hk_token_get_info(ct.tok)->label,
+		    strcmp(cmd->name, "unblock") == 0 ? "unblocked and set" :
+		    strcmp(cmd->name, "set") == 0 ? "set" : "changed");
+ out:
+	hk_cli_token_close(&ct);
+	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+}
+
+static const struct hk_cmd cmd_set = {
+	.name = "set",
+	.args = "TOKEN",
+	.summary = "Set the user PIN as SO (C_InitPIN), e.g. after token init",
+	.opts = set_opts,
+	.run = run_pin,
+	.parent = "pin",
+};
+
+static const struct hk_cmd cmd_change = {
+	.name = "change",
+	.args = "TOKEN",
+	.summary = "Change the user PIN, or with --so the SO PIN (C_SetPIN)",
+	.opts = change_opts,
+	.run = run_pin,
+	.parent = "pin",
+};
+
+static const struct hk_cmd cmd_unblock = {
+	.name = "unblock",
+	.args = "TOKEN",
+	.summary = "Unblock a locked user PIN as SO, setting a new one (C_InitPIN)",
+	.opts = set_opts,
+	.run = run_pin,
+	.parent = "pin",
+};
+
+static const struct hk_cmd *const verbs[] = { &cmd_change, &cmd_set, &cmd_unblock, NULL };
 
 const struct hk_cmd hk_cmd_pin = {
 	.name = "pin",
-	.summary = "(not built yet)",
-	.run = run,
+	.summary = "Set, change or unblock a token's PIN",
+	.verbs = verbs,
 };

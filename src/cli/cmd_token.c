@@ -1,17 +1,95 @@
-/* hwkey token: placeholder until its issue lands; replaced by the real command. */
-#include "cli.h"
+/* hwkey token: verbs on a whole token; "init" runs C_InitToken (erases it,
+ * sets the label and the SO PIN), confirming first if it holds data. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_token.h"
 #include "err.h"
 
+static const struct hk_opt init_opts[] = {
+	{ "label", 0, 1, "LABEL", "the token label (required, at most 32 bytes)" },
+	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
+	{ "so-pin", 0, 1, "SRC", "SO PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "yes", 'y', 0, NULL, "do not ask before erasing an initialized token" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct args {
+	const char *label, *module, *so_pin;
+	int yes;
+};
+
 static int
-run(const struct hk_cmd *cmd, int argc, char **argv)
+opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
-	(void)argc;
-	(void)argv;
-	return hk_cli_usage_error(cmd, "not built yet");
+	struct args *a = ctx;
+
+	if (hk_opt_is_name(cmd, idx, "label"))
+		a->label = arg;
+	else if (hk_opt_is_name(cmd, idx, "module"))
+		a->module = arg;
+	else if (hk_opt_is_name(cmd, idx, "so-pin"))
+		a->so_pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "yes"))
+		a->yes = 1;
+	return 0;
 }
+
+static int
+run_init(const struct hk_cmd *cmd, int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct hk_cli_token ct;
+	const struct hk_token_info *ti;
+	const char *ops[HK_CLI_MAX_OPERANDS];
+	char q[256];
+	int r, nops, yes;
+
+	memset(&ct, 0, sizeof(ct));
+	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+		return r;
+	if (nops != 1)
+		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+	if (a.label == NULL)
+		return hk_cli_usage_error(cmd, "--label is required");
+	if (strlen(a.label) > 32)
+		return hk_cli_usage_error(cmd, "--label is at most 32 bytes");
+	if ((r = hk_cli_token_open(&ct, a.module, ops[0], NULL, a.so_pin, NULL)) != 0)
+		goto out;
+	ti = hk_token_get_info(ct.tok);
+	/* Re-initializing destroys every key: never without a yes. */
+	if ((ti->flags & HK_TOKEN_F_INITIALIZED) != 0 && !a.yes) {
+		snprintf(q, sizeof(q), "Erase token %s (serial %s) and every key on it?",
+		    ti->label, ti->serial);
+		if ((yes = hk_cli_confirm(q)) != 1) {
+			r = yes == -1 ? hk_errf(HK_ERR_USAGE, "token %s is initialized; "
+			    "no terminal to confirm on, pass --yes to erase it", ti->label) :
+			    HK_ERR_CANCELLED;
+			goto out;
+		}
+	}
+	if ((r = hk_token_init(ct.tok, a.label)) != 0)
+		goto out;
+	fprintf(stderr, "hwkey token init: token in slot %lu initialized as \"%s\"; "
+	    "set its user PIN with hwkey pin set\n", ti->slot, a.label);
+ out:
+	hk_cli_token_close(&ct);
+	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+}
+
+static const struct hk_cmd cmd_init = {
+	.name = "init",
+	.args = "TOKEN",
+	.summary = "Initialize (erase) a token, setting its label and SO PIN",
+	.opts = init_opts,
+	.run = run_init,
+	.parent = "token",
+};
+
+static const struct hk_cmd *const verbs[] = { &cmd_init, NULL };
 
 const struct hk_cmd hk_cmd_token = {
 	.name = "token",
-	.summary = "(not built yet)",
-	.run = run,
+	.summary = "Initialize a token (init)",
+	.verbs = verbs,
 };

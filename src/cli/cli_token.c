@@ -1,0 +1,214 @@
+/* Shared plumbing of the token commands: option parsing among operands,
+ * opening a token with its secret sources, key output fields, confirmation. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_token.h"
+#include "err.h"
+
+int
+hk_cli_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_cli_opt_fn *fn,
+    void *ctx, const char **ops, int *nops)
+{
+	struct hk_optstate st;
+	int c, r;
+
+	*nops = 0;
+	if (hk_opt_init(&st, cmd, argc, argv) != 0)
+		return HK_EXIT_FAILURE;
+	for (;;) {
+		c = hk_opt_next(&st);
+		if (c == HK_OPT_HELP || c == HK_OPT_ERROR) {
+			hk_opt_free(&st);
+			return c == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
+		}
+		if (c == HK_OPT_END) {
+			if (st.optind >= argc)
+				break;
+			if (strcmp(argv[st.optind - 1], "--") == 0) {
+				/* Everything after "--" is an operand. */
+				while (st.optind < argc && *nops < HK_CLI_MAX_OPERANDS)
+					ops[(*nops)++] = argv[st.optind++];
+				if (st.optind < argc)
+					goto toomany;
+				break;
+			}
+			if (*nops == HK_CLI_MAX_OPERANDS)
+				goto toomany;
+			ops[(*nops)++] = argv[st.optind];
+			/* Restart getopt with the operand in argv[0]'s place. */
+			argc -= st.optind;
+			argv += st.optind;
+			hk_opt_free(&st);
+			if (hk_opt_init(&st, cmd, argc, argv) != 0)
+				return HK_EXIT_FAILURE;
+			continue;
+		}
+		if ((r = fn(ctx, cmd, c, st.arg)) != 0) {
+			hk_opt_free(&st);
+			return r;
+		}
+	}
+	hk_opt_free(&st);
+	return -1;
+ toomany:
+	hk_opt_free(&st);
+	return hk_cli_usage_error(cmd, "too many operands");
+}
+
+int
+hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *uri,
+    const char *pin, const char *so_pin, const char *new_pin)
+{
+	int r;
+
+	memset(ct, 0, sizeof(*ct));
+	ct->pin.source = pin;
+	ct->so_pin.source = so_pin;
+	ct->new_pin.source = new_pin;
+	if ((r = hk_tokens_open(module, &ct->ts)) != 0)
+		return r;
+	if (uri == NULL)
+		return 0;
+	if ((r = hk_token_select(ct->ts, uri, &ct->tok)) != 0)
+		return r;
+	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_PIN, hk_cli_secret_ask, &ct->pin);
+	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_SO_PIN, hk_cli_secret_ask,
+	    &ct->so_pin);
+	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_NEW_PIN, hk_cli_secret_ask,
+	    &ct->new_pin);
+	return 0;
+}
+
+void
+hk_cli_token_close(struct hk_cli_token *ct)
+{
+	hk_token_free(ct->tok);
+	hk_tokens_free(ct->ts);
+	ct->tok = NULL;
+	ct->ts = NULL;
+}
+
+const char *
+hk_cli_key_kind(const struct hk_key *key, char *buf, size_t size)
+{
+	if (key == NULL) {
+		snprintf(buf, size, "unknown");
+		return buf;
+	}
+	switch (hk_key_type(key)) {
+	case HK_KEY_RSA:
+		snprintf(buf, size, "rsa%u", hk_key_bits(key));
+		break;
+	case HK_KEY_ECDSA:
+		snprintf(buf, size, "ecdsa-p%u", hk_key_bits(key));
+		break;
+	case HK_KEY_ED25519:
+		snprintf(buf, size, "ed25519");
+		break;
+	default:
+		snprintf(buf, size, "%s", hk_key_type_name(key));
+		break;
+	}
+	return buf;
+}
+
+void
+hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size)
+{
+	unsigned int f;
+	size_t len;
+
+	buf[0] = '\0';
+	for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1) {
+		if ((k->known & f) == 0 || (k->flags & f) == 0)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+		    hk_token_key_flag_name(f));
+	}
+	if (!k->has_private) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%spublic-only", len ? "," : "");
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "-");
+}
+
+json_t *
+hk_cli_key_json(const struct hk_token_key *k)
+{
+	json_t *o, *fl;
+	char kind[32], *line = NULL, *fp = NULL, *md5 = NULL;
+	unsigned int f;
+	size_t n;
+
+	if ((o = json_object()) == NULL || (fl = json_array()) == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "id", json_string(k->id_hex));
+	json_object_set_new(o, "label", json_string(k->label));
+	json_object_set_new(o, "type", json_string(hk_cli_key_kind(k->key, kind,
+	    sizeof(kind))));
+	if (k->key != NULL) {
+		json_object_set_new(o, "bits", json_integer(hk_key_bits(k->key)));
+		if (hk_key_write(k->key, HK_FMT_OPENSSH, &line) == 0) {
+			n = strlen(line);
+			if (n > 0 && line[n - 1] == '\n')
+				line[n - 1] = '\0';
+			json_object_set_new(o, "public_key", json_string(line));
+		}
+		if (hk_key_fingerprint(k->key, HK_FP_SHA256, &fp) == 0)
+			json_object_set_new(o, "fingerprint_sha256", json_string(fp));
+		if (hk_key_fingerprint(k->key, HK_FP_MD5, &md5) == 0)
+			json_object_set_new(o, "fingerprint_md5", json_string(md5));
+	} else if (k->error != NULL) {
+		json_object_set_new(o, "error", json_string(k->error));
+	}
+	json_object_set_new(o, "has_private", json_boolean(k->has_private));
+	for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1)
+		if ((k->known & f) != 0 && (k->flags & f) != 0)
+			json_array_append_new(fl, json_string(hk_token_key_flag_name(f)));
+	json_object_set_new(o, "flags", fl);
+	json_object_set_new(o, "proven_on_token", json_boolean(hk_token_key_proven(k)));
+	free(line);
+	free(fp);
+	free(md5);
+	return o;
+}
+
+int
+hk_cli_confirm(const char *question)
+{
+	char ans[16];
+	FILE *tty;
+	int fd, yes;
+
+	if (!isatty(STDIN_FILENO) ||
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	if (question == NULL) {
+		/* Only asking whether a terminal is there. */
+		close(fd);
+		return 0;
+	}
+	if ((tty = fdopen(fd, "r+")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	yes = fgets(ans, sizeof(ans), tty) != NULL && (ans[0] == 'y' || ans[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+int
+hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name)
+{
+	return idx >= 0 && strcmp(cmd->opts[idx].name, name) == 0;
+}

@@ -1,0 +1,103 @@
+/* Internal state shared by tokens/pkcs11*.c (the only files that see the
+ * PKCS#11 headers): loaded modules, the selected token and its session. */
+#ifndef HK_PKCS11_INT_H
+#define HK_PKCS11_INT_H
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
+#include "pkcs11_err.h"
+#include "token_impl.h"
+
+/* Quirk flags (tokens/pkcs11_quirks.c). */
+#define HK_P11Q_MINIMAL_TEMPLATE	0x01	/* rejects optional attributes: start minimal */
+#define HK_P11Q_KEYGEN_SO_LOGIN		0x02	/* keygen needs CKU_SO (YKCS11: management key) */
+#define HK_P11Q_ID_IS_SLOT		0x04	/* CKA_ID is one byte naming a PIV slot */
+#define HK_P11Q_NO_KEYGEN		0x08	/* never offers C_GenerateKeyPair */
+
+struct hk_p11_quirk {
+	const char *family;		/* "softhsm", "ykcs11", "opensc" */
+	const char *manufacturer;	/* token manufacturer prefix, or NULL */
+	const char *library;		/* library description substring, or NULL */
+	const char *model;		/* token model substring, or NULL */
+	unsigned int flags;
+	unsigned int gen_mask;		/* key types it can make, 0 = what mechanisms say */
+	const char *so_prompt;		/* what the SO secret is called */
+	const char *note;		/* shown by hwkey tokens --json */
+};
+
+/* Match a token against the quirk table; NULL when none applies. */
+const struct hk_p11_quirk *hk_p11_quirk_find(const CK_INFO *lib, const CK_TOKEN_INFO *ti);
+
+/* One token found while enumerating. */
+struct hk_p11_slot {
+	CK_FUNCTION_LIST *mod;
+	char *modname;		/* p11-kit name or path; owned by info */
+	char *modpath;		/* file name, for module-path= queries */
+	CK_INFO lib;
+	CK_SLOT_ID slot;
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	const struct hk_p11_quirk *quirk;
+	struct hk_token_info *info;
+};
+
+struct hk_p11_ctx {
+	CK_FUNCTION_LIST **mods;	/* NULL-terminated, from p11-kit */
+	CK_FUNCTION_LIST *single;	/* --module: loaded by path */
+	void *dl;			/* dlopen handle when p11-kit declined the path */
+	char *path;			/* --module as given */
+	struct hk_p11_slot *slots;
+	size_t nslots;
+	struct hk_token_info **infos;
+};
+
+struct hk_p11_tok {
+	struct hk_p11_ctx *ctx;
+	struct hk_p11_slot *s;
+	CK_FUNCTION_LIST *f;
+	CK_SESSION_HANDLE sess;
+	int have_sess;
+	int logged_in;		/* -1, CKU_USER or CKU_SO */
+	P11KitUri *uri;		/* the selecting URI (its id=/object= pick keys) */
+};
+
+/* Handles kept in struct hk_token_key.impl. */
+struct hk_p11_keyref {
+	CK_OBJECT_HANDLE pub, priv;
+	int has_pub, has_priv;
+};
+
+static inline struct hk_p11_tok *
+hk_p11_tok(struct hk_token *tok)
+{
+	return tok->be;
+}
+
+/* pkcs11.c */
+int hk_p11_session(struct hk_token *tok);
+int hk_p11_login(struct hk_token *tok, enum hk_token_user who);
+const char *hk_p11_name(struct hk_token *tok);	/* for error details */
+int hk_p11_refresh_info(struct hk_token *tok);
+/* "token alice: C_Login: CKR_PIN_INCORRECT (PIN count low)" */
+int hk_p11_pin_err(struct hk_token *tok, CK_RV rv, const char *call,
+    enum hk_token_user who);
+/* pkcs11_admin.c */
+int hk_p11_init_token(struct hk_token *tok, const char *label);
+int hk_p11_init_pin(struct hk_token *tok);
+int hk_p11_set_pin(struct hk_token *tok, enum hk_token_user who);
+/* pkcs11_keys.c */
+int hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+    CK_OBJECT_HANDLE **hsp, size_t *np);
+int hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
+    CK_OBJECT_HANDLE priv, int has_priv, struct hk_token_key **keyp);
+int hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np);
+int hk_p11_find_key(struct hk_token *tok, const char *sel, int login,
+    struct hk_token_key **keyp);
+int hk_p11_delete_key(struct hk_token *tok, const struct hk_token_key *key);
+/* pkcs11_keygen.c */
+int hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
+    struct hk_token_key **keyp);
+
+#endif /* HK_PKCS11_INT_H */

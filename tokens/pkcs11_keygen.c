@@ -1,0 +1,323 @@
+/* PKCS#11 key generation: the templates (full, and minimal for tokens that
+ * reject optional attributes), the read-back proof that the private key was
+ * made on the token and cannot leave it, and cleanup so that no half-made or
+ * unproven pair is ever left behind. */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "pkcs11_int.h"
+
+/* DER curve OIDs and the PKCS#11 3.0 Ed25519 name (YKCS11 takes only the name). */
+static const uint8_t oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const uint8_t oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+static const uint8_t oid_p521[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23 };
+static const uint8_t name_ed25519[] = { 0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd', 's',
+    '2', '5', '5', '1', '9' };
+static const uint8_t rsa_f4[] = { 0x01, 0x00, 0x01 };
+
+#define HK_P11_ID_LEN	16
+
+struct p11_tmpl {
+	CK_ATTRIBUTE pub[16], priv[16];
+	CK_ULONG npub, npriv;
+};
+
+static void
+add(CK_ATTRIBUTE *a, CK_ULONG *n, CK_ATTRIBUTE_TYPE type, const void *v, CK_ULONG len)
+{
+	a[*n].type = type;
+	a[*n].pValue = (void *)(uintptr_t)v;
+	a[*n].ulValueLen = len;
+	(*n)++;
+}
+
+static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
+#define B(v) (v) ? &ck_true : &ck_false, sizeof(CK_BBOOL)
+
+/*
+ * Build both templates. minimal: only what YKCS11 2.2.0 accepts (no
+ * CKA_EXTRACTABLE, no *_RECOVER, no WRAP/DERIVE); the read-back proves the rest.
+ */
+static void
+p11_templates(enum hk_token_ktype type, const char *label, const uint8_t *id,
+    size_t idlen, const CK_ULONG *bits, int minimal, struct p11_tmpl *t)
+{
+	const uint8_t *params = NULL;
+	size_t plen = 0;
+	size_t lablen = strlen(label);
+
+	memset(t, 0, sizeof(*t));
+	add(t->pub, &t->npub, CKA_TOKEN, B(1));
+	add(t->pub, &t->npub, CKA_LABEL, label, lablen);
+	add(t->pub, &t->npub, CKA_ID, id, idlen);
+	add(t->pub, &t->npub, CKA_VERIFY, B(1));
+	add(t->priv, &t->npriv, CKA_TOKEN, B(1));
+	add(t->priv, &t->npriv, CKA_LABEL, label, lablen);
+	add(t->priv, &t->npriv, CKA_ID, id, idlen);
+	add(t->priv, &t->npriv, CKA_PRIVATE, B(1));
+	add(t->priv, &t->npriv, CKA_SENSITIVE, B(1));
+	add(t->priv, &t->npriv, CKA_SIGN, B(1));
+	if (!minimal) {
+		add(t->pub, &t->npub, CKA_PRIVATE, B(0));
+		add(t->pub, &t->npub, CKA_ENCRYPT, B(0));
+		add(t->pub, &t->npub, CKA_VERIFY_RECOVER, B(0));
+		add(t->pub, &t->npub, CKA_WRAP, B(0));
+		add(t->pub, &t->npub, CKA_DERIVE, B(0));
+		add(t->priv, &t->npriv, CKA_DECRYPT, B(0));
+		add(t->priv, &t->npriv, CKA_SIGN_RECOVER, B(0));
+		add(t->priv, &t->npriv, CKA_UNWRAP, B(0));
+		add(t->priv, &t->npriv, CKA_DERIVE, B(0));
+		add(t->priv, &t->npriv, CKA_EXTRACTABLE, B(0));
+	}
+	switch (type) {
+	case HK_TKT_RSA2048:
+	case HK_TKT_RSA3072:
+	case HK_TKT_RSA4096:
+		add(t->pub, &t->npub, CKA_MODULUS_BITS, bits, sizeof(*bits));
+		add(t->pub, &t->npub, CKA_PUBLIC_EXPONENT, rsa_f4, sizeof(rsa_f4));
+		return;
+	case HK_TKT_ECDSA_P256:
+		params = oid_p256;
+		plen = sizeof(oid_p256);
+		break;
+	case HK_TKT_ECDSA_P384:
+		params = oid_p384;
+		plen = sizeof(oid_p384);
+		break;
+	case HK_TKT_ECDSA_P521:
+		params = oid_p521;
+		plen = sizeof(oid_p521);
+		break;
+	default:
+		params = name_ed25519;
+		plen = sizeof(name_ed25519);
+		break;
+	}
+	add(t->pub, &t->npub, CKA_EC_PARAMS, params, plen);
+}
+
+/* Handles of key objects (public or private) with this attribute value. */
+static int
+p11_find_by(struct hk_token *tok, CK_ATTRIBUTE_TYPE type, const void *v, size_t len,
+    CK_OBJECT_HANDLE **hsp, size_t *np)
+{
+	CK_OBJECT_HANDLE *a = NULL, *b = NULL, *all;
+	CK_OBJECT_CLASS pub = CKO_PUBLIC_KEY, priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[2] = {
+		{ CKA_CLASS, &pub, sizeof(pub) },
+		{ type, (void *)(uintptr_t)v, len },
+	};
+	size_t na = 0, nb = 0;
+	int r;
+
+	*hsp = NULL;
+	*np = 0;
+	if ((r = hk_p11_find(tok, tmpl, 2, &a, &na)) != 0)
+		return r;
+	tmpl[0].pValue = &priv;
+	if ((r = hk_p11_find(tok, tmpl, 2, &b, &nb)) != 0) {
+		free(a);
+		return r;
+	}
+	if ((all = calloc(na + nb + 1, sizeof(*all))) == NULL) {
+		free(a);
+		free(b);
+		return HK_ERR_ALLOC;
+	}
+	if (na > 0)
+		memcpy(all, a, na * sizeof(*all));
+	if (nb > 0)
+		memcpy(all + na, b, nb * sizeof(*all));
+	free(a);
+	free(b);
+	*hsp = all;
+	*np = na + nb;
+	return 0;
+}
+
+/* YubiKey PIV: the first of slots 9a, 9c, 9d, 9e (CKA_ID 1..4) with no key. */
+static int
+p11_free_piv_slot(struct hk_token *tok, uint8_t *idp)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0;
+	uint8_t id;
+	int r;
+
+	for (id = 1; id <= 4; id++) {
+		if ((r = p11_find_by(tok, CKA_ID, &id, 1, &hs, &n)) != 0)
+			return r;
+		free(hs);
+		if (n == 0) {
+			*idp = id;
+			return 0;
+		}
+	}
+	return hk_errf(HK_ERR_KEY_EXISTS, "%s: PIV slots 9a, 9c, 9d and 9e all hold "
+	    "keys; give --id and --force to replace one", hk_p11_name(tok));
+}
+
+static void
+p11_destroy_pair(struct hk_token *tok, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv)
+{
+	struct hk_p11_tok *t = hk_p11_tok(tok);
+
+	(void)t->f->C_DestroyObject(t->sess, priv);
+	(void)t->f->C_DestroyObject(t->sess, pub);
+}
+
+/* Why the read-back failed, for the detail: "CKA_LOCAL=FALSE, CKA_EXTRACTABLE unknown". */
+static void
+p11_unproven_text(const struct hk_token_key *k, char *buf, size_t size)
+{
+	static const struct { unsigned int flag; const char *name; int want; } need[] = {
+		{ HK_TKEY_F_LOCAL, "CKA_LOCAL", 1 },
+		{ HK_TKEY_F_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", 1 },
+		{ HK_TKEY_F_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE", 1 },
+		{ HK_TKEY_F_SENSITIVE, "CKA_SENSITIVE", 1 },
+		{ HK_TKEY_F_EXTRACTABLE, "CKA_EXTRACTABLE", 0 },
+	};
+	size_t i, len;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		len = strlen(buf);
+		if ((k->known & need[i].flag) == 0)
+			snprintf(buf + len, size - len, "%s%s unreadable", len ? ", " : "",
+			    need[i].name);
+		else if (((k->flags & need[i].flag) != 0) != need[i].want)
+			snprintf(buf + len, size - len, "%s%s=%s", len ? ", " : "",
+			    need[i].name, need[i].want ? "FALSE" : "TRUE");
+	}
+}
+
+int
+hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
+    struct hk_token_key **keyp)
+{
+	struct hk_p11_tok *t = hk_p11_tok(tok);
+	const struct hk_p11_quirk *q = t->s->quirk;
+	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_OBJECT_HANDLE hpub = 0, hpriv = 0, *old = NULL, *old2 = NULL;
+	struct hk_token_key *k = NULL;
+	struct p11_tmpl tp;
+	CK_ULONG bits = 0;
+	uint8_t idbuf[HK_P11_ID_LEN];
+	const uint8_t *id;
+	size_t idlen, nold = 0, nold2 = 0, i;
+	char why[256];
+	int minimal, r, made = 0;
+	CK_RV rv;
+
+	*keyp = NULL;
+	if ((unsigned int)req->type >= HK_TKT_COUNT)
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "bad key type");
+	if ((tok->info->gen_types & (1u << req->type)) == 0)
+		return hk_errf(HK_ERR_MECHANISM, "%s cannot generate %s keys%s%s",
+		    hk_p11_name(tok), hk_token_ktype_name(req->type),
+		    q != NULL && q->note != NULL ? "; " : "",
+		    q != NULL && q->note != NULL ? q->note : "");
+	if (req->label == NULL || *req->label == '\0')
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "a key needs a label");
+	if ((r = hk_p11_login(tok, q != NULL && (q->flags & HK_P11Q_KEYGEN_SO_LOGIN) ?
+	    HK_TOKEN_SO : HK_TOKEN_USER)) != 0)
+		return r;
+
+	/* Refuse to shadow an existing key: selection by id or label would become ambiguous. */
+	if ((r = p11_find_by(tok, CKA_LABEL, req->label, strlen(req->label), &old,
+	    &nold)) != 0)
+		goto out;
+	if (req->id != NULL && (r = p11_find_by(tok, CKA_ID, req->id, req->idlen,
+	    &old2, &nold2)) != 0)
+		goto out;
+	if ((nold > 0 || nold2 > 0) && !req->force) {
+		r = hk_errf(HK_ERR_KEY_EXISTS, "%s: a key with %s \"%s\" already exists; "
+		    "--force replaces it", hk_p11_name(tok), nold > 0 ? "label" : "id",
+		    nold > 0 ? req->label : "(given --id)");
+		goto out;
+	}
+	if (req->id != NULL) {
+		if (q != NULL && (q->flags & HK_P11Q_ID_IS_SLOT) != 0 &&
+		    (req->idlen != 1 || req->id[0] < 1 || req->id[0] > 25)) {
+			r = hk_errf(HK_ERR_INVALID_ARGUMENT, "%s: CKA_ID names a PIV slot: "
+			    "01-04 (9a, 9c, 9d, 9e) or 05-19 (retired)", hk_p11_name(tok));
+			goto out;
+		}
+		id = req->id;
+		idlen = req->idlen;
+	} else if (q != NULL && (q->flags & HK_P11Q_ID_IS_SLOT) != 0) {
+		if ((r = p11_free_piv_slot(tok, idbuf)) != 0)
+			goto out;
+		id = idbuf;
+		idlen = 1;
+	} else {
+		if (getrandom(idbuf, sizeof(idbuf), 0) != (ssize_t)sizeof(idbuf)) {
+			r = hk_errf(HK_ERR_SYSTEM, "getrandom: %s", strerror(errno));
+			goto out;
+		}
+		id = idbuf;
+		idlen = sizeof(idbuf);
+	}
+
+	switch (req->type) {
+	case HK_TKT_RSA2048: bits = 2048; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
+	case HK_TKT_RSA3072: bits = 3072; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
+	case HK_TKT_RSA4096: bits = 4096; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
+	case HK_TKT_ED25519: mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN; break;
+	default: break;
+	}
+	minimal = q != NULL && (q->flags & HK_P11Q_MINIMAL_TEMPLATE) != 0;
+	p11_templates(req->type, req->label, id, idlen, &bits, minimal, &tp);
+	rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv, tp.npriv,
+	    &hpub, &hpriv);
+	if (!minimal && (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	    rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT)) {
+		/* Unknown token refusing an optional attribute: the minimal template. */
+		p11_templates(req->type, req->label, id, idlen, &bits, 1, &tp);
+		rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv,
+		    tp.npriv, &hpub, &hpriv);
+	}
+	if (rv != CKR_OK) {
+		r = hk_p11_err(rv, "%s: C_GenerateKeyPair (%s)", hk_p11_name(tok),
+		    hk_token_ktype_name(req->type));
+		goto out;
+	}
+	made = 1;
+
+	/* The proof: read everything back from the token, not from the template. */
+	if ((r = hk_p11_key_load(tok, hpub, 1, hpriv, 1, &k)) != 0)
+		goto out;
+	if (k->key == NULL) {
+		r = hk_errf(HK_ERR_PKCS11, "%s: new key: %s", hk_p11_name(tok),
+		    k->error != NULL ? k->error : "public key unreadable");
+		goto out;
+	}
+	if (!hk_token_key_proven(k)) {
+		p11_unproven_text(k, why, sizeof(why));
+		r = hk_errf(HK_ERR_KEY_EXTRACTABLE, "%s: new key %s: %s; the pair was "
+		    "destroyed", hk_p11_name(tok), k->id_hex, why);
+		goto out;
+	}
+	/* --force: the old pair goes only once the new one is proven. */
+	for (i = 0; i < nold; i++)
+		(void)t->f->C_DestroyObject(t->sess, old[i]);
+	for (i = 0; i < nold2; i++)
+		(void)t->f->C_DestroyObject(t->sess, old2[i]);
+	*keyp = k;
+	k = NULL;
+	made = 0;
+	r = 0;
+ out:
+	if (made)
+		p11_destroy_pair(tok, hpub, hpriv);
+	hk_token_key_free(k);
+	free(old);
+	free(old2);
+	return r;
+}
