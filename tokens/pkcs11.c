@@ -585,7 +585,8 @@ hk_p11_login(struct hk_token *tok, enum hk_token_user who)
 	CK_USER_TYPE ut = who == HK_TOKEN_SO ? CKU_SO : CKU_USER;
 	struct hk_secret *pin = NULL;
 	const char *what;
-	char prompt[160];
+	char prompt[192];
+	CK_FLAGS fl;
 	CK_RV rv;
 	int r;
 
@@ -599,12 +600,24 @@ hk_p11_login(struct hk_token *tok, enum hk_token_user who)
 		t->f->C_Logout(t->sess);
 		t->logged_in = -1;
 	}
+	/* A locked PIN: say so without asking for a PIN that cannot work. */
+	if ((ut == CKU_USER && (t->s->ti.flags & CKF_USER_PIN_LOCKED) != 0) ||
+	    (ut == CKU_SO && (t->s->ti.flags & CKF_SO_PIN_LOCKED) != 0))
+		return hk_errf(HK_ERR_PIN_LOCKED, "%s: the %s is locked%s",
+		    hk_p11_name(tok), ut == CKU_SO ? "SO PIN" : "user PIN",
+		    ut == CKU_SO ? "" : "; unblock it with hwkey pin unblock");
 	if ((t->s->ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0) {
 		rv = t->f->C_Login(t->sess, ut, NULL, 0);
 	} else {
 		what = ut == CKU_SO ? (t->s->quirk != NULL ? t->s->quirk->so_prompt :
 		    "SO PIN") : "User PIN";
-		snprintf(prompt, sizeof(prompt), "%s for %s", what, hk_p11_name(tok));
+		fl = t->s->ti.flags;
+		/* Warn in the prompt when a wrong entry would lock the PIN. */
+		snprintf(prompt, sizeof(prompt), "%s for %s%s", what, hk_p11_name(tok),
+		    (fl & (ut == CKU_SO ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY)) ?
+		    " (final try before it locks)" :
+		    (fl & (ut == CKU_SO ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW)) ?
+		    " (few tries left)" : "");
 		if ((r = hk_token_ask(tok, ut == CKU_SO ? HK_TOKEN_SECRET_SO_PIN :
 		    HK_TOKEN_SECRET_PIN, prompt, &pin)) != 0)
 			return r;

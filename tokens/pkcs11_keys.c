@@ -215,8 +215,12 @@ p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
 	return r;
 }
 
-/* On-token flags of the private half, read in one call. */
-static void
+/*
+ * On-token flags of the private half, read in one call. Only a success or a
+ * per-attribute refusal fills the template; after any other failure nothing
+ * is known (and a vanished token is an error, not an unproven key).
+ */
+static int
 p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key *k)
 {
 	struct hk_p11_tok *t = hk_p11_tok(tok);
@@ -231,6 +235,7 @@ p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key 
 	CK_ATTRIBUTE a[sizeof(map) / sizeof(map[0])];
 	CK_BBOOL v[sizeof(map) / sizeof(map[0])];
 	size_t i, n = sizeof(map) / sizeof(map[0]);
+	CK_RV rv;
 
 	for (i = 0; i < n; i++) {
 		v[i] = CK_FALSE;
@@ -239,7 +244,13 @@ p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key 
 		a[i].ulValueLen = sizeof(v[i]);
 	}
 	/* An unsupported attribute fails the call but the others are still filled. */
-	(void)t->f->C_GetAttributeValue(t->sess, priv, a, n);
+	rv = t->f->C_GetAttributeValue(t->sess, priv, a, n);
+	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
+	    rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
+		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
+	    rv != CKR_ATTRIBUTE_SENSITIVE)
+		return 0;
 	for (i = 0; i < n; i++) {
 		if (a[i].ulValueLen != sizeof(CK_BBOOL))
 			continue;
@@ -247,6 +258,7 @@ p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key 
 		if (v[i] == CK_TRUE)
 			k->flags |= map[i].flag;
 	}
+	return 0;
 }
 
 int
@@ -295,8 +307,8 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	if (k->key != NULL && k->label[0] != '\0' &&
 	    (r = hk_key_set_comment(k->key, k->label)) != 0)
 		goto out;
-	if (has_priv)
-		p11_read_flags(tok, priv, k);
+	if (has_priv && (r = p11_read_flags(tok, priv, k)) != 0)
+		goto out;
 	*keyp = k;
 	k = NULL;
 	r = 0;
