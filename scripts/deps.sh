@@ -5,8 +5,10 @@ HK_DEPS=(
 	libssl-dev openssl libcurl4-openssl-dev curl ca-certificates
 	libsqlite3-dev sqlite3 libjansson-dev jq libmicrohttpd-dev libcmocka-dev
 	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev
-	softhsm2 opensc openssh-client openssh-server putty-tools procps
+	softhsm2 opensc openssh-client openssh-server putty-tools procps xxd
 )
+# Only for bench/: never required by scripts/test.sh.
+HK_BENCH_DEPS=(hyperfine)
 
 hk_install_deps() {
 	local missing=() p

@@ -321,6 +321,8 @@ struct p11_obj {
 	CK_OBJECT_HANDLE h;
 	uint8_t *id;
 	size_t idlen;
+	uint8_t *label;
+	size_t labellen;
 	int used;
 };
 
@@ -329,8 +331,10 @@ p11_objs_free(struct p11_obj *o, size_t n)
 {
 	size_t i;
 
-	for (i = 0; o != NULL && i < n; i++)
+	for (i = 0; o != NULL && i < n; i++) {
 		free(o[i].id);
+		free(o[i].label);
+	}
 	free(o);
 }
 
@@ -353,7 +357,9 @@ p11_objs(struct hk_token *tok, CK_OBJECT_CLASS cls, struct p11_obj **op, size_t 
 	}
 	for (i = 0; i < n; i++) {
 		o[i].h = hs[i];
-		if ((r = p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) == HK_ERR_ALLOC) {
+		if ((r = p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) == HK_ERR_ALLOC ||
+		    (r = p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
+		    &o[i].labellen)) == HK_ERR_ALLOC) {
 			free(hs);
 			p11_objs_free(o, n);
 			return r;
@@ -382,12 +388,20 @@ hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np)
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	/* Pair by CKA_ID as OpenSSH does; an empty id pairs with nothing. */
+	/*
+	 * Pair by CKA_ID as OpenSSH does. Halves without an id (pkcs11-tool
+	 * without --id makes them) pair by an equal, non-empty label instead.
+	 */
 	for (i = 0; i < npub; i++) {
 		for (j = 0; j < npriv; j++) {
-			if (!privs[j].used && pubs[i].idlen > 0 &&
-			    pubs[i].idlen == privs[j].idlen &&
+			if (privs[j].used || pubs[i].idlen != privs[j].idlen)
+				continue;
+			if (pubs[i].idlen > 0 &&
 			    memcmp(pubs[i].id, privs[j].id, pubs[i].idlen) == 0)
+				break;
+			if (pubs[i].idlen == 0 && pubs[i].labellen > 0 &&
+			    pubs[i].labellen == privs[j].labellen &&
+			    memcmp(pubs[i].label, privs[j].label, pubs[i].labellen) == 0)
 				break;
 		}
 		if (j < npriv)

@@ -96,4 +96,19 @@ for mode in $HK_P11_MODES; do
 	# shellcheck disable=SC2086
 	expect_exit 2 "$HWKEY" export "$uri" $args --key pt-rsa --format ppk
 done
+
+# Halves without a CKA_ID (pkcs11-tool without --id) pair by their label.
+pkcs11-tool --module "$HK_SOFTHSM_MODULE" --token-label ex-module --login --pin "$EX_PIN" \
+	--keypairgen --key-type EC:prime256v1 --label noid >/dev/null 2>&1 || fail "pkcs11-tool noid"
+expect_exit 0 "$HWKEY" keys pkcs11:token=ex-module --module "$HK_SOFTHSM_MODULE" \
+	--pin env:EX_PIN --json
+export EX_PIN=1357
+assert_eq 1 "$(jq '[.keys[] | select(.label=="noid")] | length' out)" "id-less pair listed once"
+assert_eq "" "$(jq -r '.keys[] | select(.label=="noid") | .id' out)" "and it has no id"
+assert_eq true "$(jq '.keys[] | select(.label=="noid") | .proven_on_token' out)" \
+	"id-less pair shows its private flags"
+expect_exit 0 "$HWKEY" export pkcs11:token=ex-module --module "$HK_SOFTHSM_MODULE" --key noid
+grep -qxF "$(awk '{print $1, $2, $3}' out)" <(ssh-keygen -D "$HK_SOFTHSM_MODULE" 2>/dev/null |
+	awk '{print $1, $2, $3}') || fail "id-less key differs from ssh-keygen -D"
+pass
 hk_done
