@@ -82,6 +82,14 @@ done
 } >all.pub
 compare all.pub
 
+# known_hosts: host names (plain, bracketed, hashed) stand in for the comment.
+{
+	printf 'host1,10.0.0.1 %s\n' "$(cut -d' ' -f1,2 ed.pub)"
+	printf '[host2]:2222 %s\n' "$(cut -d' ' -f1,2 ec521.pub)"
+	printf '|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= %s\n' "$(cut -d' ' -f1,2 rsa1024.pub)"
+} >known_hosts
+compare known_hosts
+
 # Outside a UTF-8 locale ssh-keygen escapes non-ASCII bytes; so must hwkey.
 LC_ALL=C ssh-keygen -lf all.pub >want
 LC_ALL=C "$HWKEY" fingerprint all.pub >got

@@ -1,0 +1,105 @@
+#!/bin/bash
+# bench/token.sh [BUILD_DIR]: hwkey against the usual tools on SoftHSM2 tokens.
+# Prints three ratios (targets in brackets):
+#   1. hwkey keys vs ssh-keygen -D on a token holding 200 EC key pairs [<= 1.0]
+#   2. 100 EC P-256 keys: a pkcs11-tool --keypairgen loop vs ONE
+#      "hwkey keygen --count 100" [>= 5x]
+#   3. hwkey keygen --count 100 vs the bare C_GenerateKeyPair time of the same
+#      100 keys measured inside bench/p11gen.c (one login, hwkey's template)
+#      [overhead <= 10%]
+# Not a test: figures vary with the machine. Uses hyperfine when installed.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$SRC/build}
+HWKEY=$BUILD/hwkey
+MOD=${HK_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+N_LIST=200
+N_GEN=100
+RUNS=${BENCH_RUNS:-3}
+
+[ -x "$HWKEY" ] || { echo "no $HWKEY: build first (cmake --build build)" >&2; exit 1; }
+[ -e "$MOD" ] || { echo "no SoftHSM2 module at $MOD" >&2; exit 1; }
+
+# Tokens on tmpfs by default: on a disk SoftHSM's fsync per object dominates
+# (~0.2 s a key here) and the figures would measure the disk, not the code.
+BENCH_DIR=${BENCH_DIR:-$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}
+TMP=$(mktemp -d "$BENCH_DIR/hwkey-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/tokens"
+cat >"$TMP/softhsm2.conf" <<CONF
+directories.tokendir = $TMP/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+CONF
+export SOFTHSM2_CONF=$TMP/softhsm2.conf
+export HOME=$TMP
+PINV=31415926
+export BENCH_PIN=$PINV HK_BENCH_PIN=$PINV
+
+cc -O2 -I/usr/include/p11-kit-1 -o "$TMP/p11gen" "$SRC/bench/p11gen.c" -ldl
+
+token_new() {	# LABEL: a fresh empty token
+	softhsm2-util --delete-token --token "$1" >/dev/null 2>&1 || true
+	softhsm2-util --init-token --free --label "$1" --pin "$PINV" --so-pin 27182818 >/dev/null
+}
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "hwkey $("$HWKEY" --version 2>/dev/null || echo '?'), $(nproc) CPUs, SoftHSM $MOD, tokens in $BENCH_DIR"
+
+# 1. Listing 200 key pairs. ssh-keygen -D reads public objects without a
+# login; hwkey keys --no-login does the same work.
+token_new list
+"$HWKEY" keygen pkcs11:token=list --module "$MOD" --count "$N_LIST" --type ecdsa-p256 \
+	--label k --pin env:BENCH_PIN >/dev/null 2>&1
+export BENCH_PIN=$PINV
+n_hw=$("$HWKEY" keys pkcs11:token=list --module "$MOD" --no-login | grep -c ecdsa || true)
+n_ssh=$(ssh-keygen -D "$MOD" 2>/dev/null | grep -c ecdsa || true)
+echo "keys listed: hwkey $n_hw, ssh-keygen -D $n_ssh (want $N_LIST)"
+HW_KEYS="$HWKEY keys pkcs11:token=list --module $MOD --no-login"
+SSH_KEYS="ssh-keygen -D $MOD"
+if command -v hyperfine >/dev/null; then
+	hyperfine -N --warmup 2 --runs 10 --export-json "$TMP/keys.json" \
+		-n "hwkey keys" "$HW_KEYS" -n "ssh-keygen -D" "$SSH_KEYS" >&2
+	t_hw=$(jq '.results[0].mean' "$TMP/keys.json")
+	t_ssh=$(jq '.results[1].mean' "$TMP/keys.json")
+else
+	t0=$(now); for _ in 1 2 3 4 5; do $HW_KEYS >/dev/null; done; t_hw=$(calc "($(now) - $t0) / 5")
+	t0=$(now); for _ in 1 2 3 4 5; do $SSH_KEYS >/dev/null 2>&1; done; t_ssh=$(calc "($(now) - $t0) / 5")
+fi
+
+# 2 and 3. 100 EC P-256 keys, each contender on a fresh empty token, RUNS times.
+: >"$TMP/hw" >"$TMP/floor" >"$TMP/floorproc"
+for ((r = 1; r <= RUNS; r++)); do
+	token_new gen
+	t0=$(now)
+	"$HWKEY" keygen pkcs11:token=gen --module "$MOD" --count "$N_GEN" --type ecdsa-p256 \
+		--label hk --pin env:BENCH_PIN >/dev/null 2>&1
+	calc "$(now) - $t0" >>"$TMP/hw"; echo >>"$TMP/hw"
+	export BENCH_PIN=$PINV
+	token_new gen
+	t0=$(now)
+	"$TMP/p11gen" "$MOD" gen "$N_GEN" >>"$TMP/floor"
+	calc "$(now) - $t0" >>"$TMP/floorproc"; echo >>"$TMP/floorproc"
+done
+token_new gen
+t0=$(now)
+for ((i = 1; i <= N_GEN; i++)); do
+	pkcs11-tool --module "$MOD" --token-label gen --login --pin "$PINV" --keypairgen \
+		--key-type EC:prime256v1 --id "$(printf '%04x' "$i")" --label "pt-$i" >/dev/null 2>&1
+done
+t_tool=$(calc "$(now) - $t0")
+t_gen=$(median <"$TMP/hw")
+t_floor=$(median <"$TMP/floor")
+t_floorproc=$(median <"$TMP/floorproc")
+
+echo
+printf '1. hwkey keys (%d pairs, no login): %.4f s; ssh-keygen -D: %.4f s; ratio hwkey/ssh-keygen = %s [target <= 1.0]\n' \
+	"$N_LIST" "$t_hw" "$t_ssh" "$(calc "$t_hw / $t_ssh")"
+printf '2. %d x pkcs11-tool --keypairgen: %.3f s; hwkey keygen --count %d: %.3f s (median of %d); speed-up = %sx [target >= 5x]\n' \
+	"$N_GEN" "$t_tool" "$N_GEN" "$t_gen" "$RUNS" "$(calc "$t_tool / $t_gen")"
+printf '3. bare C_GenerateKeyPair x %d: %.3f s (p11gen process: %.3f s); hwkey: %.3f s; overhead = %s%% [target <= 10%%]\n' \
+	"$N_GEN" "$t_floor" "$t_floorproc" "$t_gen" "$(calc "($t_gen - $t_floor) * 100 / $t_floor")"
