@@ -149,4 +149,8 @@ assert_eq 5 "$(jq length j.json)" "json entries"
 assert_eq HK_ERR_BUF_TOO_SHORT "$(jq -r '.[2].error' j.json)" "json error entry"
 assert_eq "$(ssh-keygen -E md5 -lf ec256.pub | cut -d' ' -f2)" "$(jq -r '.[1].fingerprints.md5' j.json)" "json md5"
 assert_eq null "$(jq -r '.[1].fingerprints.aws' j.json)" "json aws null for ecdsa"
+# Comments need not be UTF-8; JSON output must still be valid.
+printf '%s caf\351\n' "$(cut -d' ' -f1,2 ed.pub)" >latin1.pub
+"$HWKEY" fingerprint --json latin1.pub >j.json || fail "--json on a Latin-1 comment"
+assert_eq 'caf\351' "$(jq -r '.[0].comment' j.json)" "Latin-1 comment escaped in JSON"
 hk_done
