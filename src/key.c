@@ -186,6 +186,7 @@ struct rd {
 	const uint8_t *d;
 	size_t len;
 	size_t off;
+	int noncanonical;	/* an mpint had needless leading zeros */
 };
 
 static int
@@ -209,8 +210,10 @@ rd_string(struct rd *rd, struct part *pt)
 }
 
 /*
- * mpint that must be positive or zero and minimally encoded (RFC 4251 5);
- * the part is narrowed to the magnitude without its sign byte.
+ * mpint that must not be negative; the part is narrowed to the magnitude.
+ * Needless leading zeros are accepted as OpenSSH accepts them (some older
+ * tools write them); the caller then re-encodes the blob minimally, which is
+ * also what ssh-keygen fingerprints.
  */
 static int
 rd_mpint(struct rd *rd, struct part *pt)
@@ -223,9 +226,10 @@ rd_mpint(struct rd *rd, struct part *pt)
 	p = rd->d + pt->off;
 	if (pt->len > 0 && (p[0] & 0x80) != 0)
 		return hk_errf(HK_ERR_FORMAT_MALFORMED, "negative mpint");
-	if (pt->len > 1 && p[0] == 0 && (p[1] & 0x80) == 0)
-		return hk_errf(HK_ERR_FORMAT_MALFORMED, "mpint with a needless leading zero");
-	if (pt->len > 0 && p[0] == 0) {
+	if ((pt->len > 1 && p[0] == 0 && (p[1] & 0x80) == 0) ||
+	    (pt->len == 1 && p[0] == 0))
+		rd->noncanonical = 1;
+	while (pt->len > 0 && rd->d[pt->off] == 0) {
 		pt->off++;
 		pt->len--;
 	}
@@ -246,14 +250,13 @@ rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
 	/*
 	 * e must be odd and at least 3: e = 1 makes every signature equal its
 	 * message and an even e shares the factor 2 with phi(n), so no private
-	 * exponent exists. A large odd e is valid RSA and ssh-keygen accepts it,
-	 * so only e < n bounds it from above.
+	 * exponent exists. Nothing more is asked: ssh-keygen fingerprints any
+	 * other odd e (even beyond 64 bits, which some tokens refuse), and hwkey
+	 * must list every key ssh-keygen does.
 	 */
-	if (ebits < 2 || (e[elen - 1] & 1) == 0 || ebits >= nbits)
-		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA public exponent is even, "
-		    "below 3 or not below the modulus");
-	if ((n[nlen - 1] & 1) == 0)
-		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA modulus is even");
+	if (ebits < 2 || (e[elen - 1] & 1) == 0)
+		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA public exponent is even "
+		    "or below 3");
 	*bitsp = nbits;
 	return 0;
 }
@@ -275,11 +278,14 @@ sk_app_check(const uint8_t *app, size_t len)
 	return 0;
 }
 
-/* Parse and validate the blob in key->blob, filling the parts. */
+/*
+ * Parse and validate the blob in key->blob, filling the parts; *noncanonp
+ * says the blob must be re-encoded (see rd_mpint).
+ */
 static int
-key_parse(struct hk_key *k)
+key_parse(struct hk_key *k, int *noncanonp)
 {
-	struct rd rd = { k->blob, k->bloblen, 0 };
+	struct rd rd = { k->blob, k->bloblen, 0, 0 };
 	const struct key_impl *impl;
 	const struct curve_info *ci;
 	struct part name, curve, app;
@@ -359,14 +365,46 @@ key_parse(struct hk_key *k)
 	if (rd.off != rd.len)
 		return hk_errf(HK_ERR_BUF_TRAILING, "%zu bytes after the key",
 		    rd.len - rd.off);
+	*noncanonp = rd.noncanonical;
 	return 0;
+}
+
+/* Constructors build the canonical blob, then parse it like any other. */
+static int
+key_from_buf(struct hk_buf *b, struct hk_key **keyp)
+{
+	return hk_key_from_blob(hk_buf_ptr(b), hk_buf_len(b), keyp);
+}
+
+/* The same RSA or DSA key with every mpint minimally encoded. */
+static int
+key_canonical(const struct hk_key *k, struct hk_key **keyp)
+{
+	struct hk_buf *b;
+	size_t i, nparts = k->type == HK_KEY_RSA ? 2 : 4;
+	int r;
+
+	if ((b = hk_buf_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_buf_put_cstring(b, hk_key_type_name(k))) != 0)
+		goto out;
+	/* The parts are kept in blob order: e, n or p, q, g, y. */
+	for (i = 0; i < nparts; i++) {
+		if ((r = hk_buf_put_bignum2_bytes(b, k->blob + k->p[i].off,
+		    k->p[i].len)) != 0)
+			goto out;
+	}
+	r = key_from_buf(b, keyp);
+ out:
+	hk_buf_free(b);
+	return r;
 }
 
 int
 hk_key_from_blob(const uint8_t *blob, size_t len, struct hk_key **keyp)
 {
 	struct hk_key *k;
-	int r;
+	int r, noncanon = 0;
 
 	if (keyp != NULL)
 		*keyp = NULL;
@@ -380,19 +418,13 @@ hk_key_from_blob(const uint8_t *blob, size_t len, struct hk_key **keyp)
 	if (len > 0)
 		memcpy(k->blob, blob, len);
 	k->bloblen = len;
-	if ((r = key_parse(k)) != 0) {
+	if ((r = key_parse(k, &noncanon)) == 0 && noncanon)
+		r = key_canonical(k, keyp);
+	else if (r == 0)
+		*keyp = k;
+	if (r != 0 || noncanon)
 		hk_key_free(k);
-		return r;
-	}
-	*keyp = k;
-	return 0;
-}
-
-/* Constructors build the canonical blob, then parse it like any other. */
-static int
-key_from_buf(struct hk_buf *b, struct hk_key **keyp)
-{
-	return hk_key_from_blob(hk_buf_ptr(b), hk_buf_len(b), keyp);
+	return r;
 }
 
 int
