@@ -127,6 +127,25 @@ ec_groups_init(void)
 		ec_groups[i] = EC_GROUP_new_by_curve_name(curves[i].nid);
 }
 
+/* Bit length of a big-endian magnitude. */
+static unsigned int
+mag_bits(const uint8_t *p, size_t len)
+{
+	unsigned int bits;
+	uint8_t top;
+
+	while (len > 0 && *p == 0) {
+		p++;
+		len--;
+	}
+	if (len == 0)
+		return 0;
+	bits = (unsigned int)(len - 1) * 8;
+	for (top = p[0]; top != 0; top >>= 1)
+		bits++;
+	return bits;
+}
+
 /* SEC1 uncompressed point on its curve and not the point at infinity. */
 static int
 ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
@@ -155,30 +174,18 @@ ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
 	if (EC_POINT_is_at_infinity(ec_groups[ci - curves], point) ||
 	    EC_POINT_is_on_curve(ec_groups[ci - curves], point, bnctx) != 1)
 		goto out;
+	/*
+	 * OpenSSH (sshkey_ec_validate_public) also wants each coordinate longer
+	 * than half the group order; the order has as many bits as the curve.
+	 */
+	if (mag_bits(pt + 1, (len - 1) / 2) <= ci->bits / 2 ||
+	    mag_bits(pt + 1 + (len - 1) / 2, (len - 1) / 2) <= ci->bits / 2)
+		goto out;
 	r = 0;
  out:
 	EC_POINT_free(point);
 	BN_CTX_free(bnctx);
 	return r;
-}
-
-/* Bit length of a big-endian magnitude. */
-static unsigned int
-mag_bits(const uint8_t *p, size_t len)
-{
-	unsigned int bits;
-	uint8_t top;
-
-	while (len > 0 && *p == 0) {
-		p++;
-		len--;
-	}
-	if (len == 0)
-		return 0;
-	bits = (unsigned int)(len - 1) * 8;
-	for (top = p[0]; top != 0; top >>= 1)
-		bits++;
-	return bits;
 }
 
 /* A minimal cursor over the blob: parsing must not allocate per field. */
