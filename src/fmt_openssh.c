@@ -95,6 +95,9 @@ hk_fmt_openssh_parse(const char *line, size_t len, struct hk_key **keyp,
 	if (tlen == 0)
 		return hk_errf(HK_ERR_FORMAT_EMPTY, "empty line");
 	if (!is_type_name(line + o, tlen)) {
+		if (tlen > 21 && memcmp(line + o + tlen - 21, "-cert-v01@openssh.com", 21) == 0)
+			return hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "OpenSSH certificates "
+			    "(%.*s) are not supported", (int)(tlen > 64 ? 64 : tlen), line + o);
 		opts = line + o;
 		if ((r = options_len(opts, len - o, &olen)) != 0)
 			return r;

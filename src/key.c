@@ -133,6 +133,7 @@ ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
 {
 	const struct curve_info *ci = curve_info(curve);
 	EC_POINT *point = NULL;
+	BN_CTX *bnctx = NULL;
 	int r = HK_ERR_EC_POINT;
 
 	if (ci == NULL)
@@ -143,16 +144,21 @@ ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
 	pthread_once(&ec_groups_once, ec_groups_init);
 	if (ec_groups[ci - curves] == NULL)
 		return HK_ERR_CRYPTO;
-	if ((point = EC_POINT_new(ec_groups[ci - curves])) == NULL)
-		return HK_ERR_ALLOC;
-	if (EC_POINT_oct2point(ec_groups[ci - curves], point, pt, len, NULL) != 1)
+	/* One context for both calls: each would otherwise make its own. */
+	if ((bnctx = BN_CTX_new()) == NULL ||
+	    (point = EC_POINT_new(ec_groups[ci - curves])) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if (EC_POINT_oct2point(ec_groups[ci - curves], point, pt, len, bnctx) != 1)
 		goto out;
 	if (EC_POINT_is_at_infinity(ec_groups[ci - curves], point) ||
-	    EC_POINT_is_on_curve(ec_groups[ci - curves], point, NULL) != 1)
+	    EC_POINT_is_on_curve(ec_groups[ci - curves], point, bnctx) != 1)
 		goto out;
 	r = 0;
  out:
 	EC_POINT_free(point);
+	BN_CTX_free(bnctx);
 	return r;
 }
 

@@ -91,6 +91,11 @@ int hk_p11_init_token(struct hk_token *tok, const char *label);
 int hk_p11_init_pin(struct hk_token *tok);
 int hk_p11_set_pin(struct hk_token *tok, enum hk_token_user who);
 /* pkcs11_keys.c */
+/* Curve of CKA_EC_PARAMS (DER OID or PKCS#11 3.0 name); *edp = 1 for Ed25519. */
+int hk_p11_curve(const uint8_t *p, size_t len, enum hk_curve *cp, int *edp);
+/* CKA_EC_POINT as DER OCTET STRING or raw; want is the raw point's size. */
+int hk_p11_unwrap_point(const uint8_t *p, size_t len, size_t want,
+    const uint8_t **outp, size_t *outlenp);
 int hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
     CK_OBJECT_HANDLE **hsp, size_t *np);
 int hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,

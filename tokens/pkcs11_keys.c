@@ -125,8 +125,8 @@ p11_attr_ulong(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
 }
 
 /* Curve from CKA_EC_PARAMS: a DER OID, or a PKCS#11 3.0 PrintableString name. */
-static int
-p11_curve(const uint8_t *p, size_t len, enum hk_curve *cp, int *edp)
+int
+hk_p11_curve(const uint8_t *p, size_t len, enum hk_curve *cp, int *edp)
 {
 	static const struct {
 		const char *der;
@@ -160,8 +160,8 @@ p11_curve(const uint8_t *p, size_t len, enum hk_curve *cp, int *edp)
  * CKA_EC_POINT: the spec says DER OCTET STRING, some modules give the raw
  * point. A raw point has exactly the expected size; a wrapped one never does.
  */
-static int
-p11_unwrap_point(const uint8_t *p, size_t len, size_t want, const uint8_t **outp,
+int
+hk_p11_unwrap_point(const uint8_t *p, size_t len, size_t want, const uint8_t **outp,
     size_t *outlenp)
 {
 	size_t hdr, l;
@@ -222,12 +222,12 @@ p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
 		*whyp = "EC parameters or point unreadable";
 		goto out;
 	}
-	if ((r = p11_curve(a, alen, &curve, &ed)) != 0) {
+	if ((r = hk_p11_curve(a, alen, &curve, &ed)) != 0) {
 		*whyp = "unknown curve in CKA_EC_PARAMS";
 		goto out;
 	}
 	want = ed ? 32 : 1 + 2 * ((hk_curve_bits(curve) + 7) / 8);
-	if ((r = p11_unwrap_point(b, blen, want, &pt, &plen)) != 0) {
+	if ((r = hk_p11_unwrap_point(b, blen, want, &pt, &plen)) != 0) {
 		*whyp = "malformed CKA_EC_POINT";
 		goto out;
 	}

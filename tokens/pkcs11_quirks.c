@@ -24,9 +24,10 @@ static const struct hk_p11_quirk quirks[] = {
 	    "keygen logs in as SO with the management key; CKA_ID 1-4 = PIV slot 9a/9c/9d/9e" },
 	/*
 	 * OpenSC's PIV driver hides on-card keygen from PKCS#11 on purpose
-	 * (card-piv.c); generate with piv-tool/yubico-piv-tool instead.
+	 * (card-piv.c); generate with piv-tool/yubico-piv-tool instead. Its
+	 * tokens carry the driver name "piv_II" as manufacturer.
 	 */
-	{ "opensc", NULL, "OpenSC", "PIV",
+	{ "opensc", "piv_II", "OpenSC", NULL,
 	    HK_P11Q_NO_KEYGEN, 0, "SO PIN",
 	    "PIV cards: OpenSC offers no PKCS#11 keygen; use piv-tool or YKCS11" },
 	{ "opensc", NULL, "OpenSC", NULL, 0, 0, "SO PIN", NULL },

@@ -7,9 +7,24 @@
 #include "err.h"
 #include "token_impl.h"
 
+/*
+ * The backends, tried in this order. A new token family is one table in its
+ * own file plus one line here (the FIDO2 backend: &hk_token_fido2 under
+ * WITH_FIDO2).
+ */
+static const struct hk_token_impl *const backends[] = {
+#ifdef WITH_PKCS11
+	&hk_token_pkcs11,
+#endif
+	NULL,
+};
+#define HK_TOKEN_NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
 struct hk_tokens {
-	const struct hk_token_impl *impl;
-	void *ctx;
+	const struct hk_token_impl *impl[HK_TOKEN_NBACKENDS];
+	void *ctx[HK_TOKEN_NBACKENDS];
+	size_t n;
+	struct hk_token_info **infos;	/* every backend's, concatenated */
 };
 
 static const char *const ktype_names[HK_TKT_COUNT] = {
@@ -150,61 +165,98 @@ int
 hk_tokens_open(const char *module, struct hk_tokens **tsp)
 {
 	struct hk_tokens *ts;
+	size_t i;
 	int r;
 
 	*tsp = NULL;
-#ifdef WITH_PKCS11
 	if ((ts = calloc(1, sizeof(*ts))) == NULL)
 		return HK_ERR_ALLOC;
-	ts->impl = &hk_token_pkcs11;
-	if ((r = ts->impl->load(module, &ts->ctx)) != 0) {
-		free(ts);
-		return r;
+	for (i = 0; backends[i] != NULL; i++) {
+		/* --module names a PKCS#11 module: the other backends stay out. */
+		if (module != NULL && strcmp(backends[i]->name, "pkcs11") != 0)
+			continue;
+		if ((r = backends[i]->load(module, &ts->ctx[ts->n])) != 0) {
+			hk_tokens_free(ts);
+			return r;
+		}
+		ts->impl[ts->n++] = backends[i];
+	}
+	if (ts->n == 0) {
+		hk_tokens_free(ts);
+		return hk_errf(HK_ERR_NOT_SUPPORTED, "built without any token backend");
 	}
 	*tsp = ts;
 	return 0;
-#else
-	(void)module;
-	(void)ts;
-	(void)r;
-	return hk_errf(HK_ERR_NOT_SUPPORTED, "built without PKCS#11 support");
-#endif
 }
 
 void
 hk_tokens_free(struct hk_tokens *ts)
 {
+	size_t i;
+
 	if (ts == NULL)
 		return;
-	ts->impl->unload(ts->ctx);
+	for (i = 0; i < ts->n; i++)
+		ts->impl[i]->unload(ts->ctx[i]);
+	free(ts->infos);
 	free(ts);
 }
 
 int
 hk_tokens_list(struct hk_tokens *ts, struct hk_token_info *const **infosp, size_t *np)
 {
+	struct hk_token_info *const *part;
+	struct hk_token_info **all = NULL, **na;
+	size_t i, n, total = 0;
+	int r;
+
 	*infosp = NULL;
 	*np = 0;
-	if (ts->impl->enumerate == NULL)
-		return HK_ERR_NOT_SUPPORTED;
-	return ts->impl->enumerate(ts->ctx, infosp, np);
+	for (i = 0; i < ts->n; i++) {
+		if (ts->impl[i]->enumerate == NULL)
+			continue;
+		if ((r = ts->impl[i]->enumerate(ts->ctx[i], &part, &n)) != 0) {
+			free(all);
+			return r;
+		}
+		if ((na = reallocarray(all, total + n + 1, sizeof(*all))) == NULL) {
+			free(all);
+			return HK_ERR_ALLOC;
+		}
+		all = na;
+		if (n > 0)
+			memcpy(all + total, part, n * sizeof(*all));
+		total += n;
+	}
+	free(ts->infos);
+	ts->infos = all;
+	*infosp = all;
+	*np = total;
+	return 0;
 }
 
 int
 hk_token_select(struct hk_tokens *ts, const char *uri, struct hk_token **tokp)
 {
+	const struct hk_token_impl *impl = NULL;
 	struct hk_token *tok;
+	size_t i;
 	int r;
 
 	*tokp = NULL;
-	if (uri == NULL || strncmp(uri, ts->impl->scheme, strlen(ts->impl->scheme)) != 0)
+	for (i = 0; uri != NULL && i < ts->n; i++) {
+		if (strncmp(uri, ts->impl[i]->scheme, strlen(ts->impl[i]->scheme)) == 0) {
+			impl = ts->impl[i];
+			break;
+		}
+	}
+	if (impl == NULL)
 		return hk_errf(HK_ERR_TOKEN_URI, "\"%s\": a token is named by a "
-		    "\"%s\" URI (see hwkey tokens)", uri == NULL ? "" : uri,
-		    ts->impl->scheme);
+		    "\"pkcs11:\" URI (see hwkey tokens)", uri == NULL ? "" : uri);
 	if ((tok = calloc(1, sizeof(*tok))) == NULL)
 		return HK_ERR_ALLOC;
-	tok->impl = ts->impl;
-	if ((r = ts->impl->open(ts->ctx, uri, tok)) != 0) {
+	tok->impl = impl;
+	if ((r = impl->open(ts->ctx[i], uri, tok)) != 0) {
 		free(tok);
 		return r;
 	}

@@ -65,8 +65,7 @@ static int
 on_entry(const struct hk_key_entry *e, void *arg)
 {
 	struct convert *c = arg;
-	char *text = NULL, *fp = NULL, reason[512];
-	const char *comment;
+	char *text = NULL, *line = NULL, *fp = NULL, reason[512];
 	json_t *o;
 	int r;
 
@@ -80,14 +79,24 @@ on_entry(const struct hk_key_entry *e, void *arg)
 		record_failure(c, e->line, r, write_reason(r, reason, sizeof(reason)));
 		return 0;
 	}
+	/* authorized_keys options stay in front of an OpenSSH line. */
+	if (c->to == HK_FMT_OPENSSH && e->options != NULL) {
+		if (asprintf(&line, "%s %s", e->options, text) == -1) {
+			line = NULL;
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		free(text);
+		text = line;
+	}
 	if (c->json) {
 		if ((r = hk_key_fingerprint(e->key, HK_FP_SHA256, &fp)) != 0)
 			goto out;
-		comment = hk_key_comment(e->key);
-		o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s?, s:s, s:s, s:s, s:s}",
+		o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s, s:s}",
 		    "file", c->file, "line", (json_int_t)e->line,
 		    "type", hk_key_type_name(e->key), "label", hk_key_type_label(e->key),
-		    "bits", (json_int_t)hk_key_bits(e->key), "comment", comment,
+		    "bits", (json_int_t)hk_key_bits(e->key),
+		    "comment", hk_key_comment(e->key), "options", e->options,
 		    "format", hk_fmt_name(e->fmt), "to", hk_fmt_name(c->to),
 		    "fingerprint", fp, "output", text);
 		if (o == NULL || json_array_append_new(c->results, o) != 0) {

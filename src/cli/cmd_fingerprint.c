@@ -193,6 +193,37 @@ row_text(struct run *run, const struct fp_row *row)
 	}
 }
 
+/*
+ * A JSON string of text from the input, which need not be UTF-8: invalid
+ * bytes and control characters become \ooo as in the text output.
+ */
+static json_t *
+json_text(const char *s)
+{
+	size_t i, n = 0, len;
+	char *e;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	len = strlen(s);
+	if ((e = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			e[n++] = (char)c;
+		else
+			n += (size_t)snprintf(e + n, 5, "\\%03o", c);
+	}
+	j = json_stringn(e, n);
+	free(e);
+	return j;
+}
+
 static json_t *
 json_fp(const struct hk_key *key, enum hk_fp fp)
 {
@@ -211,20 +242,20 @@ row_json(const struct fp_row *row)
 	enum hk_fp fp;
 
 	if (row->err != 0)
-		return json_pack("{s:s, s:I, s:s, s:s}", "file", row->file,
+		return json_pack("{s:o, s:I, s:s, s:o}", "file", json_text(row->file),
 		    "line", (json_int_t)row->line, "error", hk_err_name(row->err),
-		    "message", row->reason);
+		    "message", json_text(row->reason));
 	if ((fps = json_object()) == NULL)
 		return NULL;
 	for (fp = HK_FP_SHA256; fp <= HK_FP_AWS; fp++)
 		json_object_set_new(fps, hk_fp_name(fp), json_fp(row->key, fp));
 	c = hk_key_comment(row->key);
-	o = json_pack("{s:s, s:I, s:s, s:I, s:o, s:o}", "file", row->file,
+	o = json_pack("{s:o, s:I, s:s, s:I, s:o, s:o}", "file", json_text(row->file),
 	    "line", (json_int_t)row->line, "type", hk_key_type_name(row->key),
 	    "bits", (json_int_t)hk_key_bits(row->key),
-	    "comment", c != NULL ? json_string(c) : json_null(), "fingerprints", fps);
+	    "comment", json_text(c), "fingerprints", fps);
 	if (o != NULL && row->options != NULL)
-		json_object_set_new(o, "options", json_string(row->options));
+		json_object_set_new(o, "options", json_text(row->options));
 	return o;
 }
 

@@ -7,6 +7,7 @@
 #include "err.h"
 
 static const struct hk_opt delete_opts[] = {
+	{ "json", 0, 0, NULL, "print the deleted key as JSON" },
 	{ "key", 'k', 1, "ID|LABEL", "the key: hex CKA_ID, label, or a pkcs11: object URI" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
 	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
@@ -17,7 +18,7 @@ static const struct hk_opt delete_opts[] = {
 
 struct args {
 	const char *key, *module, *pin, *so_pin;
-	int yes;
+	int json, yes;
 };
 
 static int
@@ -25,7 +26,9 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (hk_opt_is_name(cmd, idx, "key"))
+	if (hk_opt_is_name(cmd, idx, "json"))
+		a->json = 1;
+	else if (hk_opt_is_name(cmd, idx, "key"))
 		a->key = arg;
 	else if (hk_opt_is_name(cmd, idx, "module"))
 		a->module = arg;
@@ -70,8 +73,18 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	if ((r = hk_token_key_delete(ct.tok, k)) != 0)
 		goto out;
-	fprintf(stderr, "hwkey key delete: deleted key id %s label \"%s\"\n", k->id_hex,
-	    k->label);
+	if (a.json) {
+		json_t *doc = json_object();
+
+		if (doc != NULL) {
+			json_object_set_new(doc, "token",
+			    json_string(hk_token_get_info(ct.tok)->uri));
+			json_object_set_new(doc, "deleted", hk_cli_key_json(k));
+		}
+		r = hk_cli_print_json(doc);
+	} else
+		fprintf(stderr, "hwkey key delete: deleted key id %s label \"%s\"\n",
+		    k->id_hex, k->label);
  out:
 	hk_token_key_free(k);
 	hk_cli_token_close(&ct);

@@ -8,6 +8,7 @@
 #include "err.h"
 
 static const struct hk_opt set_opts[] = {
+	{ "json", 0, 0, NULL, "print the result as JSON" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
 	{ "new-pin", 0, 1, "SRC", "the new user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN from env:VAR, file:PATH or fd:N (default: ask)" },
@@ -15,6 +16,7 @@ static const struct hk_opt set_opts[] = {
 };
 
 static const struct hk_opt change_opts[] = {
+	{ "json", 0, 0, NULL, "print the result as JSON" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
 	{ "new-pin", 0, 1, "SRC", "the new PIN from env:VAR, file:PATH or fd:N (default: ask)" },
 	{ "pin", 0, 1, "SRC", "the current user PIN (default: ask)" },
@@ -25,7 +27,7 @@ static const struct hk_opt change_opts[] = {
 
 struct args {
 	const char *module, *new_pin, *pin, *so_pin;
-	int so;
+	int json, so;
 };
 
 static int
@@ -33,7 +35,9 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (hk_opt_is_name(cmd, idx, "module"))
+	if (hk_opt_is_name(cmd, idx, "json"))
+		a->json = 1;
+	else if (hk_opt_is_name(cmd, idx, "module"))
 		a->module = arg;
 	else if (hk_opt_is_name(cmd, idx, "new-pin"))
 		a->new_pin = arg;
@@ -65,7 +69,17 @@ run_pin(const struct hk_cmd *cmd, int argc, char **argv)
 		r = hk_token_pin_change(ct.tok, a.so ? HK_TOKEN_SO : HK_TOKEN_USER);
 	else
 		r = hk_token_pin_init(ct.tok);
-	if (r == 0)
+	if (r == 0 && a.json) {
+		json_t *doc = json_object();
+
+		if (doc != NULL) {
+			json_object_set_new(doc, "token",
+			    json_string(hk_token_get_info(ct.tok)->uri));
+			json_object_set_new(doc, "pin", json_string(a.so ? "so" : "user"));
+			json_object_set_new(doc, "action", json_string(cmd->name));
+		}
+		r = hk_cli_print_json(doc);
+	} else if (r == 0)
 		fprintf(stderr, "hwkey pin %s: %s PIN of token %s %s\n", cmd->name,
 		    a.so ? "SO" : "user", hk_token_get_info(ct.tok)->label,
 		    strcmp(cmd->name, "unblock") == 0 ? "unblocked and set" :

@@ -7,6 +7,7 @@
 #include "err.h"
 
 static const struct hk_opt init_opts[] = {
+	{ "json", 0, 0, NULL, "print the result as JSON" },
 	{ "label", 0, 1, "LABEL", "the token label (required, at most 32 bytes)" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN from env:VAR, file:PATH or fd:N (default: ask)" },
@@ -16,7 +17,7 @@ static const struct hk_opt init_opts[] = {
 
 struct args {
 	const char *label, *module, *so_pin;
-	int yes;
+	int json, yes;
 };
 
 static int
@@ -24,7 +25,9 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (hk_opt_is_name(cmd, idx, "label"))
+	if (hk_opt_is_name(cmd, idx, "json"))
+		a->json = 1;
+	else if (hk_opt_is_name(cmd, idx, "label"))
 		a->label = arg;
 	else if (hk_opt_is_name(cmd, idx, "module"))
 		a->module = arg;
@@ -70,8 +73,19 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	if ((r = hk_token_init(ct.tok, a.label)) != 0)
 		goto out;
-	fprintf(stderr, "hwkey token init: token in slot %lu initialized as \"%s\"; "
-	    "set its user PIN with hwkey pin set\n", ti->slot, a.label);
+	if (a.json) {
+		json_t *doc = json_object();
+
+		if (doc != NULL) {
+			json_object_set_new(doc, "module", json_string(ti->module));
+			json_object_set_new(doc, "slot", json_integer((json_int_t)ti->slot));
+			json_object_set_new(doc, "label", json_string(a.label));
+			json_object_set_new(doc, "initialized", json_true());
+		}
+		r = hk_cli_print_json(doc);
+	} else
+		fprintf(stderr, "hwkey token init: token in slot %lu initialized as "
+		    "\"%s\"; set its user PIN with hwkey pin set\n", ti->slot, a.label);
  out:
 	hk_cli_token_close(&ct);
 	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;

@@ -43,8 +43,11 @@ hk_opt_init(struct hk_optstate *st, const struct hk_cmd *cmd, int argc, char **a
 		return HK_ERR_ALLOC;
 	}
 	im->nopts = n;
-	/* '+': stop at the first operand; ':': report a missing argument as ':'. */
-	im->shortopts[s++] = '+';
+	/*
+	 * Options may follow operands ("hwkey keygen TOKEN --type rsa2048"), as
+	 * in git: the subcommand was dispatched already, so GNU permutation is
+	 * safe; "--" still ends the options. ':' reports a missing argument.
+	 */
 	im->shortopts[s++] = ':';
 	for (i = 0; i < n; i++) {
 		const struct hk_opt *o = &cmd->opts[i];

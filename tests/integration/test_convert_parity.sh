@@ -114,6 +114,14 @@ conv openssh mixed.txt >mixed.out
   echo; tb sk-rsa3072.pub; } | sed '/^$/d' >mixed.want
 assert_files_equal mixed.want mixed.out "mixed file, in order"
 
+# authorized_keys: options stay in front of each OpenSSH line, lines unchanged.
+{ echo "# a comment line"; printf 'from="10.0.0.1,10.0.0.2",no-pty,command="echo \\"hi there\\"" '
+  cat sk-ed25519.pub; echo; printf 'restrict '; cat sk-rsa2048.pub; cat pt-ecdsa256.line; } >ak
+grep -v '^#\|^$' ak >ak.want
+conv openssh ak >ak.out
+assert_files_equal ak.want ak.out "authorized_keys options kept"
+assert_eq restrict "$(conv openssh --json ak | jq -r '.[1].options')" "json options"
+
 # -o writes the file; a failing entry leaves an existing file untouched.
 conv openssh -o out.pub sk-ed25519.pt.rfc
 assert_files_equal sk-ed25519.pt.line out.pub "-o output"

@@ -82,6 +82,14 @@ done
 } >all.pub
 compare all.pub
 
+# known_hosts: host names (plain, bracketed, hashed) stand in for the comment.
+{
+	printf 'host1,10.0.0.1 %s\n' "$(cut -d' ' -f1,2 ed.pub)"
+	printf '[host2]:2222 %s\n' "$(cut -d' ' -f1,2 ec521.pub)"
+	printf '|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= %s\n' "$(cut -d' ' -f1,2 rsa1024.pub)"
+} >known_hosts
+compare known_hosts
+
 # Outside a UTF-8 locale ssh-keygen escapes non-ASCII bytes; so must hwkey.
 LC_ALL=C ssh-keygen -lf all.pub >want
 LC_ALL=C "$HWKEY" fingerprint all.pub >got
@@ -141,4 +149,8 @@ assert_eq 5 "$(jq length j.json)" "json entries"
 assert_eq HK_ERR_BUF_TOO_SHORT "$(jq -r '.[2].error' j.json)" "json error entry"
 assert_eq "$(ssh-keygen -E md5 -lf ec256.pub | cut -d' ' -f2)" "$(jq -r '.[1].fingerprints.md5' j.json)" "json md5"
 assert_eq null "$(jq -r '.[1].fingerprints.aws' j.json)" "json aws null for ecdsa"
+# Comments need not be UTF-8; JSON output must still be valid.
+printf '%s caf\351\n' "$(cut -d' ' -f1,2 ed.pub)" >latin1.pub
+"$HWKEY" fingerprint --json latin1.pub >j.json || fail "--json on a Latin-1 comment"
+assert_eq 'caf\351' "$(jq -r '.[0].comment' j.json)" "Latin-1 comment escaped in JSON"
 hk_done

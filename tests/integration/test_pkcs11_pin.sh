@@ -50,7 +50,8 @@ for mode in $HK_P11_MODES; do
 	# pin change: old from env, new from fd; then only the new PIN works.
 	export UP=$U1
 	# shellcheck disable=SC2086
-	expect_exit 0 "$HWKEY" pin change "$uri" $args --pin env:UP --new-pin fd:3 3<<<"$U2"
+	expect_exit 0 "$HWKEY" pin change "$uri" $args --pin env:UP --new-pin fd:3 3<<<"$U2" --json
+	assert_eq "user change" "$(jq -r '"\(.pin) \(.action)"' out)" "$mode: pin change --json"
 	export UP=$U1
 	# shellcheck disable=SC2086
 	expect_exit 7 "$HWKEY" keys "$uri" $args --pin env:UP
@@ -105,7 +106,8 @@ for mode in $HK_P11_MODES; do
 	assert_eq 1 "$(jq '[.keys[] | select(.label=="pk")] | length' out)" "$mode: key kept"
 	export UP=$U3
 	# shellcheck disable=SC2086
-	expect_exit 0 "$HWKEY" key delete "$uri" $args --key pk --pin env:UP --yes
+	expect_exit 0 "$HWKEY" key delete "$uri" $args --key pk --pin env:UP --yes --json
+	assert_eq pk "$(jq -r .deleted.label out)" "$mode: delete reports the key"
 	export UP=$U3
 	# shellcheck disable=SC2086
 	expect_exit 0 "$HWKEY" keys "$uri" $args --pin env:UP --json

@@ -563,6 +563,41 @@ test_evp_roundtrip(void **state)
 	}
 }
 
+static void
+test_evp_sk_keys_give_plain_keys(void **state)
+{
+	const char *lines[] = { CERT_OPENSSH, ED_OPENSSH };
+	const enum hk_key_type sk[] = { HK_KEY_ECDSA_SK, HK_KEY_ED25519_SK };
+	struct hk_buf *out = hk_buf_new();
+	struct hk_key *plain, *k, *back;
+	const uint8_t *pk;
+	EVP_PKEY *pkey;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		plain = openssh_key(lines[i]);
+		k = back = NULL;
+		pkey = NULL;
+		if (i == 0)
+			assert_int_equal(hk_key_ec_point(plain, &pk, &len), 0);
+		else
+			assert_int_equal(hk_key_ed25519_pk(plain, &pk, &len), 0);
+		assert_int_equal(hk_key_from_sk(sk[i], pk, len, "ssh:", &k), 0);
+		assert_int_equal(hk_key_to_evp(k, &pkey), 0);
+		assert_int_equal(hk_key_from_evp(pkey, &back), 0);
+		assert_true(hk_key_equal(plain, back));
+		/* SPKI would drop the application and change the key type. */
+		assert_int_equal(hk_fmt_pem_write(k, HK_FMT_PEM, out),
+		    HK_ERR_FORMAT_UNSUPPORTED);
+		EVP_PKEY_free(pkey);
+		hk_key_free(back);
+		hk_key_free(k);
+		hk_key_free(plain);
+	}
+	hk_buf_free(out);
+}
+
 int
 main(void)
 {
@@ -579,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_pem_write_is_sshkeygen),
 		cmocka_unit_test(test_pem_rejects),
 		cmocka_unit_test(test_evp_roundtrip),
+		cmocka_unit_test(test_evp_sk_keys_give_plain_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

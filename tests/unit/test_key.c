@@ -311,6 +311,9 @@ test_openssh_lines(void **state)
 	assert_int_equal(parse_line("no-pty ssh-foo AAAA", &k, NULL), HK_ERR_KEY_TYPE_UNKNOWN);
 	assert_int_equal(parse_line("ssh-ed25519 AAAA*AAA", &k, NULL), HK_ERR_BASE64);
 	assert_int_equal(parse_line("ssh-ed25519", &k, NULL), HK_ERR_FORMAT_MALFORMED);
+	assert_int_equal(parse_line("ssh-ed25519-cert-v01@openssh.com AAAA c", &k, NULL),
+	    HK_ERR_KEY_TYPE_UNKNOWN);
+	assert_non_null(strstr(hk_err_detail(), "certificates"));
 }
 
 struct seen {

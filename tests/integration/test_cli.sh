@@ -1,0 +1,44 @@
+# The dispatcher and the option tables: help and version, usage errors with
+# their exit status, options after operands (git style), and "--".
+. "$HK_TESTLIB/common.sh"
+
+expect_exit 0 "$HWKEY" --version
+assert_contains "$(cat out)" "hwkey " "--version"
+expect_exit 0 "$HWKEY" --help
+for c in convert fingerprint import keygen keys tokens; do
+	assert_contains "$(cat out)" "  $c " "--help lists $c"
+done
+expect_exit 2 "$HWKEY"
+expect_exit 2 "$HWKEY" no-such-command
+assert_contains "$(cat err)" "'no-such-command' is not a command" "unknown command"
+expect_exit 0 "$HWKEY" help fingerprint
+assert_contains "$(cat out)" "usage: hwkey fingerprint" "help CMD"
+expect_exit 0 "$HWKEY" help key delete
+assert_contains "$(cat out)" "usage: hwkey key delete" "help GROUP VERB"
+expect_exit 2 "$HWKEY" help nope
+expect_exit 0 "$HWKEY" fingerprint --help
+assert_contains "$(cat out)" "-E, --hash ALG" "fingerprint --help shows its table"
+
+# Unknown options, missing arguments: usage errors (2) that name the option.
+expect_exit 2 "$HWKEY" fingerprint --no-such-option
+assert_contains "$(cat err)" "unknown option --no-such-option" "unknown long option"
+expect_exit 2 "$HWKEY" fingerprint -Q
+assert_contains "$(cat err)" "unknown option -Q" "unknown short option"
+expect_exit 2 "$HWKEY" convert --to
+assert_contains "$(cat err)" "needs an argument" "missing argument"
+expect_exit 2 "$HWKEY" key
+expect_exit 2 "$HWKEY" key frobnicate
+assert_contains "$(cat err)" "unknown verb 'frobnicate'" "unknown verb"
+
+# Options may follow operands, and "--" ends them.
+ssh-keygen -q -t ed25519 -N '' -C demo -f k
+"$HWKEY" fingerprint -E md5 k.pub >a
+"$HWKEY" fingerprint k.pub -E md5 >b
+assert_files_equal a b "option after operand"
+ssh-keygen -l -E md5 -f k.pub >c
+assert_files_equal a c "same as ssh-keygen"
+cp k.pub ./-E
+"$HWKEY" fingerprint -- -E >d
+ssh-keygen -l -f ./-E >e
+assert_files_equal d e "-- ends options"
+hk_done
