@@ -17,6 +17,7 @@ enum hw_op {
 	HW_GET,			/* one pair by name */
 	HW_LIST,		/* every pair, paged by marker */
 	HW_DELETE,
+	HW_REGIONS,		/* IAM: every project of the account, named by region */
 };
 
 struct hw_proj;
@@ -108,7 +109,7 @@ hw_base(const struct hw_req *q)
 
 	if (q->c->endpoint != NULL)
 		return strdup(q->c->endpoint);
-	if (q->op == HW_PROJECT)
+	if (q->op == HW_PROJECT || q->op == HW_REGIONS)
 		return strdup("https://iam.myhuaweicloud.com");
 	return asprintf(&url, "https://kms.%s.myhuaweicloud.com", q->region) < 0 ? NULL : url;
 }
@@ -132,9 +133,10 @@ hw_build(void *arg, struct hk_http_msg *msg)
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if (q->op == HW_PROJECT) {
+	if (q->op == HW_PROJECT || q->op == HW_REGIONS) {
 		r = hk_buf_putf(path, "/v3/projects");
-		query[nq++] = (struct hk_param){ "name", q->region };
+		if (q->op == HW_PROJECT)
+			query[nq++] = (struct hk_param){ "name", q->region };
 	} else {
 		r = hk_buf_putf(path, "/v3/%s/keypairs", q->proj->id);
 		if (r == 0 && q->name != NULL && q->op != HW_IMPORT)
@@ -156,7 +158,7 @@ hw_build(void *arg, struct hk_http_msg *msg)
 		method = "DELETE";
 	h[nh++] = (struct hk_header){ "Content-Type", ctype };
 	h[nh++] = (struct hk_header){ "Host", host };
-	if (q->op != HW_PROJECT)
+	if (q->op != HW_PROJECT && q->op != HW_REGIONS)
 		h[nh++] = (struct hk_header){ "X-Project-Id", q->proj->id };
 	h[nh++] = (struct hk_header){ "X-Sdk-Date", date };
 	if (cr->token != NULL)
@@ -312,6 +314,50 @@ parse_list(struct hw_req *q, json_t *j)
 
 static void proj_resolved(struct hw_proj *p);
 
+/*
+ * IAM's project list: one project per region the account uses, named by the
+ * region ("cn-north-4"); sub-projects ("cn-north-4_dev") and the global
+ * "MOS" are not regions. The ids are kept, so no per-region lookup follows.
+ */
+static int
+parse_regions(struct hw_req *q, json_t *j)
+{
+	struct hw_ctx *ctx = q->c->ctx;
+	json_t *list = json_object_get(j, "projects"), *it;
+	struct hw_proj *p;
+	size_t i, k = 0;
+
+	if ((q->reply.regions = calloc(json_array_size(list) + 1, sizeof(char *))) == NULL)
+		return HK_ERR_ALLOC;
+	json_array_foreach(list, i, it) {
+		const char *name = hk_cloud_jstr(it, "name"), *id = hk_cloud_jstr(it, "id");
+
+		if (name == NULL || id == NULL || strchr(name, '_') != NULL ||
+		    strcmp(name, "MOS") == 0)
+			continue;
+		if ((q->reply.regions[k] = strdup(name)) == NULL)
+			return HK_ERR_ALLOC;
+		k++;
+		q->reply.nregions = k;
+		for (p = ctx->projs; p != NULL; p = p->next)
+			if (strcmp(p->region, name) == 0)
+				break;
+		if (p != NULL)
+			continue;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return HK_ERR_ALLOC;
+		if ((p->region = strdup(name)) == NULL || (p->id = strdup(id)) == NULL) {
+			free(p->region);
+			free(p);
+			return HK_ERR_ALLOC;
+		}
+		p->state = PROJ_OK;
+		p->next = ctx->projs;
+		ctx->projs = p;
+	}
+	return 0;
+}
+
 static void
 hw_done(void *arg, const struct hk_http_response *resp)
 {
@@ -369,6 +415,9 @@ hw_done(void *arg, const struct hk_http_response *resp)
 			hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
 			goto out;
 		}
+		break;
+	case HW_REGIONS:
+		r = parse_regions(q, j);
 		break;
 	case HW_DELETE:
 		break;
@@ -564,6 +613,19 @@ hw_delete(struct hk_cloud *c, const char *region, const char *const *names,
 	return hw_start(q);
 }
 
+static int
+hw_regions(struct hk_cloud *c, hk_cloud_cb *cb, void *arg)
+{
+	struct hw_req *q;
+	int r;
+
+	if ((r = req_new(c, HW_REGIONS, "", NULL, cb, arg, &q)) != 0)
+		return r;
+	if ((r = hw_submit(q)) != 0)
+		req_free(q);
+	return r;
+}
+
 const struct hk_cloud_impl hk_cloud_huawei = {
 	.name = "huawei",
 	.open = hw_open,
@@ -573,5 +635,5 @@ const struct hk_cloud_impl hk_cloud_huawei = {
 	.delete_keypairs = hw_delete,
 	.attach_keypair = NULL,
 	.detach_keypair = NULL,
-	.list_regions = NULL,
+	.list_regions = hw_regions,
 };

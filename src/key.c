@@ -127,6 +127,25 @@ ec_groups_init(void)
 		ec_groups[i] = EC_GROUP_new_by_curve_name(curves[i].nid);
 }
 
+/* Bit length of a big-endian magnitude. */
+static unsigned int
+mag_bits(const uint8_t *p, size_t len)
+{
+	unsigned int bits;
+	uint8_t top;
+
+	while (len > 0 && *p == 0) {
+		p++;
+		len--;
+	}
+	if (len == 0)
+		return 0;
+	bits = (unsigned int)(len - 1) * 8;
+	for (top = p[0]; top != 0; top >>= 1)
+		bits++;
+	return bits;
+}
+
 /* SEC1 uncompressed point on its curve and not the point at infinity. */
 static int
 ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
@@ -155,6 +174,13 @@ ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
 	if (EC_POINT_is_at_infinity(ec_groups[ci - curves], point) ||
 	    EC_POINT_is_on_curve(ec_groups[ci - curves], point, bnctx) != 1)
 		goto out;
+	/*
+	 * OpenSSH (sshkey_ec_validate_public) also wants each coordinate longer
+	 * than half the group order; the order has as many bits as the curve.
+	 */
+	if (mag_bits(pt + 1, (len - 1) / 2) <= ci->bits / 2 ||
+	    mag_bits(pt + 1 + (len - 1) / 2, (len - 1) / 2) <= ci->bits / 2)
+		goto out;
 	r = 0;
  out:
 	EC_POINT_free(point);
@@ -162,30 +188,12 @@ ec_point_check(enum hk_curve curve, const uint8_t *pt, size_t len)
 	return r;
 }
 
-/* Bit length of a big-endian magnitude. */
-static unsigned int
-mag_bits(const uint8_t *p, size_t len)
-{
-	unsigned int bits;
-	uint8_t top;
-
-	while (len > 0 && *p == 0) {
-		p++;
-		len--;
-	}
-	if (len == 0)
-		return 0;
-	bits = (unsigned int)(len - 1) * 8;
-	for (top = p[0]; top != 0; top >>= 1)
-		bits++;
-	return bits;
-}
-
 /* A minimal cursor over the blob: parsing must not allocate per field. */
 struct rd {
 	const uint8_t *d;
 	size_t len;
 	size_t off;
+	int noncanonical;	/* an mpint had needless leading zeros */
 };
 
 static int
@@ -209,8 +217,10 @@ rd_string(struct rd *rd, struct part *pt)
 }
 
 /*
- * mpint that must be positive or zero and minimally encoded (RFC 4251 5);
- * the part is narrowed to the magnitude without its sign byte.
+ * mpint that must not be negative; the part is narrowed to the magnitude.
+ * Needless leading zeros are accepted as OpenSSH accepts them (some older
+ * tools write them); the caller then re-encodes the blob minimally, which is
+ * also what ssh-keygen fingerprints.
  */
 static int
 rd_mpint(struct rd *rd, struct part *pt)
@@ -223,9 +233,10 @@ rd_mpint(struct rd *rd, struct part *pt)
 	p = rd->d + pt->off;
 	if (pt->len > 0 && (p[0] & 0x80) != 0)
 		return hk_errf(HK_ERR_FORMAT_MALFORMED, "negative mpint");
-	if (pt->len > 1 && p[0] == 0 && (p[1] & 0x80) == 0)
-		return hk_errf(HK_ERR_FORMAT_MALFORMED, "mpint with a needless leading zero");
-	if (pt->len > 0 && p[0] == 0) {
+	if ((pt->len > 1 && p[0] == 0 && (p[1] & 0x80) == 0) ||
+	    (pt->len == 1 && p[0] == 0))
+		rd->noncanonical = 1;
+	while (pt->len > 0 && rd->d[pt->off] == 0) {
 		pt->off++;
 		pt->len--;
 	}
@@ -246,14 +257,13 @@ rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
 	/*
 	 * e must be odd and at least 3: e = 1 makes every signature equal its
 	 * message and an even e shares the factor 2 with phi(n), so no private
-	 * exponent exists. A large odd e is valid RSA and ssh-keygen accepts it,
-	 * so only e < n bounds it from above.
+	 * exponent exists. Nothing more is asked: ssh-keygen fingerprints any
+	 * other odd e (even beyond 64 bits, which some tokens refuse), and hwkey
+	 * must list every key ssh-keygen does.
 	 */
-	if (ebits < 2 || (e[elen - 1] & 1) == 0 || ebits >= nbits)
-		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA public exponent is even, "
-		    "below 3 or not below the modulus");
-	if ((n[nlen - 1] & 1) == 0)
-		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA modulus is even");
+	if (ebits < 2 || (e[elen - 1] & 1) == 0)
+		return hk_errf(HK_ERR_RSA_EXPONENT, "RSA public exponent is even "
+		    "or below 3");
 	*bitsp = nbits;
 	return 0;
 }
@@ -275,11 +285,14 @@ sk_app_check(const uint8_t *app, size_t len)
 	return 0;
 }
 
-/* Parse and validate the blob in key->blob, filling the parts. */
+/*
+ * Parse and validate the blob in key->blob, filling the parts; *noncanonp
+ * says the blob must be re-encoded (see rd_mpint).
+ */
 static int
-key_parse(struct hk_key *k)
+key_parse(struct hk_key *k, int *noncanonp)
 {
-	struct rd rd = { k->blob, k->bloblen, 0 };
+	struct rd rd = { k->blob, k->bloblen, 0, 0 };
 	const struct key_impl *impl;
 	const struct curve_info *ci;
 	struct part name, curve, app;
@@ -359,14 +372,46 @@ key_parse(struct hk_key *k)
 	if (rd.off != rd.len)
 		return hk_errf(HK_ERR_BUF_TRAILING, "%zu bytes after the key",
 		    rd.len - rd.off);
+	*noncanonp = rd.noncanonical;
 	return 0;
+}
+
+/* Constructors build the canonical blob, then parse it like any other. */
+static int
+key_from_buf(struct hk_buf *b, struct hk_key **keyp)
+{
+	return hk_key_from_blob(hk_buf_ptr(b), hk_buf_len(b), keyp);
+}
+
+/* The same RSA or DSA key with every mpint minimally encoded. */
+static int
+key_canonical(const struct hk_key *k, struct hk_key **keyp)
+{
+	struct hk_buf *b;
+	size_t i, nparts = k->type == HK_KEY_RSA ? 2 : 4;
+	int r;
+
+	if ((b = hk_buf_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_buf_put_cstring(b, hk_key_type_name(k))) != 0)
+		goto out;
+	/* The parts are kept in blob order: e, n or p, q, g, y. */
+	for (i = 0; i < nparts; i++) {
+		if ((r = hk_buf_put_bignum2_bytes(b, k->blob + k->p[i].off,
+		    k->p[i].len)) != 0)
+			goto out;
+	}
+	r = key_from_buf(b, keyp);
+ out:
+	hk_buf_free(b);
+	return r;
 }
 
 int
 hk_key_from_blob(const uint8_t *blob, size_t len, struct hk_key **keyp)
 {
 	struct hk_key *k;
-	int r;
+	int r, noncanon = 0;
 
 	if (keyp != NULL)
 		*keyp = NULL;
@@ -380,19 +425,13 @@ hk_key_from_blob(const uint8_t *blob, size_t len, struct hk_key **keyp)
 	if (len > 0)
 		memcpy(k->blob, blob, len);
 	k->bloblen = len;
-	if ((r = key_parse(k)) != 0) {
+	if ((r = key_parse(k, &noncanon)) == 0 && noncanon)
+		r = key_canonical(k, keyp);
+	else if (r == 0)
+		*keyp = k;
+	if (r != 0 || noncanon)
 		hk_key_free(k);
-		return r;
-	}
-	*keyp = k;
-	return 0;
-}
-
-/* Constructors build the canonical blob, then parse it like any other. */
-static int
-key_from_buf(struct hk_buf *b, struct hk_key **keyp)
-{
-	return hk_key_from_blob(hk_buf_ptr(b), hk_buf_len(b), keyp);
+	return r;
 }
 
 int

@@ -6,8 +6,11 @@
 
 #include "key.h"
 
-/* One key (*np = 1) selected by sel on the token named by uri; module may be NULL. */
+/*
+ * One key (*np = 1) selected by sel on the token named by uri; module NULL:
+ * p11-kit's modules; pin NULL: no login (public keys are public objects).
+ */
 int hk_cli_import_token_key(const char *uri, const char *sel, const char *module,
-    struct hk_key ***keysp, size_t *np);
+    const char *pin, struct hk_key ***keysp, size_t *np);
 
 #endif /* HK_CLI_IMPORT_H */

@@ -57,38 +57,39 @@ struct args {
 	struct hk_cli_cloud cc;
 	const char *name;
 	int yes;
-	int optind;
+	char **ops;		/* operands (borrowed strings) */
+	int nops;
 };
 
-/* Parse a verb's options; returns -1 to go on, else the exit status. */
+static int
+opt(void *ctx, const struct hk_cmd *cmd, const struct hk_optstate *st, int idx)
+{
+	struct args *a = ctx;
+	int r;
+
+	if ((r = hk_cli_cloud_opt(cmd, st, idx, &a->cc)) != 0)
+		return r == 1 ? 0 : r;
+	if (hk_opt_is(st, idx, "name"))
+		a->name = st->arg;
+	else if (hk_opt_is(st, idx, "yes"))
+		a->yes = 1;
+	return 0;
+}
+
+/* Parse a verb's options (also after operands); returns -1 to go on, else the exit status. */
 static int
 parse(const struct hk_cmd *cmd, int argc, char **argv, struct args *a)
 {
-	struct hk_optstate st;
-	int idx, r;
+	int r;
 
 	memset(a, 0, sizeof(*a));
-	if ((r = hk_opt_init(&st, cmd, argc, argv)) != 0)
-		return hk_cli_fail(cmd, r);
-	while ((idx = hk_opt_next(&st)) != HK_OPT_END) {
-		if (idx == HK_OPT_HELP || idx == HK_OPT_ERROR) {
-			hk_opt_free(&st);
-			return idx == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
-		}
-		if ((r = hk_cli_cloud_opt(cmd, &st, idx, &a->cc)) != 0) {
-			if (r != 1) {
-				hk_opt_free(&st);
-				return r;
-			}
-		} else if (hk_opt_is(&st, idx, "name"))
-			a->name = st.arg;
-		else if (hk_opt_is(&st, idx, "yes"))
-			a->yes = 1;
-	}
-	a->optind = st.optind;
-	hk_opt_free(&st);
-	if (a->cc.opts.provider == NULL || a->cc.region == NULL)
+	if ((r = hk_cli_cloud_parse(cmd, argc, argv, opt, a, &a->ops, &a->nops)) >= 0)
+		return r;
+	if (a->cc.opts.provider == NULL || a->cc.region == NULL) {
+		free(a->ops);
+		a->ops = NULL;
 		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+	}
 	return -1;
 }
 
@@ -107,8 +108,11 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
-	if (a.optind != argc)
-		return hk_cli_usage_error(cmd, "unexpected operand %s", argv[a.optind]);
+	if (a.nops != 0) {
+		ret = hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
+		free(a.ops);
+		return ret;
+	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n)) != 0) {
 		ret = hk_cli_fail(cmd, r);
@@ -160,6 +164,7 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_cloud_listings_free(l, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
+	free(a.ops);
 	return ret;
 }
 
@@ -229,20 +234,21 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
-	if (a.optind >= argc)
+	if (a.nops == 0) {
+		free(a.ops);
 		return hk_cli_usage_error(cmd, "name the key pairs to delete");
+	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "Delete %d key pair%s in %zu region%s",
-	    argc - a.optind, argc - a.optind == 1 ? "" : "s", nregions, nregions == 1 ? "" : "s");
+	    a.nops, a.nops == 1 ? "" : "s", nregions, nregions == 1 ? "" : "s");
 	if (!a.yes && !confirm(what)) {
 		ret = hk_cli_usage_error(cmd, "not confirmed (use --yes when not on a terminal)");
 		goto out;
 	}
-	if ((r = hk_cloud_delete(c, regions, nregions, argv + a.optind,
-	    (size_t)(argc - a.optind), &res, &n)) != 0) {
+	if ((r = hk_cloud_delete(c, regions, nregions, a.ops, (size_t)a.nops, &res, &n)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
@@ -251,6 +257,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
+	free(a.ops);
 	return ret;
 }
 
@@ -267,14 +274,18 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
 	if (a.name == NULL)
-		return hk_cli_usage_error(cmd, "--name is required");
-	if (a.optind >= argc)
-		return hk_cli_usage_error(cmd, "name the instances");
-	if (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0)
-		return hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
+		ret = hk_cli_usage_error(cmd, "--name is required");
+	else if (a.nops == 0)
+		ret = hk_cli_usage_error(cmd, "name the instances");
+	else if (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0)
+		ret = hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
+	if (ret >= 0) {
+		free(a.ops);
+		return ret;
+	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
-	    (r = hk_cloud_attach(c, regions[0], a.name, argv + a.optind,
-	    (size_t)(argc - a.optind), detach, &res, &n)) != 0) {
+	    (r = hk_cloud_attach(c, regions[0], a.name, a.ops, (size_t)a.nops, detach,
+	    &res, &n)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
@@ -290,6 +301,7 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
+	free(a.ops);
 	return ret;
 }
 

@@ -20,6 +20,7 @@ static const struct hk_opt opts[] = {
 	{ "key", 0, 1, "K", "the token key to import (id, label or URI), with TOKEN" },
 	{ "module", 0, 1, "PATH", "PKCS#11 module for TOKEN (default: p11-kit's)" },
 	{ "name", 'n', 1, "NAME", "key pair name; %n is the key's number in FILE" },
+	{ "pin", 0, 1, "SRC", "token user PIN from env:VAR, file:PATH or fd:N (logs in)" },
 	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
 	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
 	{ "region", 'r', 1, "R[,R...]|all", "regions to import into" },
@@ -150,61 +151,69 @@ print_table(const struct hk_import_result *res, size_t n, const size_t counts[4]
 	    counts[HK_IMPORT_REPLACED], counts[HK_IMPORT_FAILED]);
 }
 
+struct args {
+	struct hk_cli_cloud cc;
+	const char *name, *keysel, *module, *pin;
+	int flags;
+};
+
+static int
+opt(void *ctx, const struct hk_cmd *cmd, const struct hk_optstate *st, int idx)
+{
+	struct args *a = ctx;
+	int r;
+
+	if ((r = hk_cli_cloud_opt(cmd, st, idx, &a->cc)) != 0)
+		return r == 1 ? 0 : r;
+	if (hk_opt_is(st, idx, "key"))
+		a->keysel = st->arg;
+	else if (hk_opt_is(st, idx, "module"))
+		a->module = st->arg;
+	else if (hk_opt_is(st, idx, "name"))
+		a->name = st->arg;
+	else if (hk_opt_is(st, idx, "pin"))
+		a->pin = st->arg;
+	else if (hk_opt_is(st, idx, "replace"))
+		a->flags |= HK_IMPORT_REPLACE;
+	return 0;
+}
+
 static int
 run(const struct hk_cmd *cmd, int argc, char **argv)
 {
-	struct hk_cli_cloud cc;
-	struct hk_optstate st;
+	struct args a;
 	struct keyset ks = { NULL, 0, NULL };
 	struct hk_import_key *items = NULL;
 	struct hk_import_result *res = NULL;
 	struct hk_cloud *cloud = NULL;
 	const struct hk_cloud_error *first = NULL;
-	const char *name = NULL, *keysel = NULL, *module = NULL, *first_where = NULL;
-	char **regions = NULL, **names = NULL, where[256];
+	const char *first_where = NULL, *operand;
+	char **regions = NULL, **names = NULL, **ops = NULL, where[256];
 	size_t nregions = 0, nres = 0, i, counts[4] = { 0, 0, 0, 0 };
-	int idx, r, flags = 0, ret;
+	int r = 0, ret, nops = 0;
 
-	memset(&cc, 0, sizeof(cc));
-	if ((r = hk_opt_init(&st, cmd, argc, argv)) != 0)
-		return hk_cli_fail(cmd, r);
-	while ((idx = hk_opt_next(&st)) != HK_OPT_END) {
-		if (idx == HK_OPT_HELP || idx == HK_OPT_ERROR) {
-			hk_opt_free(&st);
-			return idx == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
-		}
-		if ((ret = hk_cli_cloud_opt(cmd, &st, idx, &cc)) != 0) {
-			if (ret != 1) {
-				hk_opt_free(&st);
-				return ret;
-			}
-		} else if (hk_opt_is(&st, idx, "key"))
-			keysel = st.arg;
-		else if (hk_opt_is(&st, idx, "module"))
-			module = st.arg;
-		else if (hk_opt_is(&st, idx, "name"))
-			name = st.arg;
-		else if (hk_opt_is(&st, idx, "replace"))
-			flags |= HK_IMPORT_REPLACE;
-	}
-	hk_opt_free(&st);
-	if (st.optind != argc - 1)
+	memset(&a, 0, sizeof(a));
+	if ((ret = hk_cli_cloud_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
+		return ret;
+	operand = nops == 1 ? ops[0] : NULL;
+	free(ops);
+	if (operand == NULL)
 		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
-	if (name == NULL)
+	if (a.name == NULL)
 		return hk_cli_usage_error(cmd, "--name is required");
-	if (cc.opts.provider == NULL || cc.region == NULL)
+	if (a.cc.opts.provider == NULL || a.cc.region == NULL)
 		return hk_cli_usage_error(cmd, "--cloud and --region are required");
-	if (keysel != NULL)
-		r = hk_cli_import_token_key(argv[st.optind], keysel, module, &ks.keys, &ks.n);
-	else if (module != NULL)
-		return hk_cli_usage_error(cmd, "--module goes with TOKEN --key K");
+	if (a.keysel != NULL)
+		r = hk_cli_import_token_key(operand, a.keysel, a.module, a.pin, &ks.keys, &ks.n);
+	else if (a.module != NULL || a.pin != NULL)
+		return hk_cli_usage_error(cmd, "--module and --pin go with TOKEN --key K");
 	else
-		r = load_file(argv[st.optind], &ks);
+		r = load_file(operand, &ks);
 	if (r != 0)
 		goto out;
-	if (ks.n > 1 && strstr(name, "%n") == NULL) {
+	if (ks.n > 1 && strstr(a.name, "%n") == NULL) {
 		ret = hk_cli_usage_error(cmd, "%s holds %zu keys: put %%n in --name (numbered "
-		    "from 1) so each key pair gets its own name", argv[st.optind], ks.n);
+		    "from 1) so each key pair gets its own name", operand, ks.n);
 		goto done;
 	}
 	if ((items = calloc(ks.n, sizeof(*items))) == NULL ||
@@ -213,7 +222,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < ks.n; i++) {
-		if ((names[i] = expand_name(name, i + 1)) == NULL) {
+		if ((names[i] = expand_name(a.name, i + 1)) == NULL) {
 			r = HK_ERR_ALLOC;
 			goto out;
 		}
@@ -222,16 +231,16 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	/* Refuse what the provider cannot take before opening anything. */
 	{
-		const struct hk_cloud_caps *caps = hk_cloud_caps_find(cc.opts.provider);
+		const struct hk_cloud_caps *caps = hk_cloud_caps_find(a.cc.opts.provider);
 
 		for (i = 0; i < ks.n; i++)
 			if ((r = hk_cloud_caps_check_key(caps, items[i].key)) != 0 ||
 			    (r = hk_cloud_caps_check_name(caps, items[i].name)) != 0)
 				goto out;
 	}
-	if ((r = hk_cli_cloud_open(&cc, &cloud, &regions, &nregions)) != 0)
+	if ((r = hk_cli_cloud_open(&a.cc, &cloud, &regions, &nregions)) != 0)
 		goto out;
-	if ((r = hk_cloud_import(cloud, items, ks.n, regions, nregions, flags,
+	if ((r = hk_cloud_import(cloud, items, ks.n, regions, nregions, a.flags,
 	    &res, &nres)) != 0)
 		goto out;
 	for (i = 0; i < nres; i++) {
@@ -242,8 +251,8 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 			first_where = where;
 		}
 	}
-	if (cc.json)
-		hk_cli_print_json(results_json(cc.opts.provider, res, nres, counts));
+	if (a.cc.json)
+		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, counts));
 	else
 		print_table(res, nres, counts);
 	fflush(stdout);

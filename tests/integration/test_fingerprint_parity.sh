@@ -90,6 +90,14 @@ compare all.pub
 } >known_hosts
 compare known_hosts
 
+# An mpint with a needless zero byte (e = 00 01 00 01): OpenSSH accepts it and
+# fingerprints the minimal re-encoding; so must hwkey.
+hex=$(cut -d' ' -f2 rsa2048.pub | base64 -d | xxd -p | tr -d '\n')
+[ "${hex:22:14}" = 00000003010001 ] || fail "unexpected RSA blob layout"
+printf 'ssh-rsa %s padded e\n' "$(printf '%s' "${hex:0:22}0000000400010001${hex:36}" |
+	xxd -r -p | base64 -w0)" >padded.pub
+compare padded.pub
+
 # Outside a UTF-8 locale ssh-keygen escapes non-ASCII bytes; so must hwkey.
 LC_ALL=C ssh-keygen -lf all.pub >want
 LC_ALL=C "$HWKEY" fingerprint all.pub >got

@@ -25,6 +25,10 @@ assert_eq "$want $want" "$(jq -r '[.regions[].keypairs[] | select(.name=="alice"
 assert_eq "$(awk '{print $2}' ec.pub)" "$(jq -r '.regions[0].keypairs[0].public_key' list.json | awk '{print $2}')" \
 	"listed public key"
 
+# Options may follow the operand.
+expect_exit 0 "$HWKEY" import ec.pub "${A[@]}" --region cn-hangzhou --name alice --json
+assert_eq "already present" "$(jq -r '.results[0].status' out)" "options after FILE"
+
 # Same name, same key: already present, nothing imported again.
 before=$(sim_applied_imports)
 expect_exit 0 "$HWKEY" import "${A[@]}" --region cn-hangzhou,cn-shanghai --name alice --json ec.pub
@@ -85,7 +89,7 @@ assert_contains "$(cat err)" "restart" "restart reminder"
 # A bound pair cannot be deleted; detach, then delete.
 expect_exit 10 "$HWKEY" cloud delete "${A[@]}" --region cn-hangzhou --yes alice
 assert_contains "$(cat out)" "KeypairAlreadyAttachedInstance" "delete of a bound pair"
-expect_exit 0 "$HWKEY" cloud detach "${A[@]}" --region cn-hangzhou --name alice --json i-sim0001
+expect_exit 0 "$HWKEY" cloud detach "${A[@]}" --region cn-hangzhou --name alice i-sim0001 --json
 assert_eq detached "$(jq -r '.results[0].status' out)" "detach"
 expect_exit 2 "$HWKEY" cloud delete "${A[@]}" --region cn-hangzhou alice </dev/null
 expect_exit 0 "$HWKEY" cloud delete "${A[@]}" --region cn-hangzhou,cn-shanghai --yes alice

@@ -99,7 +99,21 @@ assert_eq 200 "$(pairs_in $R5 rs-)" "all 200 pairs present"
 assert_eq 200 "$(sim_applied_imports)" "each pair imported exactly once across the restart"
 hk_cloudsim_stop
 
-# 5. Quota: the region holds 3; the rest fail with the provider's code, per key.
+# 5. A timed-out import (applied by the server, answer too late) is never sent
+# twice: the run reports the timeout; a re-run finds the pair by a describe call.
+rm -f "$CLOUDSIM_STATE" "$CLOUDSIM_LOG"
+hk_cloudsim_start --latency 1500
+expect_exit 10 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
+	--name slow --timeout 1 --retries 2 --json k1.pub
+assert_eq HK_ERR_TIMEOUT "$(jq -r '.results[0].error.error' out)" "timeout reported"
+assert_eq 1 "$(sim_applied_imports)" "the late import was applied once"
+expect_exit 0 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
+	--name slow --timeout 10 --json k1.pub
+assert_eq "already present" "$(jq -r '.results[0].status' out)" "re-run finds it"
+assert_eq 1 "$(sim_applied_imports)" "still applied once"
+hk_cloudsim_stop
+
+# 6. Quota: the region holds 3; the rest fail with the provider's code, per key.
 rm -f "$CLOUDSIM_STATE"
 hk_cloudsim_start --quota 3
 expect_exit 15 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \

@@ -29,6 +29,13 @@ HUAWEICLOUD_SDK_PROJECT_ID=$CLOUDSIM_HUAWEI_PROJECT expect_exit 0 \
 assert_contains "$(cat out)" "$(fp_huawei rsa2k.pub)" "rsa-2048 imported"
 assert_eq "$n0" "$(grep -c KeystoneListProjects "$CLOUDSIM_LOG")" "project id from the environment"
 
+# --region all: the account's IAM projects (one call gives regions and ids).
+n0=$(grep -c KeystoneListProjects "$CLOUDSIM_LOG")
+expect_exit 0 "$HWKEY" import "${H[@]}" --region all --name bob_all --json ed.pub
+assert_eq "cn-east-3,cn-north-4" "$(jq -r '[.results[].region] | sort | join(",")' out)" \
+	"all = the regions the account has projects in"
+assert_eq $((n0 + 1)) "$(grep -c KeystoneListProjects "$CLOUDSIM_LOG")" "one IAM call for all"
+
 # Idempotency and conflicts.
 before=$(sim_applied_imports)
 expect_exit 0 "$HWKEY" import "${H[@]}" --region cn-north-4,cn-east-3 --name bob_ed --json ed.pub
@@ -58,8 +65,8 @@ assert_contains "$(cat out err)" "no project" "missing project explained"
 for i in $(seq 55); do ssh-keygen -q -t ed25519 -N '' -C p$i -f p$i; cat p$i.pub; done >page.pub
 expect_exit 0 "$HWKEY" import "${H[@]}" --jobs 16 --region cn-east-3 --name page_%n page.pub
 "$HWKEY" cloud list "${H[@]}" --region cn-east-3 --json >l.json
-assert_eq 56 "$(jq '.regions[0].keypairs | length' l.json)" "55 + bob_ed listed"
-assert_eq 56 "$(jq '[.regions[0].keypairs[].name] | unique | length' l.json)" "no pair listed twice"
+assert_eq 57 "$(jq '.regions[0].keypairs | length' l.json)" "55 + bob_ed + bob_all listed"
+assert_eq 57 "$(jq '[.regions[0].keypairs[].name] | unique | length' l.json)" "no pair listed twice"
 assert_eq "$(fp_huawei p55.pub)" \
 	"$(jq -r '.regions[0].keypairs[] | select(.name=="page_55") | .fingerprint' l.json)" "page_55 fingerprint"
 

@@ -234,6 +234,39 @@ test_blob_rejections(void **state)
 	assert_int_equal(from_buf(b), HK_ERR_DSA_INVALID);
 }
 
+/* Needless mpint zeros are accepted (as OpenSSH does) and re-encoded away. */
+static void
+test_blob_canonical(void **state)
+{
+	struct hk_buf *good = rsa_blob(2048, e65537, 3), *b = hk_buf_new();
+	struct hk_key *k = NULL, *want = NULL;
+	size_t nlen;
+	uint8_t *n = modulus(2048, &nlen), neg[1] = { 0x80 };
+
+	(void)state;
+	assert_int_equal(hk_key_from_blob(hk_buf_ptr(good), hk_buf_len(good), &want), 0);
+	assert_int_equal(hk_buf_put_cstring(b, "ssh-rsa"), 0);
+	assert_int_equal(hk_buf_put_string(b, "\0\0\x01\0\x01", 5), 0);
+	assert_int_equal(hk_buf_put_u32(b, (uint32_t)nlen + 2), 0);
+	assert_int_equal(hk_buf_put(b, "\0\0", 2), 0);
+	assert_int_equal(hk_buf_put(b, n, nlen), 0);
+	assert_int_equal(hk_key_from_blob(hk_buf_ptr(b), hk_buf_len(b), &k), 0);
+	assert_true(hk_key_equal(k, want));
+	assert_int_equal(hk_key_blob_len(k), hk_buf_len(good));
+	assert_int_equal(hk_key_bits(k), 2048);
+	hk_key_free(k);
+	hk_key_free(want);
+	hk_buf_free(good);
+
+	/* A negative mpint is malformed. */
+	hk_buf_reset(b);
+	assert_int_equal(hk_buf_put_cstring(b, "ssh-rsa"), 0);
+	assert_int_equal(hk_buf_put_string(b, neg, 1), 0);
+	assert_int_equal(hk_buf_put_bignum2_bytes(b, n, nlen), 0);
+	assert_int_equal(from_buf(b), HK_ERR_FORMAT_MALFORMED);
+	free(n);
+}
+
 static void
 test_dup_comment_names(void **state)
 {
@@ -311,6 +344,9 @@ test_openssh_lines(void **state)
 	assert_int_equal(parse_line("no-pty ssh-foo AAAA", &k, NULL), HK_ERR_KEY_TYPE_UNKNOWN);
 	assert_int_equal(parse_line("ssh-ed25519 AAAA*AAA", &k, NULL), HK_ERR_BASE64);
 	assert_int_equal(parse_line("ssh-ed25519", &k, NULL), HK_ERR_FORMAT_MALFORMED);
+	/* On the curve, but x = 5: OpenSSH refuses coordinates this short. */
+	assert_int_equal(parse_line("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFRZJDuapYGAb+kTvOmYF63hHKUDxk2aPFM0FcCDJI+8w=", &k, NULL),
+	    HK_ERR_EC_POINT);
 	assert_int_equal(parse_line("ssh-ed25519-cert-v01@openssh.com AAAA c", &k, NULL),
 	    HK_ERR_KEY_TYPE_UNKNOWN);
 	assert_non_null(strstr(hk_err_detail(), "certificates"));
@@ -387,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_rsa_constructor),
 		cmocka_unit_test(test_ec_ed25519_sk_constructors),
 		cmocka_unit_test(test_blob_rejections),
+		cmocka_unit_test(test_blob_canonical),
 		cmocka_unit_test(test_dup_comment_names),
 		cmocka_unit_test(test_openssh_lines),
 		cmocka_unit_test(test_keyfile_mixed),
