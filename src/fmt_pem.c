@@ -146,7 +146,7 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 		*fmtp = HK_FMT_AUTO;
 	hk_fmt_lines_init(&ls, block, len);
 	do {
-		if (!hk_fmt_lines_next(&ls, &line, &llen))
+		if (!hk_fmt_lines_next_trimmed(&ls, &line, &llen))
 			return hk_errf(HK_ERR_PEM, "empty input");
 	} while (llen == 0);
 	if (!pem_label(line, llen, "BEGIN", label, sizeof(label)))
@@ -164,7 +164,7 @@ hk_fmt_pem_parse(const char *block, size_t len, enum hk_fmt *fmtp,
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	while (hk_fmt_lines_next(&ls, &line, &llen)) {
+	while (hk_fmt_lines_next_trimmed(&ls, &line, &llen)) {
 		if (ended) {
 			if (llen != 0) {
 				r = hk_errf(HK_ERR_PEM, "block line %zu: text after the END line",

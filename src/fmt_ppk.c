@@ -68,7 +68,7 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 	*keyp = NULL;
 	hk_fmt_lines_init(&ls, block, len);
 	do {
-		if (!hk_fmt_lines_next(&ls, &line, &llen))
+		if (!hk_fmt_lines_next_trimmed(&ls, &line, &llen))
 			return hk_errf(HK_ERR_PPK, "empty input");
 	} while (llen == 0);
 	if (llen < sizeof(PPK_MAGIC) + 2 ||
@@ -96,7 +96,11 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 				free(comment);
 				comment = NULL;
 			}
-		} else if (ppk_header(line, llen, "Public-Lines", &v, &vlen)) {
+			continue;
+		}
+		/* Only the comment keeps its trailing blanks, as PuTTYgen does. */
+		llen = hk_fmt_rtrim(line, llen);
+		if (ppk_header(line, llen, "Public-Lines", &v, &vlen)) {
 			if (parse_count(v, vlen, &nlines) != 0 || nlines == 0 ||
 			    nlines > PPK_PUBLIC_LINES_MAX) {
 				r = hk_errf(HK_ERR_PPK, "block line %zu: bad Public-Lines count",
@@ -119,7 +123,7 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 		goto out;
 	}
 	for (i = 0; i < nlines; i++) {
-		if (!hk_fmt_lines_next(&ls, &line, &llen)) {
+		if (!hk_fmt_lines_next_trimmed(&ls, &line, &llen)) {
 			r = hk_errf(HK_ERR_PPK, "Public-Lines is %zu but only %zu lines follow",
 			    nlines, i);
 			goto out;
@@ -134,7 +138,7 @@ hk_fmt_ppk_parse(const char *block, size_t len, struct hk_key **keyp)
 			goto out;
 	}
 	/* The private part (or the end) must follow, not more key data. */
-	if (hk_fmt_lines_next(&ls, &line, &llen) && !is_header_line(line, llen)) {
+	if (hk_fmt_lines_next_trimmed(&ls, &line, &llen) && !is_header_line(line, llen)) {
 		r = hk_errf(HK_ERR_PPK,
 		    "block line %zu: more key data than Public-Lines (%zu) says", ls.n, nlines);
 		goto out;

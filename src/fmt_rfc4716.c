@@ -86,7 +86,7 @@ hk_fmt_rfc4716_parse(const char *block, size_t len, struct hk_key **keyp)
 	*keyp = NULL;
 	hk_fmt_lines_init(&ls, block, len);
 	do {
-		if (!hk_fmt_lines_next(&ls, &line, &llen))
+		if (!hk_fmt_lines_next_trimmed(&ls, &line, &llen))
 			return hk_errf(HK_ERR_RFC4716, "empty input");
 	} while (llen == 0);
 	if (!HK_FMT_LINE_IS(line, llen, RFC4716_BEGIN))
@@ -96,7 +96,7 @@ hk_fmt_rfc4716_parse(const char *block, size_t len, struct hk_key **keyp)
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	while (hk_fmt_lines_next(&ls, &line, &llen)) {
+	while (hk_fmt_lines_next_trimmed(&ls, &line, &llen)) {
 		if (ended) {
 			if (llen != 0) {
 				r = hk_errf(HK_ERR_RFC4716, "block line %zu: text after '%s'",

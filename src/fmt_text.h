@@ -25,7 +25,7 @@ hk_fmt_lines_init(struct hk_fmt_lines *ls, const char *text, size_t len)
 	ls->n = 0;
 }
 
-/* Next line without its terminator and trailing blanks; 0 at the end of text. */
+/* Next line without its "\n" or "\r\n"; 0 at the end of text. */
 static inline int
 hk_fmt_lines_next(struct hk_fmt_lines *ls, const char **linep, size_t *lenp)
 {
@@ -38,12 +38,31 @@ hk_fmt_lines_next(struct hk_fmt_lines *ls, const char **linep, size_t *lenp)
 		nl = ls->end;
 	ls->p = nl < ls->end ? nl + 1 : nl;
 	len = (size_t)(nl - s);
-	while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == ' ' ||
-	    s[len - 1] == '\t'))
+	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	ls->n++;
 	*linep = s;
 	*lenp = len;
+	return 1;
+}
+
+/* Drop trailing blanks: markers and base64 lines are compared without them. */
+static inline size_t
+hk_fmt_rtrim(const char *line, size_t len)
+{
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+	    line[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
+/* The next line with trailing blanks dropped. */
+static inline int
+hk_fmt_lines_next_trimmed(struct hk_fmt_lines *ls, const char **linep, size_t *lenp)
+{
+	if (!hk_fmt_lines_next(ls, linep, lenp))
+		return 0;
+	*lenp = hk_fmt_rtrim(*linep, *lenp);
 	return 1;
 }
 

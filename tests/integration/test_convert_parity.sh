@@ -114,6 +114,20 @@ conv openssh mixed.txt >mixed.out
   echo; tb sk-rsa3072.pub; } | sed '/^$/d' >mixed.want
 assert_files_equal mixed.want mixed.out "mixed file, in order"
 
+# No comment, and a comment longer than a 72-column header line: as PuTTYgen.
+tb sk-rsa2048.pub >nc.pub
+{ tb sk-ed25519.pub | tr -d '\n'; printf ' %s\n' "$(printf 'long-comment-%.0s' {1..9}) \\ \"q\""; } >long.pub
+for f in nc long; do
+	puttygen "$f.pub" -O public -o "$f.pt.rfc"
+	conv rfc4716 "$f.pub" >"$f.hk.rfc"
+	assert_files_equal "$f.pt.rfc" "$f.hk.rfc" "$f: --to rfc4716 vs puttygen"
+	assert_eq "$(cat "$f.pub")" "$(conv openssh "$f.pt.rfc")" "$f: back from puttygen's"
+done
+
+# A PPK comment keeps its trailing blanks, as PuTTYgen does.
+puttygen sk-ed25519 -C 'trailing blanks  ' -O private -o trail.ppk
+assert_eq "$(puttygen trail.ppk -O public-openssh)" "$(conv openssh trail.ppk)" "ppk comment blanks"
+
 # authorized_keys: options stay in front of each OpenSSH line, lines unchanged.
 { echo "# a comment line"; printf 'from="10.0.0.1,10.0.0.2",no-pty,command="echo \\"hi there\\"" '
   cat sk-ed25519.pub; echo; printf 'restrict '; cat sk-rsa2048.pub; cat pt-ecdsa256.line; } >ak

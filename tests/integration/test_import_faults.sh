@@ -47,12 +47,15 @@ assert_eq 36 "$(pairs_in $REGIONS storm-)" "36 pairs listed"
 assert_eq 36 "$(sim_applied_imports)" "each pair imported exactly once"
 hk_cloudsim_stop
 
-# 3. Dropped connections (answer lost after the work was done): no double import.
+# 3. Dropped connections (answer lost after the work was done) and 5xx answers:
+# no double import (a 5xx or lost import is checked with a describe call).
 rm -f "$CLOUDSIM_STATE" "$CLOUDSIM_LOG"
-hk_cloudsim_start --drop-rate 0.3 --seed 5
+hk_cloudsim_start --drop-rate 0.3 --error-rate 0.2 --seed 5
 expect_exit 0 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region $REGIONS \
 	--name drop-%n --jobs 8 --retries 50 --json keys.pub
 assert_contains "$(cat "$CLOUDSIM_LOG")" "dropped" "connections were dropped"
+grep -qE "fault 50[03]" "$CLOUDSIM_LOG" || fail "no 5xx was injected"
+pass
 assert_eq 0 "$(jq '.summary.failed' out)" "nothing failed"
 assert_eq 36 "$(pairs_in $REGIONS drop-)" "36 pairs listed"
 assert_eq 36 "$(sim_applied_imports)" "each pair imported exactly once"

@@ -395,6 +395,13 @@ test_ppk_rejects(void **state)
 	char *t;
 
 	(void)state;
+	/* Trailing blanks belong to a PPK comment, as PuTTYgen keeps them. */
+	t = replace(ED_PPK_V3, "Comment: ed \"quoted\" \\back", "Comment: trail  ");
+	assert_int_equal(ppk(t, &k), 0);
+	assert_string_equal(hk_key_comment(k), "trail  ");
+	hk_key_free(k);
+	k = NULL;
+	free(t);
 	t = replace(ED_PPK_V3, "File-3: ssh-ed25519", "File-3: ssh-rsa");
 	assert_int_equal(ppk(t, &k), HK_ERR_KEY_TYPE_MISMATCH);
 	assert_null(k);
