@@ -402,6 +402,7 @@ route(struct hw_ctx *c)
 {
 	const char *region, *pidh;
 
+	c->resp->log_what = "KPS";
 	if (c->nseg == 1 && strcmp(c->seg[0], "projects") == 0) {
 		c->resp->log_what = "KeystoneListProjects";
 		if (strcmp(c->req->method, "GET") != 0)
