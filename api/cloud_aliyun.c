@@ -352,28 +352,28 @@ parse_regions(struct ali_req *q, json_t *j)
 	return 0;
 }
 
-static void
-ali_done(void *arg, const struct hk_http_response *resp)
+/* Fill q->reply from one answer; 1 when DescribeKeyPairs has another page. */
+static int
+ali_parse(struct ali_req *q, const struct hk_http_response *resp)
 {
-	struct ali_req *q = arg;
 	json_t *j = NULL;
 	int r = 0, more = 0;
 
 	if (resp->err != 0) {
 		hk_cloud_error_transport(&q->reply.error, resp);
-		goto deliver;
+		return 0;
 	}
 	if (resp->status < 200 || resp->status >= 300) {
 		parse_error(resp, &q->reply.error);
 		/* Deleting what is already gone is success. */
 		if (q->op == ALI_DELETE && q->reply.error.err == HK_ERR_CLOUD_NOT_FOUND)
 			memset(&q->reply.error, 0, sizeof(q->reply.error));
-		goto deliver;
+		return 0;
 	}
 	if ((j = hk_cloud_json(resp)) == NULL) {
 		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
 		    NULL, "response is not JSON", NULL);
-		goto deliver;
+		return 0;
 	}
 	snprintf(q->reply.error.request_id, sizeof(q->reply.error.request_id), "%s",
 	    hk_cloud_jstr(j, "RequestId") != NULL ? hk_cloud_jstr(j, "RequestId") : "");
@@ -397,21 +397,51 @@ ali_done(void *arg, const struct hk_http_response *resp)
 	case ALI_DELETE:
 		break;
 	}
-	if (r != 0)
+	json_decref(j);
+	if (r != 0) {
 		hk_cloud_error_set(&q->reply.error, r, "parsing the %s response", q->action);
-	else if (more) {
+		return 0;
+	}
+	return more;
+}
+
+static void
+ali_done(void *arg, const struct hk_http_response *resp)
+{
+	struct ali_req *q = arg;
+	int r;
+
+	if (ali_parse(q, resp)) {
 		q->page++;
 		snprintf(q->pagebuf, sizeof(q->pagebuf), "%u", q->page);
-		if ((r = ali_submit(q)) == 0) {
-			json_decref(j);
+		if ((r = ali_submit(q)) == 0)
 			return;
-		}
 		hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
 	}
- deliver:
-	json_decref(j);
 	q->cb(q->arg, &q->reply);
 	req_free(q);
+}
+
+int
+hk_cloud_aliyun_parse(unsigned int op, long status, const char *body, size_t len,
+    struct hk_cloud_reply *reply)
+{
+	struct hk_http_response resp;
+	struct ali_req q;
+
+	memset(reply, 0, sizeof(*reply));
+	memset(&q, 0, sizeof(q));
+	memset(&resp, 0, sizeof(resp));
+	q.op = (enum ali_op)(op % (ALI_REGIONS + 1));
+	q.action = "parse";
+	q.page = 1;
+	resp.status = status;
+	resp.body = body;
+	resp.body_len = len;
+	resp.attempt = 1;
+	ali_parse(&q, &resp);
+	*reply = q.reply;
+	return 0;
 }
 
 static int

@@ -358,16 +358,16 @@ parse_regions(struct hw_req *q, json_t *j)
 	return 0;
 }
 
-static void
-hw_done(void *arg, const struct hk_http_response *resp)
+/* Fill q->reply (or q->proj) from one answer; 1 when the list has another page. */
+static int
+hw_parse(struct hw_req *q, const struct hk_http_response *resp)
 {
-	struct hw_req *q = arg;
 	json_t *j = NULL, *o;
-	int r = 0;
+	int r = 0, more = 0;
 
 	if (resp->err != 0) {
 		hk_cloud_error_transport(&q->reply.error, resp);
-		goto out;
+		return 0;
 	}
 	if (resp->status < 200 || resp->status >= 300) {
 		parse_error(resp, &q->reply.error);
@@ -375,14 +375,14 @@ hw_done(void *arg, const struct hk_http_response *resp)
 		if ((q->op == HW_GET || q->op == HW_DELETE) &&
 		    q->reply.error.err == HK_ERR_CLOUD_NOT_FOUND)
 			memset(&q->reply.error, 0, sizeof(q->reply.error));
-		goto out;
+		return 0;
 	}
 	if (q->op == HW_DELETE)
-		goto out;
+		return 0;
 	if ((j = hk_cloud_json(resp)) == NULL) {
 		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
 		    NULL, "response is not JSON", NULL);
-		goto out;
+		return 0;
 	}
 	switch (q->op) {
 	case HW_PROJECT: {
@@ -406,14 +406,13 @@ hw_done(void *arg, const struct hk_http_response *resp)
 			r = HK_ERR_ALLOC;
 		else if ((r = keypair_from(o, q->reply.pairs)) == 0)
 			q->reply.npairs = 1;
+		else
+			hk_cloud_keypair_clear(q->reply.pairs);
 		break;
 	case HW_LIST:
 		if ((r = parse_list(q, j)) == 1) {
-			json_decref(j);
-			if ((r = hw_submit(q)) == 0)
-				return;
-			hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
-			goto out;
+			more = 1;
+			r = 0;
 		}
 		break;
 	case HW_REGIONS:
@@ -422,10 +421,25 @@ hw_done(void *arg, const struct hk_http_response *resp)
 	case HW_DELETE:
 		break;
 	}
-	if (r != 0)
-		hk_cloud_error_set(&q->reply.error, r, "parsing the KPS response");
- out:
 	json_decref(j);
+	if (r != 0) {
+		hk_cloud_error_set(&q->reply.error, r, "parsing the KPS response");
+		return 0;
+	}
+	return more;
+}
+
+static void
+hw_done(void *arg, const struct hk_http_response *resp)
+{
+	struct hw_req *q = arg;
+	int r;
+
+	if (hw_parse(q, resp)) {
+		if ((r = hw_submit(q)) == 0)
+			return;
+		hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
+	}
 	if (q->op == HW_PROJECT) {
 		struct hw_proj *p = q->proj;
 
@@ -440,6 +454,29 @@ hw_done(void *arg, const struct hk_http_response *resp)
 		return;
 	}
 	deliver(q);
+}
+
+int
+hk_cloud_huawei_parse(unsigned int op, long status, const char *body, size_t len,
+    struct hk_cloud_reply *reply)
+{
+	static const enum hw_op ops[] = { HW_IMPORT, HW_GET, HW_LIST, HW_DELETE };
+	struct hk_http_response resp;
+	struct hw_req q;
+
+	memset(reply, 0, sizeof(*reply));
+	memset(&q, 0, sizeof(q));
+	memset(&resp, 0, sizeof(resp));
+	/* Project and region answers need a session; the key-pair ones do not. */
+	q.op = ops[op % (sizeof(ops) / sizeof(ops[0]))];
+	resp.status = status;
+	resp.body = body;
+	resp.body_len = len;
+	resp.attempt = 1;
+	hw_parse(&q, &resp);
+	free(q.marker);
+	*reply = q.reply;
+	return 0;
 }
 
 static int

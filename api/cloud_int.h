@@ -43,6 +43,16 @@ char *hk_cloud_url_host(const char *url);
 /* Parse a JSON body; NULL when it is not JSON. */
 json_t *hk_cloud_json(const struct hk_http_response *resp);
 const char *hk_cloud_jstr(json_t *obj, const char *key);
+/*
+ * The providers' response parsers on their own, for the fuzz targets: op
+ * selects the operation (taken modulo the provider's count), reply is filled
+ * as the completion callback would see it; clear it with hk_cloud_reply_clear.
+ */
+int hk_cloud_aliyun_parse(unsigned int op, long status, const char *body, size_t len,
+    struct hk_cloud_reply *reply);
+int hk_cloud_huawei_parse(unsigned int op, long status, const char *body, size_t len,
+    struct hk_cloud_reply *reply);
+
 /* strdup that tolerates NULL. */
 char *hk_cloud_strdup(const char *s);
 

@@ -88,10 +88,14 @@ p11_load_direct(struct hk_p11_ctx *ctx, const char *module, const char *why)
 	if ((ctx->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL)) == NULL)
 		return hk_errf(HK_ERR_MODULE_LOAD, "%s: %s", module, why);
 	*(void **)&getf = dlsym(ctx->dl, "C_GetFunctionList");
-	if (getf == NULL || getf(&ctx->single) != CKR_OK || ctx->single == NULL) {
+	rv = getf != NULL ? getf(&ctx->single) : CKR_OK;
+	if (getf == NULL || rv != CKR_OK || ctx->single == NULL) {
 		dlclose(ctx->dl);
 		ctx->dl = NULL;
 		ctx->single = NULL;
+		if (getf != NULL && rv != CKR_OK)
+			return hk_errf(HK_ERR_MODULE_LOAD, "%s: C_GetFunctionList: %s",
+			    module, hk_p11_rv_name(rv));
 		return hk_errf(HK_ERR_MODULE_LOAD, "%s: not a PKCS#11 module (%s)", module, why);
 	}
 	if ((rv = ctx->single->C_Initialize(&init)) != CKR_OK &&
@@ -155,15 +159,28 @@ p11_load(const char *module, void **ctxp)
 	return r;
 }
 
+/*
+ * C_GetMechanismInfo, remembering the first failure that is not "no such
+ * mechanism": keygen must report a sick token, not "cannot generate".
+ */
+static CK_RV
+p11_mech(struct hk_p11_slot *s, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *mi)
+{
+	CK_RV rv = s->mod->C_GetMechanismInfo(s->slot, type, mi);
+
+	if (rv != CKR_OK && rv != CKR_MECHANISM_INVALID && s->mech_rv == CKR_OK)
+		s->mech_rv = rv;
+	return rv;
+}
+
 /* Which key types the mechanism list allows, and the size ranges. */
 static void
 p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 {
 	CK_MECHANISM_INFO mi;
-	CK_FUNCTION_LIST *f = s->mod;
 	unsigned int g = 0;
 
-	if (f->C_GetMechanismInfo(s->slot, CKM_RSA_PKCS_KEY_PAIR_GEN, &mi) == CKR_OK &&
+	if (p11_mech(s, CKM_RSA_PKCS_KEY_PAIR_GEN, &mi) == CKR_OK &&
 	    (mi.flags & CKF_GENERATE_KEY_PAIR) != 0) {
 		info->rsa_min_bits = mi.ulMinKeySize;
 		info->rsa_max_bits = mi.ulMaxKeySize;
@@ -174,7 +191,7 @@ p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 		if (mi.ulMinKeySize <= 4096 && mi.ulMaxKeySize >= 4096)
 			g |= 1u << HK_TKT_RSA4096;
 	}
-	if (f->C_GetMechanismInfo(s->slot, CKM_EC_KEY_PAIR_GEN, &mi) == CKR_OK &&
+	if (p11_mech(s, CKM_EC_KEY_PAIR_GEN, &mi) == CKR_OK &&
 	    (mi.flags & CKF_GENERATE_KEY_PAIR) != 0) {
 		info->ec_min_bits = mi.ulMinKeySize;
 		info->ec_max_bits = mi.ulMaxKeySize;
@@ -186,7 +203,7 @@ p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 		if (mi.ulMaxKeySize == 0 || (mi.ulMinKeySize <= 521 && mi.ulMaxKeySize >= 521))
 			g |= 1u << HK_TKT_ECDSA_P521;
 	}
-	if (f->C_GetMechanismInfo(s->slot, CKM_EC_EDWARDS_KEY_PAIR_GEN, &mi) == CKR_OK &&
+	if (p11_mech(s, CKM_EC_EDWARDS_KEY_PAIR_GEN, &mi) == CKR_OK &&
 	    (mi.flags & CKF_GENERATE_KEY_PAIR) != 0)
 		g |= 1u << HK_TKT_ED25519;
 	if (s->quirk != NULL && (s->quirk->flags & HK_P11Q_NO_KEYGEN) != 0)
@@ -275,6 +292,21 @@ p11_fill_info(struct hk_p11_slot *s)
 	return 0;
 }
 
+/*
+ * A module or slot that fails while enumerating hides its tokens but not the
+ * others'; the first such failure is kept so that "no token matches" can
+ * name it instead of pretending the token is not there.
+ */
+static void
+p11_scan_fail(struct hk_p11_ctx *ctx, CK_RV rv, const char *call, CK_SLOT_ID slot)
+{
+	if (ctx->scan_rv != CKR_OK)
+		return;
+	ctx->scan_rv = rv;
+	snprintf(ctx->scan_what, sizeof(ctx->scan_what), "%s (slot %lu): %s", call,
+	    (unsigned long)slot, hk_p11_rv_name(rv));
+}
+
 static int
 p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 {
@@ -286,14 +318,21 @@ p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 	CK_RV rv;
 	int r = 0;
 
-	if ((rv = mod->C_GetInfo(&lib)) != CKR_OK)
-		return 0;	/* a broken module hides its tokens, not others' */
-	if ((rv = mod->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK || n == 0)
+	if ((rv = mod->C_GetInfo(&lib)) != CKR_OK) {
+		p11_scan_fail(ctx, rv, "C_GetInfo", 0);
 		return 0;
+	}
+	if ((rv = mod->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK || n == 0) {
+		if (rv != CKR_OK)
+			p11_scan_fail(ctx, rv, "C_GetSlotList", 0);
+		return 0;
+	}
 	if ((ids = calloc(n, sizeof(*ids))) == NULL)
 		return HK_ERR_ALLOC;
-	if ((rv = mod->C_GetSlotList(CK_TRUE, ids, &n)) != CKR_OK)
+	if ((rv = mod->C_GetSlotList(CK_TRUE, ids, &n)) != CKR_OK) {
+		p11_scan_fail(ctx, rv, "C_GetSlotList", 0);
 		goto out;
+	}
 	if ((ns = reallocarray(ctx->slots, ctx->nslots + n, sizeof(*ns))) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
@@ -305,9 +344,14 @@ p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 		s->mod = mod;
 		s->lib = lib;
 		s->slot = ids[i];
-		if (mod->C_GetSlotInfo(ids[i], &s->si) != CKR_OK ||
-		    mod->C_GetTokenInfo(ids[i], &s->ti) != CKR_OK)
-			continue;	/* token went away between the calls */
+		if ((rv = mod->C_GetSlotInfo(ids[i], &s->si)) != CKR_OK) {
+			p11_scan_fail(ctx, rv, "C_GetSlotInfo", ids[i]);
+			continue;
+		}
+		if ((rv = mod->C_GetTokenInfo(ids[i], &s->ti)) != CKR_OK) {
+			p11_scan_fail(ctx, rv, "C_GetTokenInfo", ids[i]);
+			continue;
+		}
 		s->quirk = hk_p11_quirk_find(&lib, &s->ti);
 		name = path != NULL ? strdup(path) : p11_kit_module_get_name(mod);
 		if (name == NULL)
@@ -463,7 +507,13 @@ p11_open(void *arg, const char *uri, struct hk_token *tok)
 	}
 	if (nc == 0) {
 		p11_list_uris(ctx, all, ctx->nslots, list, sizeof(list));
-		r = hk_errf(HK_ERR_TOKEN_NOT_FOUND, "%s; tokens present: %s", uri, list);
+		if (ctx->scan_rv != CKR_OK)
+			r = hk_errf(hk_p11_rv_err(ctx->scan_rv), "%s: no token matches; "
+			    "a token could not be read: %s; tokens present: %s", uri,
+			    ctx->scan_what, list);
+		else
+			r = hk_errf(HK_ERR_TOKEN_NOT_FOUND, "%s; tokens present: %s", uri,
+			    list);
 		goto out;
 	}
 	if (nc > 1) {

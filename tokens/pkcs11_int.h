@@ -41,6 +41,7 @@ struct hk_p11_slot {
 	CK_TOKEN_INFO ti;
 	const struct hk_p11_quirk *quirk;
 	struct hk_token_info *info;
+	CK_RV mech_rv;		/* first C_GetMechanismInfo failure, or CKR_OK */
 };
 
 struct hk_p11_ctx {
@@ -51,6 +52,8 @@ struct hk_p11_ctx {
 	struct hk_p11_slot *slots;
 	size_t nslots;
 	struct hk_token_info **infos;
+	CK_RV scan_rv;		/* first failure while enumerating, or CKR_OK */
+	char scan_what[96];	/* "C_GetTokenInfo (slot 3): CKR_..." */
 };
 
 struct hk_p11_tok {

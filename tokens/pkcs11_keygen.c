@@ -172,6 +172,31 @@ p11_destroy_pair(struct hk_token *tok, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE pr
 	(void)t->f->C_DestroyObject(t->sess, pub);
 }
 
+/*
+ * After C_GenerateKeyPair failed: a token that died after doing the work may
+ * still hold the pair (the handles it returned mean nothing). Destroy what
+ * carries the new CKA_ID, sparing the objects that had it before (old).
+ * Best effort: the token may well be gone.
+ */
+static void
+p11_sweep_id(struct hk_token *tok, const uint8_t *id, size_t idlen,
+    const CK_OBJECT_HANDLE *old, size_t nold)
+{
+	struct hk_p11_tok *t = hk_p11_tok(tok);
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0, i, j;
+
+	if (p11_find_by(tok, CKA_ID, id, idlen, &hs, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nold && old[j] != hs[i]; j++)
+			;
+		if (j == nold)
+			(void)t->f->C_DestroyObject(t->sess, hs[i]);
+	}
+	free(hs);
+}
+
 /* Why the read-back failed, for the detail: "CKA_LOCAL=FALSE, CKA_EXTRACTABLE unknown". */
 static void
 p11_unproven_text(const struct hk_token_key *k, char *buf, size_t size)
@@ -218,6 +243,10 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	*keyp = NULL;
 	if ((unsigned int)req->type >= HK_TKT_COUNT)
 		return hk_errf(HK_ERR_INVALID_ARGUMENT, "bad key type");
+	/* A failed mechanism query is the token's failure, not a missing feature. */
+	if ((tok->info->gen_types & (1u << req->type)) == 0 && t->s->mech_rv != CKR_OK)
+		return hk_p11_err(t->s->mech_rv, "%s: C_GetMechanismInfo",
+		    hk_p11_name(tok));
 	if ((tok->info->gen_types & (1u << req->type)) == 0)
 		return hk_errf(HK_ERR_MECHANISM, "%s cannot generate %s keys%s%s",
 		    hk_p11_name(tok), hk_token_ktype_name(req->type),
@@ -284,6 +313,7 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 		    tp.npriv, &hpub, &hpriv);
 	}
 	if (rv != CKR_OK) {
+		p11_sweep_id(tok, id, idlen, old2, nold2);	/* before: it resets the detail */
 		r = hk_p11_err(rv, "%s: C_GenerateKeyPair (%s)", hk_p11_name(tok),
 		    hk_token_ktype_name(req->type));
 		goto out;

@@ -44,7 +44,10 @@ hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	}
 	r = 0;
  out:
-	t->f->C_FindObjectsFinal(t->sess);
+	/* A failed Final leaves the search open: the next one would fail as
+	 * CKR_OPERATION_ACTIVE and hide the cause. */
+	if ((rv = t->f->C_FindObjectsFinal(t->sess)) != CKR_OK && r == 0)
+		r = hk_p11_err(rv, "%s: C_FindObjectsFinal", hk_p11_name(tok));
 	if (r != 0) {
 		free(hs);
 		return r;
@@ -52,6 +55,27 @@ hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	*hsp = hs;
 	*np = count;
 	return 0;
+}
+
+/*
+ * Refusals about the attribute itself: the object simply has no readable
+ * value (some modules answer CKR_FUNCTION_FAILED for attributes they do not
+ * know; an unknown proof flag still refuses the key). Anything else (device
+ * error, vanished token or object) is a failure that must not pass for
+ * "absent".
+ */
+static int
+p11_attr_refused(CK_RV rv)
+{
+	return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
+	    rv == CKR_FUNCTION_FAILED;
+}
+
+/* A failure of the token itself rather than a key it could not decode. */
+static int
+p11_fatal(int r)
+{
+	return r == HK_ERR_ALLOC || (r <= -100 && r > -200);
 }
 
 /* Read one variable-length attribute; absent/unreadable gives HK_ERR_NOT_FOUND. */
@@ -66,14 +90,15 @@ p11_attr(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
 	*valp = NULL;
 	*lenp = 0;
 	rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1);
+	if (rv != CKR_OK && !p11_attr_refused(rv))
+		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
 	if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		return HK_ERR_NOT_FOUND;
 	if ((a.pValue = malloc(a.ulValueLen + 1)) == NULL)
 		return HK_ERR_ALLOC;
 	if ((rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1)) != CKR_OK) {
 		free(a.pValue);
-		if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
-		    rv == CKR_SESSION_HANDLE_INVALID)
+		if (!p11_attr_refused(rv))
 			return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
 		return HK_ERR_NOT_FOUND;
 	}
@@ -89,9 +114,12 @@ p11_attr_ulong(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
 {
 	struct hk_p11_tok *t = hk_p11_tok(tok);
 	CK_ATTRIBUTE a = { type, valp, sizeof(*valp) };
+	CK_RV rv;
 
-	if (t->f->C_GetAttributeValue(t->sess, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != sizeof(*valp))
+	rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1);
+	if (rv != CKR_OK && !p11_attr_refused(rv))
+		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
+	if (rv != CKR_OK || a.ulValueLen != sizeof(*valp))
 		return HK_ERR_NOT_FOUND;
 	return 0;
 }
@@ -245,12 +273,11 @@ p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key 
 	}
 	/* An unsupported attribute fails the call but the others are still filled. */
 	rv = t->f->C_GetAttributeValue(t->sess, priv, a, n);
-	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
-	    rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
+	if (rv != CKR_OK && !p11_attr_refused(rv))
 		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
 	    rv != CKR_ATTRIBUTE_SENSITIVE)
-		return 0;
+		return 0;	/* the template was not filled: nothing known */
 	for (i = 0; i < n; i++) {
 		if (a[i].ulValueLen != sizeof(CK_BBOOL))
 			continue;
@@ -284,23 +311,25 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	ref->priv = priv;
 	ref->has_pub = k->has_public = has_pub;
 	ref->has_priv = k->has_private = has_priv;
-	if ((r = p11_attr(tok, src, CKA_ID, &k->id, &k->idlen)) == HK_ERR_ALLOC)
+	if ((r = p11_attr(tok, src, CKA_ID, &k->id, &k->idlen)) != 0 && p11_fatal(r))
 		goto out;
 	if ((k->id_hex = hk_token_hex(k->id, k->idlen)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = p11_attr(tok, src, CKA_LABEL, &lab, &lablen)) == HK_ERR_ALLOC)
+	if ((r = p11_attr(tok, src, CKA_LABEL, &lab, &lablen)) != 0 && p11_fatal(r))
 		goto out;
 	(void)lablen;	/* an embedded NUL just ends the label */
 	if ((k->label = lab != NULL ? (char *)lab : strdup("")) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if (p11_attr_ulong(tok, src, CKA_KEY_TYPE, &kt) != 0) {
+	if ((r = p11_attr_ulong(tok, src, CKA_KEY_TYPE, &kt)) != 0) {
+		if (p11_fatal(r))
+			goto out;
 		k->error = "key type unreadable";
 	} else if ((r = p11_decode_pub(tok, src, kt, &k->key, &k->error)) != 0) {
-		if (r == HK_ERR_ALLOC || r == HK_ERR_DEVICE_REMOVED || r == HK_ERR_TOKEN_ABSENT)
+		if (p11_fatal(r))
 			goto out;
 		k->key = NULL;
 	}
@@ -357,9 +386,10 @@ p11_objs(struct hk_token *tok, CK_OBJECT_CLASS cls, struct p11_obj **op, size_t 
 	}
 	for (i = 0; i < n; i++) {
 		o[i].h = hs[i];
-		if ((r = p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) == HK_ERR_ALLOC ||
-		    (r = p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
-		    &o[i].labellen)) == HK_ERR_ALLOC) {
+		if (((r = p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) != 0 &&
+		    p11_fatal(r)) ||
+		    ((r = p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
+		    &o[i].labellen)) != 0 && p11_fatal(r))) {
 			free(hs);
 			p11_objs_free(o, n);
 			return r;
