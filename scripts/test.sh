@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run every test: install missing Debian packages, build with
 # warnings as errors (gcc), build again with ASan/UBSan and libFuzzer (clang),
-# run the sanitized unit tests and the fuzz targets, then the whole suite. The
-# last thing printed is ctest's own summary of the whole suite.
+# run the whole suite sanitized (every hwkey and hwkey-cloudsim the tests start
+# is the sanitized build) plus the fuzz targets, then the whole suite on the gcc
+# build. The last thing printed is ctest's own summary of that last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -21,9 +22,10 @@ if [ "${HK_SKIP_ASAN:-0}" != 1 ]; then
 	CC=clang cmake -S . -B "$asan" -DWERROR=ON -DBUILD_TESTING=ON -DFUZZ=ON \
 		-DHK_FUZZ_SECONDS="${HK_FUZZ_SECONDS:-20}" >/dev/null
 	cmake --build "$asan" -j"$jobs"
-	echo "== sanitized unit tests and fuzz targets"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --test-dir "$asan" -L 'unit|fuzz|asan' --output-on-failure -j"$jobs"
+	echo "== the whole suite and the fuzz targets, sanitized"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
+		ctest --test-dir "$asan" --output-on-failure -j"$jobs"
 fi
 
 echo "== the whole suite"

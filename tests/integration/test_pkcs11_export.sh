@@ -9,6 +9,7 @@ export EX_PIN=1357
 SO=97531864
 
 for mode in $HK_P11_MODES; do
+	hk_mode_begin "$mode"
 	tok=ex-$mode
 	hk_softhsm_init "$tok" "$EX_PIN" "$SO" >/dev/null
 	args=$(hk_mode_args "$mode")

@@ -15,6 +15,7 @@ declare -A BITS=([rsa2048]=2048 [rsa3072]=3072 [rsa4096]=4096 [ecdsa-p256]=256
 	[ecdsa-p384]=384 [ecdsa-p521]=521 [ed25519]=256)
 
 for mode in $HK_P11_MODES; do
+	hk_mode_begin "$mode"
 	tok=kg-$mode
 	hk_softhsm_init "$tok" "$KG_PIN" 11223344 >/dev/null
 	args=$(hk_mode_args "$mode")

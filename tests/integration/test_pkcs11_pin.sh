@@ -12,6 +12,7 @@ U2=97531
 U3=11335577
 
 for mode in $HK_P11_MODES; do
+	hk_mode_begin "$mode"
 	args=$(hk_mode_args "$mode")
 	label=pin-$mode
 	# The free slot's URI from hwkey tokens (it has no label or serial yet).

@@ -12,6 +12,7 @@ s_bob=$(hk_softhsm_init bob "$SEL_PIN" 34343434)
 [ -n "$s_alice" ] && [ -n "$s_bob" ] || fail "no serials from softhsm2-util"
 
 for mode in $HK_P11_MODES; do
+	hk_mode_begin "$mode"
 	args=$(hk_mode_args "$mode")
 	# shellcheck disable=SC2086
 	expect_exit 0 "$HWKEY" tokens $args --json
