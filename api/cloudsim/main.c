@@ -215,6 +215,9 @@ main(int argc, char **argv)
 	sim.rng = sim.opts.seed_set ? sim.opts.seed :
 	    (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored; we want it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	/* Threads inherit the mask; only the main thread takes the signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

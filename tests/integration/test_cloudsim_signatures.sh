@@ -126,4 +126,18 @@ assert_contains "$log" "DescribeRegions" "request log"
 assert_not_contains "$log" "$CLOUDSIM_ALIYUN_SECRET" "secret in log"
 assert_not_contains "$log" "$CLOUDSIM_HUAWEI_SK" "Huawei SK in log"
 assert_not_contains "$log" "Signature=" "signature in log"
+
+# SIGINT stops it cleanly: exit 0, pid file removed, port closed.
+assert_eq "$CLOUDSIM_PID" "$(cat "$CLOUDSIM_DIR/pid")" "pid file"
+kill -INT "$CLOUDSIM_PID"
+rc=0
+wait "$CLOUDSIM_PID" || rc=$?
+CLOUDSIM_PID=
+assert_eq 0 "$rc" "exit status after SIGINT"
+[ ! -e "$CLOUDSIM_DIR/pid" ] || fail "pid file left behind"
+pass
+if curl -fsS --max-time 5 "$CLOUDSIM_URL/cloudsim/health" >/dev/null 2>&1; then
+	fail "still answering after SIGINT"
+fi
+pass
 hk_done
