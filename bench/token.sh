@@ -103,3 +103,17 @@ printf '2. %d x pkcs11-tool --keypairgen: %.3f s; hwkey keygen --count %d: %.3f 
 	"$N_GEN" "$t_tool" "$N_GEN" "$t_gen" "$RUNS" "$(calc "$t_tool / $t_gen")"
 printf '3. bare C_GenerateKeyPair x %d: %.3f s (p11gen process: %.3f s); hwkey: %.3f s; overhead = %s%% [target <= 10%%]\n' \
 	"$N_GEN" "$t_floor" "$t_floorproc" "$t_gen" "$(calc "($t_gen - $t_floor) * 100 / $t_floor")"
+
+# Where hwkey keygen's PKCS#11 time goes: the same run through libp11fault
+# (a pass-through here) timing each call in SoftHSM.
+FAULT=$BUILD/tests/p11fault/libp11fault.so
+if [ -e "$FAULT" ]; then
+	token_new gen
+	HK_P11FAULT_MODULE=$MOD HK_P11FAULT_TIME=1 HK_P11FAULT_LOG=$TMP/calls \
+		"$HWKEY" keygen pkcs11:token=gen --module "$FAULT" --count "$N_GEN" \
+		--type ecdsa-p256 --label hk --pin env:BENCH_PIN >/dev/null 2>&1
+	echo "4. hwkey keygen --count $N_GEN, time inside SoftHSM by PKCS#11 function:"
+	awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^us=/) { t[$2] += substr($i, 4); n[$2]++ } }
+		END { for (f in t) printf "   %-22s %6d calls %9.1f ms\n", f, n[f], t[f] / 1000 }' \
+		"$TMP/calls" | sort -k4 -g -r | head -6
+fi

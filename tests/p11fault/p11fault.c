@@ -6,6 +6,7 @@
  *   HK_P11FAULT_MODULE=PATH   the real module (default: SoftHSM 2)
  *   HK_P11FAULT_LOG=FILE      append "<n> <C_Function> <CKR_name>" per call
  *                             (" injected" added when this module chose the rv)
+ *   HK_P11FAULT_TIME=1        add " us=<microseconds>" spent in the real module
  *   HK_P11FAULT_FAIL=SPEC[,SPEC...]       SPEC = C_Function:<nth>:<CKR>[:after]
  *   HK_P11FAULT_FAIL_CALL=SPEC[,SPEC...]  SPEC = <n>:<CKR>[:after]
  * <nth> counts calls of that function, <n> all calls (from 1, C_GetFunctionList
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
@@ -180,6 +182,7 @@ static struct spec specs[MAX_SPECS];
 static size_t nspecs;
 static unsigned long total_calls, fn_calls[FN_COUNT];
 static int log_fd = -1;
+static int log_time;
 static void *real_dl;
 static CK_FUNCTION_LIST_PTR real;
 
@@ -285,20 +288,33 @@ configure(void)
 	configured = 1;
 	specs_add("HK_P11FAULT_FAIL", 1);
 	specs_add("HK_P11FAULT_FAIL_CALL", 0);
+	log_time = (v = getenv("HK_P11FAULT_TIME")) != NULL && strcmp(v, "1") == 0;
 	if ((v = getenv("HK_P11FAULT_LOG")) != NULL && *v != '\0')
 		log_fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
-static void
-log_call(unsigned long n, int fn, CK_RV rv, int injected)
+static double
+mono(void)
 {
-	char line[160], rvbuf[32];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* us < 0: not timed. */
+static void
+log_call(unsigned long n, int fn, CK_RV rv, int injected, double us)
+{
+	char line[160], rvbuf[32], tbuf[32] = "";
 	int len;
 
 	if (log_fd == -1)
 		return;
-	len = snprintf(line, sizeof(line), "%lu %s %s%s\n", n, fn_names[fn],
-	    rv_name(rv, rvbuf, sizeof(rvbuf)), injected ? " injected" : "");
+	if (log_time && us >= 0)
+		snprintf(tbuf, sizeof(tbuf), " us=%.0f", us);
+	len = snprintf(line, sizeof(line), "%lu %s %s%s%s\n", n, fn_names[fn],
+	    rv_name(rv, rvbuf, sizeof(rvbuf)), injected ? " injected" : "", tbuf);
 	/* One write per line: O_APPEND keeps lines whole across processes. */
 	if (len > 0 && write(log_fd, line, (size_t)len) < 0)
 		return;
@@ -306,6 +322,7 @@ log_call(unsigned long n, int fn, CK_RV rv, int injected)
 
 /* A call in progress: its number and the failure chosen for it, if any. */
 struct call {
+	double t0;		/* when it was forwarded (HK_P11FAULT_TIME) */
 	int fn;
 	unsigned long n;
 	int fail, after;
@@ -334,9 +351,11 @@ call_begin(int fn, struct call *c)
 	}
 	pthread_mutex_unlock(&lock);
 	if (c->fail && !c->after) {
-		log_call(c->n, fn, c->rv, 1);
+		log_call(c->n, fn, c->rv, 1, -1);
 		return 1;
 	}
+	if (log_time)
+		c->t0 = mono();
 	return 0;
 }
 
@@ -345,7 +364,7 @@ call_end(struct call *c, CK_RV rv)
 {
 	if (c->fail)
 		rv = c->rv;
-	log_call(c->n, c->fn, rv, c->fail);
+	log_call(c->n, c->fn, rv, c->fail, log_time ? (mono() - c->t0) * 1e6 : -1);
 	return rv;
 }
 
