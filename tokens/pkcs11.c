@@ -704,6 +704,7 @@ p11_close(struct hk_token *tok)
 	}
 	if (t->uri != NULL)
 		p11_kit_uri_free(t->uri);
+	hk_p11_labels_free(t);
 	free(t);
 	tok->be = NULL;
 }

@@ -64,6 +64,14 @@ struct hk_p11_tok {
 	int have_sess;
 	int logged_in;		/* -1, CKU_USER or CKU_SO */
 	P11KitUri *uri;		/* the selecting URI (its id=/object= pick keys) */
+	/*
+	 * Labels of every key on the token, read once when a batch of keygens
+	 * starts (struct hk_keygen_req.batch) and kept current by keygen, so a
+	 * batch costs one scan instead of two token searches per key.
+	 */
+	char **labels;
+	size_t nlabels;
+	int have_labels;
 };
 
 /* Handles kept in struct hk_token_key.impl. */
@@ -98,6 +106,12 @@ int hk_p11_unwrap_point(const uint8_t *p, size_t len, size_t want,
     const uint8_t **outp, size_t *outlenp);
 int hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
     CK_OBJECT_HANDLE **hsp, size_t *np);
+/*
+ * Read one variable-length attribute (NUL added after it). Absent or
+ * unreadable gives HK_ERR_NOT_FOUND; a failure of the token is its own error.
+ */
+int hk_p11_attr(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+    uint8_t **valp, size_t *lenp);
 int hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
     CK_OBJECT_HANDLE priv, int has_priv, struct hk_token_key **keyp);
 int hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np);
@@ -107,5 +121,7 @@ int hk_p11_delete_key(struct hk_token *tok, const struct hk_token_key *key);
 /* pkcs11_keygen.c */
 int hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
     struct hk_token_key **keyp);
+/* Drop the label index of a batch (it is read again when needed). */
+void hk_p11_labels_free(struct hk_p11_tok *t);
 
 #endif /* HK_PKCS11_INT_H */

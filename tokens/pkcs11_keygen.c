@@ -141,6 +141,78 @@ p11_find_by(struct hk_token *tok, CK_ATTRIBUTE_TYPE type, const void *v, size_t 
 	return 0;
 }
 
+static int
+p11_label_add(struct hk_p11_tok *t, const char *label, size_t len)
+{
+	char **nl;
+
+	if ((nl = reallocarray(t->labels, t->nlabels + 1, sizeof(*nl))) == NULL)
+		return HK_ERR_ALLOC;
+	t->labels = nl;
+	if ((t->labels[t->nlabels] = strndup(label, len)) == NULL)
+		return HK_ERR_ALLOC;
+	t->nlabels++;
+	return 0;
+}
+
+/* The labels of every public and private key object, read once. */
+static int
+p11_label_index(struct hk_token *tok)
+{
+	struct hk_p11_tok *t = hk_p11_tok(tok);
+	static const CK_OBJECT_CLASS classes[] = { CKO_PUBLIC_KEY, CKO_PRIVATE_KEY };
+	CK_OBJECT_CLASS cls;
+	CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_OBJECT_HANDLE *hs = NULL;
+	uint8_t *lab;
+	size_t n, i, c, len;
+	int r = 0;
+
+	if (t->have_labels)
+		return 0;
+	for (c = 0; c < sizeof(classes) / sizeof(classes[0]) && r == 0; c++) {
+		cls = classes[c];
+		if ((r = hk_p11_find(tok, &tmpl, 1, &hs, &n)) != 0)
+			break;
+		for (i = 0; i < n && r == 0; i++) {
+			if ((r = hk_p11_attr(tok, hs[i], CKA_LABEL, &lab, &len)) ==
+			    HK_ERR_NOT_FOUND) {
+				r = 0;	/* no label: cannot collide */
+				continue;
+			}
+			if (r == 0)
+				r = p11_label_add(t, (const char *)lab, len);
+			free(lab);
+		}
+		free(hs);
+		hs = NULL;
+	}
+	if (r == 0)
+		t->have_labels = 1;
+	return r;
+}
+
+void
+hk_p11_labels_free(struct hk_p11_tok *t)
+{
+	while (t->nlabels > 0)
+		free(t->labels[--t->nlabels]);
+	free(t->labels);
+	t->labels = NULL;
+	t->have_labels = 0;
+}
+
+static int
+p11_label_indexed(const struct hk_p11_tok *t, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlabels; i++)
+		if (strcmp(t->labels[i], label) == 0)
+			return 1;
+	return 0;
+}
+
 /* YubiKey PIV: the first of slots 9a, 9c, 9d, 9e (CKA_ID 1..4) with no key. */
 static int
 p11_free_piv_slot(struct hk_token *tok, uint8_t *idp)
@@ -258,9 +330,17 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	    HK_TOKEN_SO : HK_TOKEN_USER)) != 0)
 		return r;
 
-	/* Refuse to shadow an existing key: selection by id or label would become ambiguous. */
-	if ((r = p11_find_by(tok, CKA_LABEL, req->label, strlen(req->label), &old,
-	    &nold)) != 0)
+	/*
+	 * Refuse to shadow an existing key: selection by id or label would
+	 * become ambiguous. A batch checks its labels against an index read
+	 * once; --force needs the handles, so it always searches.
+	 */
+	if (req->batch && !req->force) {
+		if ((r = p11_label_index(tok)) != 0)
+			goto out;
+		nold = p11_label_indexed(t, req->label);
+	} else if ((r = p11_find_by(tok, CKA_LABEL, req->label, strlen(req->label),
+	    &old, &nold)) != 0)
 		goto out;
 	if (req->id != NULL && (r = p11_find_by(tok, CKA_ID, req->id, req->idlen,
 	    &old2, &nold2)) != 0)
@@ -339,6 +419,9 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 		(void)t->f->C_DestroyObject(t->sess, old[i]);
 	for (i = 0; i < nold2; i++)
 		(void)t->f->C_DestroyObject(t->sess, old2[i]);
+	/* Keep the index current; if it cannot be, drop it (it is read again). */
+	if (t->have_labels && p11_label_add(t, req->label, strlen(req->label)) != 0)
+		hk_p11_labels_free(t);
 	*keyp = k;
 	k = NULL;
 	made = 0;

@@ -78,9 +78,8 @@ p11_fatal(int r)
 	return r == HK_ERR_ALLOC || (r <= -100 && r > -200);
 }
 
-/* Read one variable-length attribute; absent/unreadable gives HK_ERR_NOT_FOUND. */
-static int
-p11_attr(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+int
+hk_p11_attr(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
     uint8_t **valp, size_t *lenp)
 {
 	struct hk_p11_tok *t = hk_p11_tok(tok);
@@ -203,8 +202,8 @@ p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
 
 	*keyp = NULL;
 	if (kt == CKK_RSA) {
-		if ((r = p11_attr(tok, h, CKA_MODULUS, &a, &alen)) != 0 ||
-		    (r = p11_attr(tok, h, CKA_PUBLIC_EXPONENT, &b, &blen)) != 0) {
+		if ((r = hk_p11_attr(tok, h, CKA_MODULUS, &a, &alen)) != 0 ||
+		    (r = hk_p11_attr(tok, h, CKA_PUBLIC_EXPONENT, &b, &blen)) != 0) {
 			*whyp = "RSA modulus or exponent unreadable";
 			goto out;
 		}
@@ -217,8 +216,8 @@ p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
 		r = HK_ERR_KEY_TYPE_UNKNOWN;
 		goto out;
 	}
-	if ((r = p11_attr(tok, h, CKA_EC_PARAMS, &a, &alen)) != 0 ||
-	    (r = p11_attr(tok, h, CKA_EC_POINT, &b, &blen)) != 0) {
+	if ((r = hk_p11_attr(tok, h, CKA_EC_PARAMS, &a, &alen)) != 0 ||
+	    (r = hk_p11_attr(tok, h, CKA_EC_POINT, &b, &blen)) != 0) {
 		*whyp = "EC parameters or point unreadable";
 		goto out;
 	}
@@ -311,13 +310,13 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	ref->priv = priv;
 	ref->has_pub = k->has_public = has_pub;
 	ref->has_priv = k->has_private = has_priv;
-	if ((r = p11_attr(tok, src, CKA_ID, &k->id, &k->idlen)) != 0 && p11_fatal(r))
+	if ((r = hk_p11_attr(tok, src, CKA_ID, &k->id, &k->idlen)) != 0 && p11_fatal(r))
 		goto out;
 	if ((k->id_hex = hk_token_hex(k->id, k->idlen)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = p11_attr(tok, src, CKA_LABEL, &lab, &lablen)) != 0 && p11_fatal(r))
+	if ((r = hk_p11_attr(tok, src, CKA_LABEL, &lab, &lablen)) != 0 && p11_fatal(r))
 		goto out;
 	(void)lablen;	/* an embedded NUL just ends the label */
 	if ((k->label = lab != NULL ? (char *)lab : strdup("")) == NULL) {
@@ -386,9 +385,9 @@ p11_objs(struct hk_token *tok, CK_OBJECT_CLASS cls, struct p11_obj **op, size_t 
 	}
 	for (i = 0; i < n; i++) {
 		o[i].h = hs[i];
-		if (((r = p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) != 0 &&
+		if (((r = hk_p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) != 0 &&
 		    p11_fatal(r)) ||
-		    ((r = p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
+		    ((r = hk_p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
 		    &o[i].labellen)) != 0 && p11_fatal(r))) {
 			free(hs);
 			p11_objs_free(o, n);

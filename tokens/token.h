@@ -113,6 +113,12 @@ struct hk_keygen_req {
 	const uint8_t *id;	/* NULL: a fresh id */
 	size_t idlen;
 	int force;		/* replace a key pair with the same id or label */
+	/*
+	 * More keygens follow on this token handle (hwkey keygen --count): the
+	 * backend may check labels against an index it reads once, instead of
+	 * searching the token for each key.
+	 */
+	int batch;
 };
 
 /*

@@ -146,6 +146,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if (strlen(a.label) > 200)
 		return hk_cli_usage_error(cmd, "--label is too long");
 	req.force = a.force;
+	req.batch = a.count > 1;
 	if ((pub = hk_buf_new()) == NULL || (text = hk_buf_new()) == NULL ||
 	    (a.json && ((doc = json_object()) == NULL || (arr = json_array()) == NULL))) {
 		r = HK_ERR_ALLOC;

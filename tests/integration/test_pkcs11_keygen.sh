@@ -108,6 +108,22 @@ export KG_PIN=24681357
 assert_eq "batch-1 batch-2 batch-3" "$(jq -r '[.keys[].label] | join(" ")' out)" "--count labels"
 assert_eq 3 "$(jq -r '[.keys[].id] | unique | length' out)" "--count ids are distinct"
 assert_eq 3 "$(jq -r '[.keys[] | select(.proven_on_token)] | length' out)" "--count keys proven"
+# A batch checks labels against an index read once: a label taken before the
+# batch (batch-2 made by pkcs11-tool, by a process that is not hwkey) and one
+# the batch itself made are both refused.
+pkcs11-tool --module "$HK_SOFTHSM_MODULE" --token-label kg-module --login --pin "$KG_PIN" \
+	--keypairgen --key-type EC:prime256v1 --label again-2 --id 77 >/dev/null 2>&1 ||
+	fail "pkcs11-tool could not make again-2"
+# shellcheck disable=SC2086
+expect_exit 13 "$HWKEY" keygen "$uri" $args --type ecdsa-p256 --label again --count 3 \
+	--pin env:KG_PIN
+export KG_PIN=24681357
+assert_contains "$(cat err)" 'label "again-2" already exists' "batch refuses a label made elsewhere"
+# shellcheck disable=SC2086
+expect_exit 13 "$HWKEY" keygen "$uri" $args --type ecdsa-p256 --label batch --count 2 \
+	--pin env:KG_PIN
+export KG_PIN=24681357
+assert_contains "$(cat err)" 'label "batch-1" already exists' "batch refuses its own earlier labels"
 # Unknown type: a usage error before any token work.
 expect_exit 2 "$HWKEY" keygen "$uri" $args --type dsa1024 --label x --pin env:KG_PIN
 assert_not_contains "$(cat ./*.out err)" "$KG_PIN" "the PIN never appears in output"
