@@ -46,6 +46,21 @@ void hk_opt_free(struct hk_optstate *st);
 /* 1 if the option at index idx of the table is named name (for switch-less code). */
 int hk_opt_is(const struct hk_optstate *st, int idx, const char *name);
 
+/* Called for each option: idx into cmd->opts, its argument or NULL.
+ * Returns 0 to go on, or the exit status to stop with. */
+typedef int hk_opt_fn(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg);
+/*
+ * Parse every option, before, between or after the operands ("hwkey keygen
+ * TOKEN --type T"; "--" ends options), calling fn for each; *opsp and *nopsp
+ * then give the operands (pointers into argv, which getopt has permuted).
+ * Returns -1 to go on, or the exit status to return now (after --help, a
+ * usage error, or what fn returned).
+ */
+int hk_opt_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_opt_fn *fn,
+    void *ctx, char ***opsp, int *nopsp);
+/* 1 if option idx of cmd's table is named name. */
+int hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name);
+
 /* "hwkey" or "hwkey key delete" */
 const char *hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size);
 void hk_cli_usage(const struct hk_cmd *cmd, FILE *fp);

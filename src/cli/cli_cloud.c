@@ -22,10 +22,10 @@ parse_uint(const char *s, unsigned long max, unsigned long *vp)
 }
 
 int
-hk_cli_cloud_opt(const struct hk_cmd *cmd, const struct hk_optstate *st, int idx,
+hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
     struct hk_cli_cloud *cc)
 {
-	const char *name = cmd->opts[idx].name, *a = st->arg;
+	const char *name = cmd->opts[idx].name, *a = arg;
 	unsigned long v;
 	char *end;
 
@@ -148,60 +148,4 @@ hk_cli_cloud_batch_exit(const struct hk_cmd *cmd, size_t nfailed, size_t total,
 	hk_errf(HK_ERR_PARTIAL, "%zu of %zu failed; first: %s: %s", nfailed, total,
 	    first_where, text);
 	return hk_cli_fail(cmd, HK_ERR_PARTIAL);
-}
-
-int
-hk_cli_cloud_parse(const struct hk_cmd *cmd, int argc, char **argv,
-    hk_cli_cloud_opt_fn *fn, void *ctx, char ***opsp, int *nopsp)
-{
-	struct hk_optstate st;
-	char **ops = NULL, **v;
-	int c, r, nops = 0, dashdash = 0;
-
-	*opsp = NULL;
-	*nopsp = 0;
-	if ((ops = calloc((size_t)argc + 1, sizeof(*ops))) == NULL ||
-	    hk_opt_init(&st, cmd, argc, argv) != 0) {
-		free(ops);
-		return HK_EXIT_FAILURE;
-	}
-	for (;;) {
-		c = hk_opt_next(&st);
-		if (c == HK_OPT_HELP || c == HK_OPT_ERROR) {
-			r = c == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
-			goto fail;
-		}
-		if (c != HK_OPT_END) {
-			if ((r = fn(ctx, cmd, &st, c)) != 0)
-				goto fail;
-			continue;
-		}
-		if (st.optind >= argc)
-			break;
-		dashdash = strcmp(argv[st.optind - 1], "--") == 0;
-		if (dashdash) {
-			/* Everything after "--" is an operand. */
-			while (st.optind < argc)
-				ops[nops++] = argv[st.optind++];
-			break;
-		}
-		/* Options may follow operands ("TOKEN --key K"): restart after it. */
-		ops[nops++] = argv[st.optind];
-		v = argv + st.optind;
-		argc -= st.optind;
-		argv = v;
-		hk_opt_free(&st);
-		if (hk_opt_init(&st, cmd, argc, argv) != 0) {
-			free(ops);
-			return HK_EXIT_FAILURE;
-		}
-	}
-	hk_opt_free(&st);
-	*opsp = ops;
-	*nopsp = nops;
-	return -1;
- fail:
-	hk_opt_free(&st);
-	free(ops);
-	return r;
 }

@@ -18,7 +18,7 @@ struct hk_cli_cloud {
  * Handle option idx if it is one of the shared cloud options: 1 handled,
  * 0 not a cloud option, HK_EXIT_USAGE after printing a usage error.
  */
-int hk_cli_cloud_opt(const struct hk_cmd *cmd, const struct hk_optstate *st, int idx,
+int hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
     struct hk_cli_cloud *cc);
 /* Open the session and resolve --region; prints nothing. */
 int hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regionsp,
@@ -33,16 +33,5 @@ json_t *hk_cli_cloud_error_json(const struct hk_cloud_error *e);
  */
 int hk_cli_cloud_batch_exit(const struct hk_cmd *cmd, size_t nfailed, size_t total,
     const struct hk_cloud_error *first, const char *first_where);
-
-/* Called per option; returns 0 to go on, else the exit status. */
-typedef int hk_cli_cloud_opt_fn(void *ctx, const struct hk_cmd *cmd,
-    const struct hk_optstate *st, int idx);
-/*
- * Parse options before, between and after operands ("hwkey import TOKEN
- * --key K"); "--" ends options. Returns -1 to go on (*opsp: malloc'd array of
- * borrowed operands), or the exit status to return now.
- */
-int hk_cli_cloud_parse(const struct hk_cmd *cmd, int argc, char **argv,
-    hk_cli_cloud_opt_fn *fn, void *ctx, char ***opsp, int *nopsp);
 
 #endif /* HK_CLI_CLOUD_H */

@@ -10,56 +10,6 @@
 #include "err.h"
 
 int
-hk_cli_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_cli_opt_fn *fn,
-    void *ctx, const char **ops, int *nops)
-{
-	struct hk_optstate st;
-	int c, r;
-
-	*nops = 0;
-	if (hk_opt_init(&st, cmd, argc, argv) != 0)
-		return HK_EXIT_FAILURE;
-	for (;;) {
-		c = hk_opt_next(&st);
-		if (c == HK_OPT_HELP || c == HK_OPT_ERROR) {
-			hk_opt_free(&st);
-			return c == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
-		}
-		if (c == HK_OPT_END) {
-			if (st.optind >= argc)
-				break;
-			if (strcmp(argv[st.optind - 1], "--") == 0) {
-				/* Everything after "--" is an operand. */
-				while (st.optind < argc && *nops < HK_CLI_MAX_OPERANDS)
-					ops[(*nops)++] = argv[st.optind++];
-				if (st.optind < argc)
-					goto toomany;
-				break;
-			}
-			if (*nops == HK_CLI_MAX_OPERANDS)
-				goto toomany;
-			ops[(*nops)++] = argv[st.optind];
-			/* Restart getopt with the operand in argv[0]'s place. */
-			argc -= st.optind;
-			argv += st.optind;
-			hk_opt_free(&st);
-			if (hk_opt_init(&st, cmd, argc, argv) != 0)
-				return HK_EXIT_FAILURE;
-			continue;
-		}
-		if ((r = fn(ctx, cmd, c, st.arg)) != 0) {
-			hk_opt_free(&st);
-			return r;
-		}
-	}
-	hk_opt_free(&st);
-	return -1;
- toomany:
-	hk_opt_free(&st);
-	return hk_cli_usage_error(cmd, "too many operands");
-}
-
-int
 hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *uri,
     const char *pin, const char *so_pin, const char *new_pin)
 {
@@ -207,8 +157,3 @@ hk_cli_confirm(const char *question)
 	return yes;
 }
 
-int
-hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name)
-{
-	return idx >= 0 && strcmp(cmd->opts[idx].name, name) == 0;
-}

@@ -1,5 +1,5 @@
 /* Shared plumbing of the token commands (tokens, keys, keygen, export, key,
- * token, pin): options among operands, opening the selected token with its
+ * token, pin): opening the selected token with its
  * PIN sources, confirmations, and key fields for output. */
 #ifndef HK_CLI_TOKEN_H
 #define HK_CLI_TOKEN_H
@@ -9,18 +9,6 @@
 #include "cli.h"
 #include "cli_secret.h"
 #include "token.h"
-
-/* Called for each option: idx into cmd->opts, arg or NULL. Returns 0 or an exit status. */
-typedef int hk_cli_opt_fn(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg);
-
-#define HK_CLI_MAX_OPERANDS 4
-/*
- * Parse options placed before, between or after operands ("hwkey keygen
- * TOKEN --type T"). Returns -1 to go on, or the exit status to return now
- * (--help, usage errors, or what fn returned).
- */
-int hk_cli_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_cli_opt_fn *fn,
-    void *ctx, const char **ops, int *nops);
 
 struct hk_cli_token {
 	struct hk_tokens *ts;
@@ -43,7 +31,5 @@ json_t *hk_cli_key_json(const struct hk_token_key *k);
  * terminal to ask on. question NULL: only check for a terminal (0 or -1).
  */
 int hk_cli_confirm(const char *question);
-/* 1 if option idx of cmd is named name. */
-int hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name);
 
 #endif /* HK_CLI_TOKEN_H */

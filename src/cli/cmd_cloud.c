@@ -62,16 +62,16 @@ struct args {
 };
 
 static int
-opt(void *ctx, const struct hk_cmd *cmd, const struct hk_optstate *st, int idx)
+opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
 	struct args *a = ctx;
 	int r;
 
-	if ((r = hk_cli_cloud_opt(cmd, st, idx, &a->cc)) != 0)
+	if ((r = hk_cli_cloud_opt(cmd, idx, arg, &a->cc)) != 0)
 		return r == 1 ? 0 : r;
-	if (hk_opt_is(st, idx, "name"))
-		a->name = st->arg;
-	else if (hk_opt_is(st, idx, "yes"))
+	if (hk_opt_is_name(cmd, idx, "name"))
+		a->name = arg;
+	else if (hk_opt_is_name(cmd, idx, "yes"))
 		a->yes = 1;
 	return 0;
 }
@@ -83,13 +83,10 @@ parse(const struct hk_cmd *cmd, int argc, char **argv, struct args *a)
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if ((r = hk_cli_cloud_parse(cmd, argc, argv, opt, a, &a->ops, &a->nops)) >= 0)
+	if ((r = hk_opt_parse(cmd, argc, argv, opt, a, &a->ops, &a->nops)) >= 0)
 		return r;
-	if (a->cc.opts.provider == NULL || a->cc.region == NULL) {
-		free(a->ops);
-		a->ops = NULL;
+	if (a->cc.opts.provider == NULL || a->cc.region == NULL)
 		return hk_cli_usage_error(cmd, "--cloud and --region are required");
-	}
 	return -1;
 }
 
@@ -108,11 +105,8 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
-	if (a.nops != 0) {
-		ret = hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
-		free(a.ops);
-		return ret;
-	}
+	if (a.nops != 0)
+		return hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n)) != 0) {
 		ret = hk_cli_fail(cmd, r);
@@ -164,7 +158,6 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_cloud_listings_free(l, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
-	free(a.ops);
 	return ret;
 }
 
@@ -234,10 +227,8 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
-	if (a.nops == 0) {
-		free(a.ops);
+	if (a.nops == 0)
 		return hk_cli_usage_error(cmd, "name the key pairs to delete");
-	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
@@ -257,7 +248,6 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
-	free(a.ops);
 	return ret;
 }
 
@@ -280,7 +270,6 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	else if (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0)
 		ret = hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
 	if (ret >= 0) {
-		free(a.ops);
 		return ret;
 	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
@@ -301,7 +290,6 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);
 	hk_cloud_free(c);
-	free(a.ops);
 	return ret;
 }
 

@@ -158,22 +158,22 @@ struct args {
 };
 
 static int
-opt(void *ctx, const struct hk_cmd *cmd, const struct hk_optstate *st, int idx)
+opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 {
 	struct args *a = ctx;
 	int r;
 
-	if ((r = hk_cli_cloud_opt(cmd, st, idx, &a->cc)) != 0)
+	if ((r = hk_cli_cloud_opt(cmd, idx, arg, &a->cc)) != 0)
 		return r == 1 ? 0 : r;
-	if (hk_opt_is(st, idx, "key"))
-		a->keysel = st->arg;
-	else if (hk_opt_is(st, idx, "module"))
-		a->module = st->arg;
-	else if (hk_opt_is(st, idx, "name"))
-		a->name = st->arg;
-	else if (hk_opt_is(st, idx, "pin"))
-		a->pin = st->arg;
-	else if (hk_opt_is(st, idx, "replace"))
+	if (hk_opt_is_name(cmd, idx, "key"))
+		a->keysel = arg;
+	else if (hk_opt_is_name(cmd, idx, "module"))
+		a->module = arg;
+	else if (hk_opt_is_name(cmd, idx, "name"))
+		a->name = arg;
+	else if (hk_opt_is_name(cmd, idx, "pin"))
+		a->pin = arg;
+	else if (hk_opt_is_name(cmd, idx, "replace"))
 		a->flags |= HK_IMPORT_REPLACE;
 	return 0;
 }
@@ -193,10 +193,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	int r = 0, ret, nops = 0;
 
 	memset(&a, 0, sizeof(a));
-	if ((ret = hk_cli_cloud_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
+	if ((ret = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return ret;
 	operand = nops == 1 ? ops[0] : NULL;
-	free(ops);
 	if (operand == NULL)
 		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
 	if (a.name == NULL)

@@ -119,7 +119,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_cli_token ct;
 	struct hk_token_key *k = NULL;
 	struct hk_buf *pub = NULL, *text = NULL;
-	const char *ops[HK_CLI_MAX_OPERANDS];
+	char **ops;
 	json_t *doc = NULL, *arr = NULL;
 	uint8_t id[64];
 	char label[256], flags[160];
@@ -128,7 +128,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 
 	memset(&ct, 0, sizeof(ct));
 	memset(&req, 0, sizeof(req));
-	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
 		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");

@@ -42,13 +42,13 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct args a = { 0 };
 	struct hk_cli_token ct;
 	struct hk_token_key **keys = NULL;
-	const char *ops[HK_CLI_MAX_OPERANDS];
+	char **ops;
 	json_t *doc, *arr;
 	char kind[32], flags[160], *fp;
 	size_t n = 0, i;
 	int r, nops;
 
-	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
 		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");

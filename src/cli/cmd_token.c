@@ -44,12 +44,12 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	struct args a = { 0 };
 	struct hk_cli_token ct;
 	const struct hk_token_info *ti;
-	const char *ops[HK_CLI_MAX_OPERANDS];
+	char **ops;
 	char q[256];
 	int r, nops, yes;
 
 	memset(&ct, 0, sizeof(ct));
-	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
 		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");

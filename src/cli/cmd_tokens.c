@@ -117,12 +117,12 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct args a = { 0 };
 	struct hk_cli_token ct;
 	struct hk_token_info *const *infos;
-	const char *ops[HK_CLI_MAX_OPERANDS];
+	char **ops;
 	json_t *arr;
 	size_t n, i;
 	int r, nops;
 
-	if ((r = hk_cli_parse(cmd, argc, argv, opt, &a, ops, &nops)) >= 0)
+	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 0)
 		return hk_cli_usage_error(cmd, "no operands expected");

@@ -131,6 +131,42 @@ hk_opt_next(struct hk_optstate *st)
 	return HK_OPT_ERROR;
 }
 
+int
+hk_opt_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_opt_fn *fn,
+    void *ctx, char ***opsp, int *nopsp)
+{
+	struct hk_optstate st;
+	int c, r;
+
+	*opsp = NULL;
+	*nopsp = 0;
+	if (hk_opt_init(&st, cmd, argc, argv) != 0)
+		return HK_EXIT_FAILURE;
+	while ((c = hk_opt_next(&st)) >= 0) {
+		if ((r = fn(ctx, cmd, c, st.arg)) != 0)
+			goto out;
+	}
+	if (c == HK_OPT_HELP)
+		r = HK_EXIT_OK;
+	else if (c == HK_OPT_ERROR)
+		r = HK_EXIT_USAGE;
+	else {
+		/* Permutation moved every operand behind the options. */
+		*opsp = argv + st.optind;
+		*nopsp = argc - st.optind;
+		r = -1;
+	}
+ out:
+	hk_opt_free(&st);
+	return r;
+}
+
+int
+hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name)
+{
+	return idx >= 0 && strcmp(cmd->opts[idx].name, name) == 0;
+}
+
 const char *
 hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size)
 {
