@@ -69,6 +69,11 @@ int hk_cli_fail(const struct hk_cmd *cmd, int err);
 /* Print a usage error ("hwkey CMD: msg") and return HK_EXIT_USAGE. */
 int hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * A bad entry of a key file on stderr: "FILE:LINE: reason: rule", the
+ * error code's text added when the reason does not already say it.
+ */
+void hk_cli_entry_error(const char *file, size_t line, int err, const char *reason);
 /* Print a JSON document (steals the reference) followed by a newline. */
 int hk_cli_print_json(json_t *doc);
 /* Run a group's verb: argv[0] is the group name. */

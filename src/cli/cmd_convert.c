@@ -35,11 +35,7 @@ record_failure(struct convert *c, size_t line, int err, const char *reason)
 
 	if (reason == NULL || *reason == '\0')
 		reason = hk_strerror(err);
-	/* The detail says what and where; the code's text says which rule. */
-	if (strstr(reason, hk_strerror(err)) == NULL)
-		fprintf(stderr, "%s:%zu: %s: %s\n", c->file, line, reason, hk_strerror(err));
-	else
-		fprintf(stderr, "%s:%zu: %s\n", c->file, line, reason);
+	hk_cli_entry_error(c->file, line, err, reason);
 	if (c->first_err == 0)
 		c->first_err = err;
 	if (c->json) {

@@ -168,7 +168,7 @@ row_text(struct run *run, const struct fp_row *row)
 	if (row->err != 0) {
 		out_flush(run->out);	/* keep stdout and stderr in file order */
 		fflush(stdout);
-		fprintf(stderr, "%s:%zu: %s\n", row->file, row->line, row->reason);
+		hk_cli_entry_error(row->file, row->line, row->err, row->reason);
 		return;
 	}
 	snprintf(head, sizeof(head), "%u ", hk_key_bits(row->key));
@@ -271,7 +271,7 @@ row_emit(struct run *run, const struct fp_row *row)
 	if (json_array_append_new(run->json, row_json(row)) != 0)
 		run->out->failed = 1;
 	if (row->err != 0)
-		fprintf(stderr, "%s:%zu: %s\n", row->file, row->line, row->reason);
+		hk_cli_entry_error(row->file, row->line, row->err, row->reason);
 }
 
 static int

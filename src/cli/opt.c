@@ -237,6 +237,19 @@ hk_cli_fail(const struct hk_cmd *cmd, int err)
 	return hk_err_exit(err);
 }
 
+void
+hk_cli_entry_error(const char *file, size_t line, int err, const char *reason)
+{
+	const char *rule = hk_strerror(err);
+
+	if (reason == NULL || *reason == '\0')
+		reason = rule;
+	if (err != 0 && strstr(reason, rule) == NULL)
+		fprintf(stderr, "%s:%zu: %s: %s\n", file, line, reason, rule);
+	else
+		fprintf(stderr, "%s:%zu: %s\n", file, line, reason);
+}
+
 int
 hk_cli_print_json(json_t *doc)
 {
