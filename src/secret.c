@@ -148,7 +148,7 @@ hk_secret_from_source(const char *src, struct hk_secret **secp)
 			return hk_errf(HK_ERR_SECRET_SOURCE, "%s: not a file descriptor", src);
 		return secret_read_fd((int)fdnum, src, secp);
 	}
-	/* Not echoed: a mistyped "--pin 1234" would put the PIN in the message. */
+	/* Not echoed: a PIN typed where its source belongs would land in the message. */
 	return hk_errf(HK_ERR_SECRET_SOURCE,
 	    "secret source is not env:VAR, file:PATH or fd:N");
 }
