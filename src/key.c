@@ -624,67 +624,54 @@ hk_key_sk_application(const struct hk_key *key)
 	return key == NULL ? NULL : key->application;
 }
 
+/*
+ * Part i of a key as a pointer into its blob, if the key's type is in the
+ * mask types. Outputs are cleared first and set only on success, as every
+ * accessor promises.
+ */
+#define KEY_TYPE_BIT(t) (1u << (t))
+static int
+key_part(const struct hk_key *key, unsigned int types, size_t i,
+    const uint8_t **partp, size_t *lenp)
+{
+	if (partp != NULL)
+		*partp = NULL;
+	if (lenp != NULL)
+		*lenp = 0;
+	if (key == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	if ((types & KEY_TYPE_BIT(key->type)) == 0)
+		return HK_ERR_KEY_TYPE_MISMATCH;
+	if (partp != NULL)
+		*partp = key->blob + key->p[i].off;
+	if (lenp != NULL)
+		*lenp = key->p[i].len;
+	return 0;
+}
+
 int
 hk_key_rsa_parts(const struct hk_key *key, const uint8_t **n, size_t *nlen,
     const uint8_t **e, size_t *elen)
 {
-	if (n != NULL)
-		*n = NULL;
-	if (nlen != NULL)
-		*nlen = 0;
-	if (e != NULL)
-		*e = NULL;
-	if (elen != NULL)
-		*elen = 0;
-	if (key == NULL)
-		return HK_ERR_INVALID_ARGUMENT;
-	if (key->type != HK_KEY_RSA)
-		return HK_ERR_KEY_TYPE_MISMATCH;
-	if (n != NULL)
-		*n = key->blob + key->p[P_RSA_N].off;
-	if (nlen != NULL)
-		*nlen = key->p[P_RSA_N].len;
-	if (e != NULL)
-		*e = key->blob + key->p[P_RSA_E].off;
-	if (elen != NULL)
-		*elen = key->p[P_RSA_E].len;
-	return 0;
+	/* Both calls run so that both pairs of outputs are cleared on failure. */
+	int rn = key_part(key, KEY_TYPE_BIT(HK_KEY_RSA), P_RSA_N, n, nlen);
+	int re = key_part(key, KEY_TYPE_BIT(HK_KEY_RSA), P_RSA_E, e, elen);
+
+	return rn != 0 ? rn : re;
 }
 
 int
 hk_key_ec_point(const struct hk_key *key, const uint8_t **point, size_t *len)
 {
-	if (point != NULL)
-		*point = NULL;
-	if (len != NULL)
-		*len = 0;
-	if (key == NULL)
-		return HK_ERR_INVALID_ARGUMENT;
-	if (key->type != HK_KEY_ECDSA && key->type != HK_KEY_ECDSA_SK)
-		return HK_ERR_KEY_TYPE_MISMATCH;
-	if (point != NULL)
-		*point = key->blob + key->p[P_PK].off;
-	if (len != NULL)
-		*len = key->p[P_PK].len;
-	return 0;
+	return key_part(key, KEY_TYPE_BIT(HK_KEY_ECDSA) | KEY_TYPE_BIT(HK_KEY_ECDSA_SK),
+	    P_PK, point, len);
 }
 
 int
 hk_key_ed25519_pk(const struct hk_key *key, const uint8_t **pk, size_t *len)
 {
-	if (pk != NULL)
-		*pk = NULL;
-	if (len != NULL)
-		*len = 0;
-	if (key == NULL)
-		return HK_ERR_INVALID_ARGUMENT;
-	if (key->type != HK_KEY_ED25519 && key->type != HK_KEY_ED25519_SK)
-		return HK_ERR_KEY_TYPE_MISMATCH;
-	if (pk != NULL)
-		*pk = key->blob + key->p[P_PK].off;
-	if (len != NULL)
-		*len = key->p[P_PK].len;
-	return 0;
+	return key_part(key, KEY_TYPE_BIT(HK_KEY_ED25519) |
+	    KEY_TYPE_BIT(HK_KEY_ED25519_SK), P_PK, pk, len);
 }
 
 /* DSA parts (p, q, g, y magnitudes), for the format codecs. */
@@ -692,20 +679,13 @@ int
 hk_key_dsa_parts(const struct hk_key *key, const uint8_t *parts[4], size_t lens[4])
 {
 	size_t i;
+	int r = 0, ri;
 
-	for (i = 0; i < 4; i++) {
-		parts[i] = NULL;
-		lens[i] = 0;
-	}
-	if (key == NULL)
-		return HK_ERR_INVALID_ARGUMENT;
-	if (key->type != HK_KEY_DSA)
-		return HK_ERR_KEY_TYPE_MISMATCH;
-	for (i = 0; i < 4; i++) {
-		parts[i] = key->blob + key->p[i].off;
-		lens[i] = key->p[i].len;
-	}
-	return 0;
+	for (i = 0; i < 4; i++)
+		if ((ri = key_part(key, KEY_TYPE_BIT(HK_KEY_DSA), P_DSA_P + i,
+		    &parts[i], &lens[i])) != 0 && r == 0)
+			r = ri;
+	return r;
 }
 
 int
