@@ -221,13 +221,16 @@ hk_cloud_nonce(char *buf, size_t size, int uuid)
 }
 
 void
-hk_cloud_utc(char *buf, size_t size, const char *fmt)
+hk_cloud_utc(char *buf, size_t size, enum hk_cloud_utc_form form)
 {
 	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(buf, size, fmt, &tm);
+	if (form == HK_UTC_BASIC)
+		strftime(buf, size, "%Y%m%dT%H%M%SZ", &tm);
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 char *

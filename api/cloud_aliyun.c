@@ -98,7 +98,7 @@ build_v1(struct ali_req *q, struct hk_http_msg *msg)
 		all[n++] = q->p[i];
 	if ((r = hk_cloud_nonce(nonce, sizeof(nonce), 1)) != 0)
 		return r;
-	hk_cloud_utc(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ");
+	hk_cloud_utc(ts, sizeof(ts), HK_UTC_EXTENDED);
 	all[n++] = (struct hk_param){ "AccessKeyId", cr->access_key_id };
 	all[n++] = (struct hk_param){ "Action", q->action };
 	all[n++] = (struct hk_param){ "Format", "JSON" };
@@ -148,7 +148,7 @@ build_v3(struct ali_req *q, struct hk_http_msg *msg)
 
 	if ((r = hk_cloud_nonce(nonce, sizeof(nonce), 0)) != 0)
 		return r;
-	hk_cloud_utc(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ");
+	hk_cloud_utc(date, sizeof(date), HK_UTC_EXTENDED);
 	if ((base = ali_url(q)) == NULL || (host = hk_cloud_url_host(base)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;

@@ -127,7 +127,7 @@ hw_build(void *arg, struct hk_http_msg *msg)
 	size_t nq = 0, nh = 0, i;
 	int r;
 
-	hk_cloud_utc(date, sizeof(date), "%Y%m%dT%H%M%SZ");
+	hk_cloud_utc(date, sizeof(date), HK_UTC_BASIC);
 	if ((path = hk_buf_new()) == NULL || (base = hw_base(q)) == NULL ||
 	    (host = hk_cloud_url_host(base)) == NULL) {
 		r = HK_ERR_ALLOC;

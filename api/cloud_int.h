@@ -36,8 +36,9 @@ void hk_cloud_error_provider(struct hk_cloud_error *e, int err, long status,
 
 /* A random 128-bit nonce as 32 hex characters (UUID form with dashes if uuid). */
 int hk_cloud_nonce(char *buf, size_t size, int uuid);
-/* UTC now: fmt for strftime. */
-void hk_cloud_utc(char *buf, size_t size, const char *fmt);
+/* UTC now as ISO 8601: "2026-12-01T07:43:45Z", or basic "20261201T074345Z". */
+enum hk_cloud_utc_form { HK_UTC_EXTENDED, HK_UTC_BASIC };
+void hk_cloud_utc(char *buf, size_t size, enum hk_cloud_utc_form form);
 /* Host part of a URL ("https://h:1/x" -> "h:1"); malloc'd. */
 char *hk_cloud_url_host(const char *url);
 /* Parse a JSON body; NULL when it is not JSON. */

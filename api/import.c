@@ -3,6 +3,7 @@
  * the same key is success), never imports twice (a dropped import is checked
  * with a describe call before it is sent again), and verifies the fingerprint
  * the cloud returns against hwkey's own by the provider's formula. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,20 @@ job_fail(struct job *j, const struct hk_cloud_error *e)
 		j->res->error.err = HK_ERR_INTERNAL;
 }
 
+static void job_failf(struct job *j, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
-job_failf(struct job *j, int err, const char *fmt, const char *a, const char *b)
+job_failf(struct job *j, int err, const char *fmt, ...)
 {
 	struct hk_cloud_error e;
+	va_list ap;
 
-	hk_cloud_error_set(&e, err, fmt, a, b);
+	memset(&e, 0, sizeof(e));
+	e.err = err;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
 	job_fail(j, &e);
 }
 
@@ -81,7 +90,7 @@ job_verified(struct job *j, const char *cloud_fp, enum hk_import_status status)
 	j->res->cloud_fingerprint = hk_cloud_strdup(cloud_fp);
 	if (cloud_fp == NULL || *cloud_fp == '\0') {
 		job_failf(j, HK_ERR_CLOUD_RESPONSE, "the cloud returned no fingerprint "
-		    "for %s%s", j->key->name, "");
+		    "for %s", j->key->name);
 		return;
 	}
 	if (!hk_fp_equal(cloud_fp, j->res->fingerprint)) {
@@ -178,13 +187,13 @@ on_describe(void *arg, const struct hk_cloud_reply *reply)
 	if (kp == NULL) {
 		if (j->step == STEP_VERIFY) {
 			job_failf(j, HK_ERR_CLOUD_RESPONSE, "%s was imported but is not "
-			    "listed%s", j->key->name, "");
+			    "listed", j->key->name);
 			return;
 		}
 		/* Not there (the drop happened before it landed, or it was deleted). */
 		if (j->imports >= run->max_imports) {
-			job_failf(j, HK_ERR_NETWORK, "%s: gave up after %s", j->key->name,
-			    "repeated dropped imports");
+			job_failf(j, HK_ERR_NETWORK, "%s: gave up after repeated "
+			    "dropped imports", j->key->name);
 			return;
 		}
 		job_import(j);
@@ -202,7 +211,7 @@ on_describe(void *arg, const struct hk_cloud_reply *reply)
 		j->step = STEP_DELETE;
 		if ((r = run->c->impl->delete_keypairs(run->c, j->res->region, names, 1,
 		    on_delete, j)) != 0)
-			job_failf(j, r, "%s%s", hk_err_detail(), "");
+			job_failf(j, r, "%s", hk_err_detail());
 		return;
 	}
 	{
@@ -226,7 +235,7 @@ job_describe(struct job *j, enum step step)
 	j->step = step;
 	if ((r = c->impl->describe_keypairs(c, j->res->region, j->key->name,
 	    on_describe, j)) != 0)
-		job_failf(j, r, "%s%s", hk_err_detail(), "");
+		job_failf(j, r, "%s", hk_err_detail());
 }
 
 static void
@@ -239,7 +248,7 @@ job_import(struct job *j)
 	j->imports++;
 	if ((r = c->impl->import_keypair(c, j->res->region, j->key->name, j->line,
 	    on_import, j)) != 0)
-		job_failf(j, r, "%s%s", hk_err_detail(), "");
+		job_failf(j, r, "%s", hk_err_detail());
 }
 
 /* The OpenSSH line without its newline. */

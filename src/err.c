@@ -1,4 +1,5 @@
 /* hwkey error table: text, names and exit classes, and the per-thread detail. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,4 +104,59 @@ hk_err_clear(void)
 {
 	hk_detail[0] = '\0';
 	hk_detail_code = 0;
+}
+
+void
+hk_error_clear(struct hk_error *e)
+{
+	if (e != NULL)
+		memset(e, 0, sizeof(*e));
+}
+
+int
+hk_error_set(struct hk_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	hk_error_clear(e);
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+hk_error_take(struct hk_error *e, int code)
+{
+	hk_error_clear(e);
+	if (code == 0)
+		return 0;
+	e->code = code;
+	if (hk_detail_code == code && hk_detail[0] != '\0')
+		snprintf(e->message, sizeof(e->message), "%s", hk_detail);
+	hk_err_clear();
+	return code;
+}
+
+int
+hk_error_copy(struct hk_error *dst, const struct hk_error *src)
+{
+	if (dst != src)
+		memcpy(dst, src, sizeof(*dst));
+	return src->code;
+}
+
+int
+hk_error_raise(const struct hk_error *e)
+{
+	if (e->code == 0)
+		return 0;
+	return hk_errf(e->code, "%s", e->message);
+}
+
+const char *
+hk_error_message(const struct hk_error *e)
+{
+	return e->message[0] != '\0' ? e->message : hk_strerror(e->code);
 }

@@ -128,6 +128,43 @@ enum hk_err {
 #undef HK_ERR_ENUM
 };
 
+/*
+ * An error as a value, owned by whoever holds it: a token or cloud handle, a
+ * job, one result of a batch. The library reports a failure through the
+ * thread's detail (hk_errf below) only on the way up one call chain; every
+ * boundary that outlives the call (a handle, a job, a batch result) takes
+ * the error into its own struct hk_error, so concurrent jobs never read each
+ * other's detail. "Where" fields are empty when they do not apply.
+ */
+#define HK_ERROR_MESSAGE_MAX	1024
+struct hk_error {
+	int code;			/* HK_ERR_*; 0: no error */
+	char message[HK_ERROR_MESSAGE_MAX];	/* what and where; never a secret */
+	char file[256];			/* input file, with line */
+	unsigned long line;
+	char token[160];		/* token label or URI */
+	char region[64];
+	char provider_code[96];		/* "KeyPair.AlreadyExist", "CKR_PIN_INCORRECT" */
+	char request_id[96];		/* the provider's, for support tickets */
+	long http_status;
+};
+void hk_error_clear(struct hk_error *e);
+/* Set code and message (printf style); returns code. */
+int hk_error_set(struct hk_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Take the error a call just returned (code) into e: the thread's detail when
+ * it was set for code since the last hk_err_clear(), else the code's text.
+ * Clears the thread's detail. Returns code (0 clears e and returns 0).
+ */
+int hk_error_take(struct hk_error *e, int code);
+/* Copy *src into *dst (either "where" may be filled); returns src->code. */
+int hk_error_copy(struct hk_error *dst, const struct hk_error *src);
+/* Make e the thread's current error again (for a caller that reports through hk_errf). */
+int hk_error_raise(const struct hk_error *e);
+/* The message, or the code's text when none was set. */
+const char *hk_error_message(const struct hk_error *e);
+
 /* Text for a code (never NULL). */
 const char *hk_strerror(int err);
 /* Symbolic name ("HK_ERR_PIN_LOCKED") for logs and --json; never NULL. */

@@ -16,6 +16,7 @@
 #include "fmt.h"
 #include "fmt_text.h"
 #include "key.h"
+#include "key_evp.h"
 
 #define PEM_DASHES	"-----"
 #define PEM_LABEL_MAX	64

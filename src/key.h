@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
 
 enum hk_key_type {
 	HK_KEY_UNSPEC = 0,
@@ -44,10 +43,6 @@ int hk_key_from_ed25519(const uint8_t *pk, size_t len, struct hk_key **keyp);
 /* Security-key variants: type HK_KEY_ECDSA_SK (P-256 point) or HK_KEY_ED25519_SK. */
 int hk_key_from_sk(enum hk_key_type type, const uint8_t *pk, size_t pklen,
     const char *application, struct hk_key **keyp);
-/* From an OpenSSL public key (RSA, DSA, EC P-256/384/521, Ed25519). */
-int hk_key_from_evp(const EVP_PKEY *pkey, struct hk_key **keyp);
-/* To an OpenSSL public key; sk keys give their plain EC/Ed25519 key. */
-int hk_key_to_evp(const struct hk_key *key, EVP_PKEY **pkeyp);
 int hk_key_dup(const struct hk_key *key, struct hk_key **keyp);
 void hk_key_free(struct hk_key *key);	/* accepts NULL */
 

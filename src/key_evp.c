@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "key.h"
+#include "key_evp.h"
 
 /* OpenSSL's names for the three curves SSH defines. */
 static const struct {

@@ -1,6 +1,7 @@
 /* PKCS#11 keys: finding objects, pairing public and private halves by
  * CKA_ID, decoding public keys (RSA, EC, Ed25519; CKA_EC_POINT as DER OCTET
  * STRING or raw) and their on-token flags, selecting and deleting a pair. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -107,10 +107,10 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 void
 hk_cli_cloud_error_text(const struct hk_cloud_error *e, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s%s%s%s%s", e->code, e->code[0] != '\0' ? ": " : "",
+	snprintf(buf, size, "%s%s%s%s%s%s", e->code, e->code[0] != '\0' ? ": " : "",
 	    e->message[0] != '\0' ? e->message : hk_strerror(e->err),
 	    e->request_id[0] != '\0' ? " [RequestId " : "", e->request_id,
-	    e->request_id[0] != '\0' ? "]" : "", "");
+	    e->request_id[0] != '\0' ? "]" : "");
 }
 
 json_t *

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "fmt.h"
 #include "key.h"
+#include "key_evp.h"
 
 /* ---- Oracle outputs ---- */
 static const char RSA_OPENSSH[] =
