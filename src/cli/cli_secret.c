@@ -293,3 +293,24 @@ hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp)
 	    "--pin SRC (env:VAR, file:PATH or fd:N), or set SSH_ASKPASS (with "
 	    "DISPLAY, or SSH_ASKPASS_REQUIRE=force)", prompt);
 }
+
+static int
+cli_ui_secret(void *arg, enum hk_ui_secret which, const char *prompt,
+    struct hk_secret **secp)
+{
+	struct hk_cli_ui *cu = arg;
+
+	return hk_cli_secret_ask(&cu->secret[which], prompt, secp);
+}
+
+void
+hk_cli_ui_init(struct hk_cli_ui *cu, const char *pin, const char *so_pin,
+    const char *new_pin)
+{
+	memset(cu, 0, sizeof(*cu));
+	cu->secret[HK_UI_SECRET_PIN].source = pin;
+	cu->secret[HK_UI_SECRET_SO_PIN].source = so_pin;
+	cu->secret[HK_UI_SECRET_NEW_PIN].source = new_pin;
+	cu->ui.secret = cli_ui_secret;
+	cu->ui.arg = cu;
+}

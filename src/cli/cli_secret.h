@@ -4,6 +4,7 @@
 #define HK_CLI_SECRET_H
 
 #include "secret.h"
+#include "ui.h"
 
 struct hk_cli_secret {
 	const char *source;	/* "env:VAR", "file:PATH", "fd:N", or NULL to ask */
@@ -36,5 +37,16 @@ struct hk_cli_secret {
  * (the token decides). The secret is never logged or put in error details.
  */
 int hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp);
+
+/*
+ * The CLI's struct hk_ui: secrets from the --pin / --so-pin / --new-pin
+ * sources (NULL: ask as above), prompts and progress on the terminal.
+ */
+struct hk_cli_ui {
+	struct hk_cli_secret secret[HK_UI_SECRET_COUNT];
+	struct hk_ui ui;
+};
+void hk_cli_ui_init(struct hk_cli_ui *cu, const char *pin, const char *so_pin,
+    const char *new_pin);
 
 #endif /* HK_CLI_SECRET_H */
