@@ -16,10 +16,8 @@
 
 #include "buf.h"
 #include "err.h"
+#include "cli_secret.h"
 #include "secret.h"
-
-/* The CLI file is not in libhwkey; a test may compile it in directly. */
-#include "../../src/cli/cli_secret.c"
 
 static char tmpdir[] = "/tmp/hk-test-secret.XXXXXX";
 
