@@ -81,13 +81,15 @@ report(hk_key_entry_cb *cb, void *arg, struct hk_key *key, int err,
     size_t lineno, enum hk_fmt fmt, const char *options)
 {
 	struct hk_key_entry e;
+	struct hk_error why;
 
 	memset(&e, 0, sizeof(e));
 	e.key = err == 0 ? key : NULL;
 	e.err = err;
-	if (err != 0)
-		e.reason = hk_err_detail_code() == err && *hk_err_detail() != '\0' ?
-		    hk_err_detail() : hk_strerror(err);
+	if (err != 0) {
+		hk_error_take(&why, err);
+		e.reason = hk_error_message(&why);
+	}
 	e.line = lineno;
 	e.fmt = fmt;
 	e.options = options;

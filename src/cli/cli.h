@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "err.h"
+
 struct hk_opt {
 	const char *name;	/* long name, without "--" */
 	int shortopt;		/* single-letter alias, or 0 */
@@ -64,8 +66,13 @@ int hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name);
 /* "hwkey" or "hwkey key delete" */
 const char *hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size);
 void hk_cli_usage(const struct hk_cmd *cmd, FILE *fp);
-/* Print "hwkey CMD: <detail>: <text>" to stderr; return the exit status for err. */
+/*
+ * Print "hwkey CMD: <message>: <text>" to stderr; return the exit status.
+ * hk_cli_fail takes the error a library call just returned (err);
+ * hk_cli_fail_error reports one a handle, job or result holds.
+ */
 int hk_cli_fail(const struct hk_cmd *cmd, int err);
+int hk_cli_fail_error(const struct hk_cmd *cmd, const struct hk_error *e);
 /* Print a usage error ("hwkey CMD: msg") and return HK_EXIT_USAGE. */
 int hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

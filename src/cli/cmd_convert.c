@@ -50,8 +50,11 @@ record_failure(struct convert *c, size_t line, int err, const char *reason)
 static const char *
 write_reason(int err, char *buf, size_t size)
 {
-	if (hk_err_detail_code() == err && *hk_err_detail() != '\0')
-		snprintf(buf, size, "%s: %s", hk_err_detail(), hk_strerror(err));
+	struct hk_error e;
+
+	hk_error_take(&e, err);
+	if (e.message[0] != '\0')
+		snprintf(buf, size, "%s: %s", e.message, hk_strerror(err));
 	else
 		snprintf(buf, size, "%s", hk_strerror(err));
 	return buf;
@@ -61,7 +64,7 @@ static int
 on_entry(const struct hk_key_entry *e, void *arg)
 {
 	struct convert *c = arg;
-	char *text = NULL, *line = NULL, *fp = NULL, reason[512];
+	char *text = NULL, *line = NULL, *fp = NULL, reason[HK_ERROR_MESSAGE_MAX + 128];
 	json_t *o;
 	int r;
 

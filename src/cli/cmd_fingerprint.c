@@ -277,6 +277,7 @@ row_emit(struct run *run, const struct fp_row *row)
 static int
 entry_cb(const struct hk_key_entry *e, void *arg)
 {
+	struct hk_error err;
 	struct run *run = arg;
 	struct fp_row row;
 	int r;
@@ -292,8 +293,8 @@ entry_cb(const struct hk_key_entry *e, void *arg)
 	if (row.err == 0 && run->json == NULL &&
 	    (r = hk_key_fingerprint_buf(e->key, run->hash, row.fp, sizeof(row.fp))) != 0) {
 		row.key = NULL;
-		row.err = r;
-		row.reason = hk_err_detail_code() == r ? hk_err_detail() : hk_strerror(r);
+		row.err = hk_error_take(&err, r);
+		row.reason = hk_error_message(&err);
 	}
 	row_emit(run, &row);
 	return 0;
@@ -302,6 +303,7 @@ entry_cb(const struct hk_key_entry *e, void *arg)
 static void
 do_file(struct run *run, const char *path)
 {
+	struct hk_error err;
 	struct fp_row row;
 	char *data = NULL;
 	size_t len = 0;
@@ -320,8 +322,8 @@ do_file(struct run *run, const char *path)
 	if (r == 0)
 		return;
 	row.file = run->file;
-	row.err = r;
-	row.reason = hk_err_detail_code() == r ? hk_err_detail() : hk_strerror(r);
+	row.err = hk_error_take(&err, r);
+	row.reason = hk_error_message(&err);
 	if (run->status == 0)
 		run->status = hk_err_exit(r);
 	out_flush(run->out);

@@ -224,17 +224,25 @@ hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
 }
 
 int
-hk_cli_fail(const struct hk_cmd *cmd, int err)
+hk_cli_fail_error(const struct hk_cmd *cmd, const struct hk_error *e)
 {
 	char path[128];
-	const char *d = hk_err_detail();
 
 	hk_cli_cmd_path(cmd, path, sizeof(path));
-	if (*d != '\0' && hk_err_detail_code() == err)
-		fprintf(stderr, "%s: %s: %s\n", path, d, hk_strerror(err));
+	if (e->message[0] != '\0')
+		fprintf(stderr, "%s: %s: %s\n", path, e->message, hk_strerror(e->code));
 	else
-		fprintf(stderr, "%s: %s\n", path, hk_strerror(err));
-	return hk_err_exit(err);
+		fprintf(stderr, "%s: %s\n", path, hk_strerror(e->code));
+	return hk_err_exit(e->code);
+}
+
+int
+hk_cli_fail(const struct hk_cmd *cmd, int err)
+{
+	struct hk_error e;
+
+	hk_error_take(&e, err);
+	return hk_cli_fail_error(cmd, &e);
 }
 
 void
