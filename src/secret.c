@@ -1,4 +1,6 @@
 /* hk_secret: wiped secret memory and secret sources (env:, file:, fd:). */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,12 +21,37 @@ struct hk_secret {
 	size_t len;
 };
 
+void
+hk_secret_protect_process(void)
+{
+	static _Atomic int done;
+	struct rlimit rl = { 0, 0 };
+
+	if (done++ != 0)
+		return;
+	/* No core file and no ptrace by other users: both would copy the heap. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+}
+
+void
+hk_secret_wipe_env(const char *name)
+{
+	char *v = getenv(name);
+
+	/* glibc's getenv points into the writable "NAME=value" string itself. */
+	if (v != NULL)
+		explicit_bzero(v, strlen(v));
+	unsetenv(name);
+}
+
 int
 hk_secret_new(const void *data, size_t len, struct hk_secret **secp)
 {
 	struct hk_secret *s;
 
 	*secp = NULL;
+	hk_secret_protect_process();
 	if (len > HK_SECRET_MAX)
 		return HK_ERR_INVALID_ARGUMENT;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -117,8 +144,7 @@ hk_secret_from_source(const char *src, struct hk_secret **secp)
 			len--;
 		if ((r = hk_secret_new(v, len, secp)) != 0)
 			return r;
-		/* The environment copy cannot be wiped portably; drop it. */
-		unsetenv(src + 4);
+		hk_secret_wipe_env(src + 4);
 		return 0;
 	}
 	if (strncmp(src, "file:", 5) == 0) {

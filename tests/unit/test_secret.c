@@ -1,5 +1,7 @@
 /* Unit tests for hk_secret sources (env:, file:, fd:) and for the CLI's
  * secret entry (source once, askpass, no-terminal refusal). */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -71,6 +73,40 @@ test_new_and_free(void **state)
 	hk_secret_free(NULL);
 	assert_int_equal(hk_secret_new("", 0, &s), 0);
 	assert_string_equal(hk_secret_str(s), "");
+	hk_secret_free(s);
+}
+
+/* The environment's own copy is wiped, not just unlinked from environ. */
+static void
+test_env_wiped(void **state)
+{
+	static char entry[] = "HK_TEST_WIPE=918273645";
+	struct hk_secret *s = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(putenv(entry), 0);
+	assert_int_equal(hk_secret_from_source("env:HK_TEST_WIPE", &s), 0);
+	assert_string_equal(hk_secret_str(s), "918273645");
+	assert_null(getenv("HK_TEST_WIPE"));
+	for (i = strlen("HK_TEST_WIPE="); i < sizeof(entry) - 1; i++)
+		assert_int_equal(entry[i], 0);
+	hk_secret_free(s);
+}
+
+/* Holding a secret makes the process undumpable, with no core file. */
+static void
+test_protect_process(void **state)
+{
+	struct hk_secret *s = NULL;
+	struct rlimit rl;
+
+	(void)state;
+	assert_int_equal(hk_secret_new("1234", 4, &s), 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(rl.rlim_max, 0);
 	hk_secret_free(s);
 }
 
@@ -409,6 +445,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_and_free),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_env_wiped),
+		cmocka_unit_test(test_protect_process),
 		cmocka_unit_test(test_file_modes),
 		cmocka_unit_test(test_file_bad),
 		cmocka_unit_test(test_file_too_long),
