@@ -63,6 +63,15 @@ int hk_opt_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_opt_fn *fn,
 /* 1 if option idx of cmd's table is named name. */
 int hk_opt_is_name(const struct hk_cmd *cmd, int idx, const char *name);
 
+/*
+ * The one of names[0..n-1] the mistyped word most likely meant (a unique
+ * prefix, else the nearest within about one edit per three characters), or
+ * NULL. For "did you mean ...?".
+ */
+const char *hk_cli_suggest(const char *word, const char *const *names, size_t n);
+/* Print the bash or zsh completion script for the command table. */
+int hk_cli_completion(const struct hk_cmd *const *commands, const char *shell, FILE *fp);
+
 /* "hwkey" or "hwkey key delete" */
 const char *hk_cli_cmd_path(const struct hk_cmd *cmd, char *buf, size_t size);
 void hk_cli_usage(const struct hk_cmd *cmd, FILE *fp);

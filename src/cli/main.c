@@ -26,7 +26,7 @@ usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: hwkey [--version] [--help] COMMAND [ARGS]\n\n"
+	fprintf(fp, "usage: hwkey [--version] [--help] [--completion bash|zsh] COMMAND [ARGS]\n\n"
 	    "SSH keys whose private half lives on hardware: generate them on\n"
 	    "PKCS#11 tokens, export and fingerprint them exactly as ssh-keygen does,\n"
 	    "and import them into cloud key-pair services.\n\nCommands:\n");
@@ -83,6 +83,12 @@ main(int argc, char **argv)
 		printf("hwkey %s\n", HK_VERSION);
 		return HK_EXIT_OK;
 	}
+	if (strncmp(argv[1], "--completion", 12) == 0) {
+		const char *shell = argv[1][12] == '=' ? argv[1] + 13 : argc > 2 ? argv[2] : "";
+
+		return hk_cli_completion(commands, shell, stdout) == 0 ? HK_EXIT_OK :
+		    HK_EXIT_USAGE;
+	}
 	if (strcmp(argv[1], "--list-options") == 0) {
 		for (i = 0; commands[i] != NULL; i++)
 			list_options(commands[i], commands[i]->name);
@@ -112,7 +118,16 @@ main(int argc, char **argv)
 		return HK_EXIT_USAGE;
 	}
 	if ((cmd = lookup(commands, argv[1])) == NULL) {
-		fprintf(stderr, "hwkey: '%s' is not a command. See 'hwkey --help'.\n", argv[1]);
+		const char *names[sizeof(commands) / sizeof(commands[0])], *near;
+
+		for (i = 0; commands[i] != NULL; i++)
+			names[i] = commands[i]->name;
+		if ((near = hk_cli_suggest(argv[1], names, i)) != NULL)
+			fprintf(stderr, "hwkey: '%s' is not a command; did you mean '%s'? "
+			    "See 'hwkey --help'.\n", argv[1], near);
+		else
+			fprintf(stderr, "hwkey: '%s' is not a command. See 'hwkey --help'.\n",
+			    argv[1]);
 		return HK_EXIT_USAGE;
 	}
 	return hk_cli_run(cmd, argc - 1, argv + 1);

@@ -90,6 +90,30 @@ hk_opt_is(const struct hk_optstate *st, int idx, const char *name)
 	return idx >= 0 && strcmp(st->cmd->opts[idx].name, name) == 0;
 }
 
+/* "unknown option --regoin; did you mean --region?" when one is near. */
+static int
+opt_suggest(const struct hk_cmd *cmd, const char *bad)
+{
+	const char *names[128], *near;
+	char word[64];
+	size_t n = 0, len;
+
+	if (strncmp(bad, "--", 2) != 0)
+		return 0;
+	len = strcspn(bad + 2, "=");
+	if (len >= sizeof(word))
+		return 0;
+	memcpy(word, bad + 2, len);
+	word[len] = '\0';
+	for (n = 0; cmd->opts != NULL && cmd->opts[n].name != NULL && n < 127; n++)
+		names[n] = cmd->opts[n].name;
+	names[n++] = "help";
+	if ((near = hk_cli_suggest(word, names, n)) == NULL)
+		return 0;
+	hk_cli_usage_error(cmd, "unknown option --%s; did you mean --%s?", word, near);
+	return 1;
+}
+
 int
 hk_opt_next(struct hk_optstate *st)
 {
@@ -116,7 +140,7 @@ hk_opt_next(struct hk_optstate *st)
 		if (optopt != 0 && optopt < 256 && (bad == NULL || bad[1] != '-'))
 			hk_cli_usage_error(st->cmd, c == ':' ?
 			    "option -%c needs an argument" : "unknown option -%c", optopt);
-		else
+		else if (c == ':' || bad == NULL || !opt_suggest(st->cmd, bad))
 			hk_cli_usage_error(st->cmd, c == ':' ?
 			    "option %s needs an argument" : "unknown option %s",
 			    bad == NULL ? "?" : bad);
@@ -289,6 +313,16 @@ hk_cli_run_group(const struct hk_cmd *group, int argc, char **argv)
 	for (i = 0; group->verbs[i] != NULL; i++)
 		if (strcmp(group->verbs[i]->name, argv[1]) == 0)
 			return hk_cli_run(group->verbs[i], argc - 1, argv + 1);
+	{
+		const char *names[32], *near;
+		size_t n;
+
+		for (n = 0; group->verbs[n] != NULL && n < 32; n++)
+			names[n] = group->verbs[n]->name;
+		if ((near = hk_cli_suggest(argv[1], names, n)) != NULL)
+			return hk_cli_usage_error(group, "unknown verb '%s'; did you mean "
+			    "'%s'?", argv[1], near);
+	}
 	return hk_cli_usage_error(group, "unknown verb '%s'", argv[1]);
 }
 
