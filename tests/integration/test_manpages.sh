@@ -33,4 +33,13 @@ for st in $(sed -n 's/^\tHK_EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p' "$HK_SRCDIR/src/e
 		grep -qE "^\.IP $st\b|^$st\b|^\.B $st\b" || fail "EXIT STATUS section lacks $st"
 	pass
 done
+# ENVIRONMENT names every variable hwkey reads (cloudsim has its own page).
+awk '/^\.SH "?ENVIRONMENT/{f=1; next} /^\.SH/{f=0} f' "$docs/hwkey.1" >env.man
+vars=$(cd "$HK_SRCDIR" && grep -rhoE '(getenv|env_set)\("[A-Z_][A-Z0-9_]*"\)|"(ALIBABA_CLOUD|HUAWEICLOUD|AWS)_[A-Z0-9_]+"' \
+	src tokens api --include='*.c' --exclude-dir=cloudsim | grep -oE '[A-Z_][A-Z0-9_]+' | sort -u)
+[ -n "$vars" ] || fail "found no environment variable in the sources"
+for v in $vars; do
+	grep -qE "(^|[^A-Z_])${v}([^A-Z0-9_]|\$)" env.man || fail "hwkey.1 ENVIRONMENT does not name $v"
+	pass
+done
 hk_done
