@@ -129,7 +129,8 @@ test_quirks(void **state)
 	q = quirk("Implementation of PKCS11", 2, 6, "SoftHSM project", "SoftHSM v2");
 	assert_non_null(q);
 	assert_string_equal(q->family, "softhsm");
-	assert_int_equal(q->flags, 0);
+	/* No keygen quirk; only the rescan one (tests/unit/test_token_rescan.c). */
+	assert_int_equal(q->flags, HK_P11Q_RESCAN_REINIT);
 
 	/* YKCS11 2.2: minimal template, SO login, id = slot, few types. */
 	q = quirk("PKCS#11 PIV Library (SP-800-73)", 2, 2, "Yubico (www.yubico.com)",
@@ -139,8 +140,8 @@ test_quirks(void **state)
 	assert_true(q->flags & HK_P11Q_MINIMAL_TEMPLATE);
 	assert_true(q->flags & HK_P11Q_KEYGEN_SO_LOGIN);
 	assert_true(q->flags & HK_P11Q_ID_IS_SLOT);
-	assert_int_equal(q->gen_mask, (1u << HK_TKT_RSA2048) | (1u << HK_TKT_ECDSA_P256) |
-	    (1u << HK_TKT_ECDSA_P384));
+	assert_int_equal(q->gen_mask, HK_KIND_BIT(HK_KIND_RSA2048) |
+	    HK_KIND_BIT(HK_KIND_ECDSA_P256) | HK_KIND_BIT(HK_KIND_ECDSA_P384));
 	assert_string_equal(q->so_prompt, "Management key");
 	/* YKCS11 2.6 takes CKA_EXTRACTABLE and more types: mechanisms decide. */
 	q = quirk("PKCS#11 PIV Library (SP-800-73)", 2, 6, "Yubico (www.yubico.com)",
