@@ -1,7 +1,6 @@
 /* The backend-independent token API: dispatches hk_token_* to the backend
  * table that owns the URI scheme, keeps each handle's error, and holds the
  * helpers every backend shares. Nothing here knows a backend by name. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,18 +65,6 @@ hk_token_key_flag_name(unsigned int flag)
 	return NULL;
 }
 
-const char *
-hk_proof_kind_name(enum hk_proof_kind kind)
-{
-	switch (kind) {
-	case HK_PROOF_NONE:		return "none";
-	case HK_PROOF_PKCS11_FLAGS:	return "pkcs11-flags";
-	case HK_PROOF_FIDO2_ATTESTATION: return "fido2-attestation";
-	case HK_PROOF_PIV_ATTESTATION:	return "piv-attestation";
-	}
-	return "unknown";
-}
-
 int
 hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind)
 {
@@ -107,57 +94,6 @@ hk_token_hex(const uint8_t *p, size_t len)
 	}
 	s[2 * len] = '\0';
 	return s;
-}
-
-static void
-proof_certs_free(struct hk_proof_blob *certs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; certs != NULL && i < n; i++)
-		free(certs[i].ptr);
-	free(certs);
-}
-
-void
-hk_token_proof_clear(struct hk_token_proof *proof)
-{
-	if (proof == NULL)
-		return;
-	switch (proof->kind) {
-	case HK_PROOF_FIDO2_ATTESTATION:
-		free(proof->u.fido2.format);
-		free(proof->u.fido2.attestation.ptr);
-		free(proof->u.fido2.authdata.ptr);
-		free(proof->u.fido2.signature.ptr);
-		proof_certs_free(proof->u.fido2.certs, proof->u.fido2.ncerts);
-		break;
-	case HK_PROOF_PIV_ATTESTATION:
-		proof_certs_free(proof->u.piv.certs, proof->u.piv.ncerts);
-		break;
-	case HK_PROOF_NONE:
-	case HK_PROOF_PKCS11_FLAGS:
-		break;
-	}
-	free(proof->reason);
-	memset(proof, 0, sizeof(*proof));
-}
-
-int
-hk_token_proof_reason(struct hk_token_proof *proof, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return HK_ERR_ALLOC;
-	free(proof->reason);
-	proof->reason = s;
-	return 0;
 }
 
 struct hk_token_key *
@@ -360,7 +296,7 @@ hk_tokens_rescan(struct hk_tokens *ts, int *changedp)
 	return tokens_take(ts, 0);
 }
 
-/* "\"pkcs11:\"" or "\"pkcs11:\" or \"fido:\"", from the loaded tables. */
+/* The loaded tables' schemes, quoted: "\"a:\"", "\"a:\" or \"b:\"". */
 static void
 tokens_schemes(const struct hk_tokens *ts, char *buf, size_t size)
 {

@@ -20,6 +20,8 @@
 
 static char tmpdir[] = "/tmp/hk-rescan.XXXXXX";
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 sh(const char *fmt, ...)
 {
