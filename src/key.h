@@ -75,6 +75,46 @@ int hk_key_set_comment(struct hk_key *key, const char *comment);
 /* As set, from len bytes (no NUL needed). */
 int hk_key_set_comment_len(struct hk_key *key, const char *comment, size_t len);
 
+/*
+ * Key kinds: the keys hwkey asks a token to make, by the names the command
+ * line takes ("hwkey keygen --type"). One table in key.c; enum hk_kind
+ * indexes it, so a set of kinds is a bit mask (HK_KIND_BIT).
+ */
+enum hk_kind {
+	HK_KIND_RSA2048 = 0,
+	HK_KIND_RSA3072,
+	HK_KIND_RSA4096,
+	HK_KIND_ECDSA_P256,
+	HK_KIND_ECDSA_P384,
+	HK_KIND_ECDSA_P521,
+	HK_KIND_ED25519,
+	HK_KIND_ECDSA_SK,
+	HK_KIND_ED25519_SK,
+	HK_KIND_COUNT
+};
+#define HK_KIND_BIT(kind)	(1u << (kind))
+struct hk_key_kind {
+	const char *name;	/* "rsa2048", "ecdsa-p256", "ed25519-sk" */
+	enum hk_key_type type;
+	enum hk_curve curve;	/* HK_CURVE_NONE but for (sk-)ECDSA */
+	unsigned int bits;	/* as hk_key_bits() gives them for such a key */
+};
+/* The row of a kind; NULL out of range. */
+const struct hk_key_kind *hk_key_kind(enum hk_kind kind);
+/* "ecdsa-p256"; "unknown" out of range. */
+const char *hk_key_kind_name(enum hk_kind kind);
+/* By name; HK_ERR_INVALID_ARGUMENT (the detail lists every name) otherwise. */
+int hk_key_kind_from_name(const char *name, enum hk_kind *kindp);
+/* "rsa2048, rsa3072, ..., ed25519-sk" (static). */
+const char *hk_key_kind_names(void);
+/*
+ * The kind of a key as text: its kind's name ("rsa3072", "ecdsa-p384",
+ * "ed25519", "ecdsa-sk"), "rsa<bits>" for other RSA sizes, else its type
+ * name ("ssh-dss"); "unknown" for NULL. Static text or buf.
+ */
+#define HK_KEY_KIND_MAX	64
+const char *hk_key_kind_of(const struct hk_key *key, char *buf, size_t size);
+
 /* Type-name helpers for the CLI and backends. */
 enum hk_key_type hk_key_type_from_name(const char *name, enum hk_curve *curvep);
 const char *hk_curve_name(enum hk_curve curve);	/* "nistp256" */

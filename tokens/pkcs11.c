@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +48,35 @@ p11_is_trust_module(CK_FUNCTION_LIST *mod)
 }
 
 static void
+p11_slot_free(struct hk_p11_slot *s)
+{
+	if (s == NULL)
+		return;
+	hk_token_info_free(s->info);
+	free(s->modname);
+	free(s->modpath);
+	free(s);
+}
+
+static void
+p11_slots_free(struct hk_p11_slot **slots, size_t n)
+{
+	size_t i;
+
+	for (i = 0; slots != NULL && i < n; i++)
+		p11_slot_free(slots[i]);
+	free(slots);
+}
+
+static void
 p11_unload(void *arg)
 {
 	struct hk_p11_ctx *ctx = arg;
-	size_t i;
 
 	if (ctx == NULL)
 		return;
-	for (i = 0; i < ctx->nslots; i++) {
-		hk_token_info_free(ctx->slots[i].info);
-		free(ctx->slots[i].modpath);
-	}
-	free(ctx->slots);
+	p11_slots_free(ctx->slots, ctx->nslots);
+	p11_slots_free(ctx->gone, ctx->ngone);
 	free(ctx->infos);
 	free(ctx->path);
 	if (ctx->single != NULL && ctx->dl != NULL) {
@@ -173,7 +191,7 @@ p11_mech(struct hk_p11_slot *s, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *mi)
 	return rv;
 }
 
-/* Which key types the mechanism list allows, and the size ranges. */
+/* Which key kinds the mechanism list allows, and the size ranges. */
 static void
 p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 {
@@ -185,11 +203,11 @@ p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 		info->rsa_min_bits = mi.ulMinKeySize;
 		info->rsa_max_bits = mi.ulMaxKeySize;
 		if (mi.ulMinKeySize <= 2048 && mi.ulMaxKeySize >= 2048)
-			g |= 1u << HK_TKT_RSA2048;
+			g |= HK_KIND_BIT(HK_KIND_RSA2048);
 		if (mi.ulMinKeySize <= 3072 && mi.ulMaxKeySize >= 3072)
-			g |= 1u << HK_TKT_RSA3072;
+			g |= HK_KIND_BIT(HK_KIND_RSA3072);
 		if (mi.ulMinKeySize <= 4096 && mi.ulMaxKeySize >= 4096)
-			g |= 1u << HK_TKT_RSA4096;
+			g |= HK_KIND_BIT(HK_KIND_RSA4096);
 	}
 	if (p11_mech(s, CKM_EC_KEY_PAIR_GEN, &mi) == CKR_OK &&
 	    (mi.flags & CKF_GENERATE_KEY_PAIR) != 0) {
@@ -197,20 +215,20 @@ p11_scan_mechs(struct hk_p11_slot *s, struct hk_token_info *info)
 		info->ec_max_bits = mi.ulMaxKeySize;
 		/* Some modules leave the sizes 0: then trust the mechanism alone. */
 		if (mi.ulMaxKeySize == 0 || (mi.ulMinKeySize <= 256 && mi.ulMaxKeySize >= 256))
-			g |= 1u << HK_TKT_ECDSA_P256;
+			g |= HK_KIND_BIT(HK_KIND_ECDSA_P256);
 		if (mi.ulMaxKeySize == 0 || (mi.ulMinKeySize <= 384 && mi.ulMaxKeySize >= 384))
-			g |= 1u << HK_TKT_ECDSA_P384;
+			g |= HK_KIND_BIT(HK_KIND_ECDSA_P384);
 		if (mi.ulMaxKeySize == 0 || (mi.ulMinKeySize <= 521 && mi.ulMaxKeySize >= 521))
-			g |= 1u << HK_TKT_ECDSA_P521;
+			g |= HK_KIND_BIT(HK_KIND_ECDSA_P521);
 	}
 	if (p11_mech(s, CKM_EC_EDWARDS_KEY_PAIR_GEN, &mi) == CKR_OK &&
 	    (mi.flags & CKF_GENERATE_KEY_PAIR) != 0)
-		g |= 1u << HK_TKT_ED25519;
+		g |= HK_KIND_BIT(HK_KIND_ED25519);
 	if (s->quirk != NULL && (s->quirk->flags & HK_P11Q_NO_KEYGEN) != 0)
 		g = 0;
 	if (s->quirk != NULL && s->quirk->gen_mask != 0)
 		g &= s->quirk->gen_mask;
-	info->gen_types = g;
+	info->gen_kinds = g;
 }
 
 static unsigned int
@@ -269,7 +287,7 @@ p11_fill_info(struct hk_p11_slot *s)
 	if ((info = calloc(1, sizeof(*info))) == NULL)
 		return HK_ERR_ALLOC;
 	s->info = info;
-	info->backend = "pkcs11";
+	info->backend = hk_token_pkcs11.name;
 	info->module = s->modname;
 	s->modname = NULL;
 	info->slot = s->slot;
@@ -287,6 +305,10 @@ p11_fill_info(struct hk_p11_slot *s)
 	    (info->firmware = p11_version(s->ti.firmwareVersion)) == NULL ||
 	    (info->hardware = p11_version(s->ti.hardwareVersion)) == NULL ||
 	    (info->uri = p11_token_uri(s)) == NULL)
+		return HK_ERR_ALLOC;
+	/* What ssh's PKCS11Provider and ssh-agent -P need: the real file. */
+	if (s->modpath != NULL && (info->module_path = realpath(s->modpath, NULL)) == NULL &&
+	    errno == ENOMEM)
 		return HK_ERR_ALLOC;
 	p11_scan_mechs(s, info);
 	return 0;
@@ -310,7 +332,7 @@ p11_scan_fail(struct hk_p11_ctx *ctx, CK_RV rv, const char *call, CK_SLOT_ID slo
 static int
 p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 {
-	struct hk_p11_slot *s, *ns;
+	struct hk_p11_slot *s = NULL, **ns;
 	CK_SLOT_ID *ids = NULL;
 	CK_ULONG n = 0, i;
 	CK_INFO lib;
@@ -339,7 +361,10 @@ p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 	}
 	ctx->slots = ns;
 	for (i = 0; i < n; i++) {
-		s = &ctx->slots[ctx->nslots];
+		if (s == NULL && (s = calloc(1, sizeof(*s))) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
 		memset(s, 0, sizeof(*s));
 		s->mod = mod;
 		s->lib = lib;
@@ -358,11 +383,13 @@ p11_scan_module(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod, const char *path)
 			name = strdup("(unnamed module)");
 		s->modname = name;
 		s->modpath = path != NULL ? strdup(path) : p11_kit_module_get_filename(mod);
-		ctx->nslots++;
-		if ((r = p11_fill_info(s)) != 0)
+		ctx->slots[ctx->nslots++] = s;
+		s = NULL;
+		if ((r = p11_fill_info(ctx->slots[ctx->nslots - 1])) != 0)
 			goto out;
 	}
  out:
+	free(s);
 	free(ids);
 	return r;
 }
@@ -373,20 +400,17 @@ p11_scan(struct hk_p11_ctx *ctx)
 	size_t i;
 	int r;
 
-	if (ctx->infos != NULL)
+	if (ctx->scanned)
 		return 0;
+	/* A scan that failed half way left slots that no token holds. */
+	p11_slots_free(ctx->slots, ctx->nslots);
+	ctx->slots = NULL;
+	ctx->nslots = 0;
+	free(ctx->infos);
+	ctx->infos = NULL;
 	if (ctx->single != NULL) {
-		if ((r = p11_scan_module(ctx, ctx->single, NULL)) != 0)
+		if ((r = p11_scan_module(ctx, ctx->single, ctx->path)) != 0)
 			return r;
-		/* Name a --module token by its path. */
-		for (i = 0; i < ctx->nslots; i++) {
-			free(ctx->slots[i].info->module);
-			ctx->slots[i].info->module = strdup(ctx->path);
-			free(ctx->slots[i].modpath);
-			ctx->slots[i].modpath = strdup(ctx->path);
-			if (ctx->slots[i].info->module == NULL || ctx->slots[i].modpath == NULL)
-				return HK_ERR_ALLOC;
-		}
 	} else {
 		for (i = 0; ctx->mods[i] != NULL; i++) {
 			if (p11_is_trust_module(ctx->mods[i]))
@@ -398,7 +422,8 @@ p11_scan(struct hk_p11_ctx *ctx)
 	if ((ctx->infos = calloc(ctx->nslots + 1, sizeof(*ctx->infos))) == NULL)
 		return HK_ERR_ALLOC;
 	for (i = 0; i < ctx->nslots; i++)
-		ctx->infos[i] = ctx->slots[i].info;
+		ctx->infos[i] = ctx->slots[i]->info;
+	ctx->scanned = 1;
 	return 0;
 }
 
@@ -413,6 +438,141 @@ p11_enumerate(void *arg, struct hk_token_info *const **infosp, size_t *np)
 	*infosp = ctx->infos;
 	*np = ctx->nslots;
 	return 0;
+}
+
+/* Whether any open token (listed or parked) uses module mod. */
+static int
+p11_mod_busy(const struct hk_p11_ctx *ctx, const CK_FUNCTION_LIST *mod)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nslots; i++)
+		if (ctx->slots[i]->mod == mod && ctx->slots[i]->refs > 0)
+			return 1;
+	for (i = 0; i < ctx->ngone; i++)
+		if (ctx->gone[i]->mod == mod)
+			return 1;
+	return 0;
+}
+
+static int
+p11_mod_wants_reinit(const struct hk_p11_ctx *ctx, const CK_FUNCTION_LIST *mod)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nslots; i++)
+		if (ctx->slots[i]->mod == mod && ctx->slots[i]->quirk != NULL &&
+		    (ctx->slots[i]->quirk->flags & HK_P11Q_RESCAN_REINIT) != 0)
+			return 1;
+	return 0;
+}
+
+/* C_Finalize + C_Initialize, the way the module was loaded. */
+static int
+p11_mod_reinit(struct hk_p11_ctx *ctx, CK_FUNCTION_LIST *mod)
+{
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	const char *what = ctx->path != NULL ? ctx->path : "p11-kit module";
+	char *name = NULL;
+	CK_RV rv;
+	int r = 0;
+
+	if (mod == ctx->single && ctx->dl != NULL) {
+		(void)mod->C_Finalize(NULL);
+		rv = mod->C_Initialize(&init);
+	} else {
+		(void)p11_kit_module_finalize(mod);
+		rv = p11_kit_module_initialize(mod);
+	}
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		if (ctx->path == NULL)
+			name = p11_kit_module_get_name(mod);
+		r = hk_errf(HK_ERR_MODULE_LOAD, "%s: C_Initialize again to rescan: %s",
+		    name != NULL ? name : what, hk_p11_rv_name(rv));
+		free(name);
+	}
+	return r;
+}
+
+/* The same token in the same module, by what its URI says of it. */
+static int
+p11_slot_same(const struct hk_p11_slot *a, const struct hk_p11_slot *b)
+{
+	return a->mod == b->mod && strcmp(a->info->uri, b->info->uri) == 0;
+}
+
+static int
+p11_slots_differ(struct hk_p11_slot **a, size_t na, struct hk_p11_slot **b, size_t nb)
+{
+	size_t i, j;
+
+	if (na != nb)
+		return 1;
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb && !p11_slot_same(a[i], b[j]); j++)
+			;
+		if (j == nb)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Scan every module again. Slots no open token holds are freed with the
+ * previous scan (and with them the infos hk_tokens_list handed out); a slot
+ * an open token holds is parked until that token closes, so its info and
+ * handles stay valid even when the token was pulled.
+ */
+static int
+p11_rescan(void *arg, int *changedp)
+{
+	struct hk_p11_ctx *ctx = arg;
+	struct hk_p11_slot **old, **ng;
+	size_t nold, i, k;
+	int r = 0, rr;
+
+	*changedp = 0;
+	if ((r = p11_scan(ctx)) != 0)
+		return r;
+	old = ctx->slots;
+	nold = ctx->nslots;
+	/* Room to park the slots open tokens hold, before anything changes. */
+	for (i = 0, k = 0; i < nold; i++)
+		if (old[i]->refs > 0)
+			k++;
+	if (k > 0) {
+		if ((ng = reallocarray(ctx->gone, ctx->ngone + k, sizeof(*ng))) == NULL)
+			return HK_ERR_ALLOC;
+		ctx->gone = ng;
+	}
+	if (ctx->single != NULL) {
+		if (p11_mod_wants_reinit(ctx, ctx->single) && !p11_mod_busy(ctx, ctx->single))
+			r = p11_mod_reinit(ctx, ctx->single);
+	} else {
+		for (i = 0; ctx->mods[i] != NULL; i++)
+			if (p11_mod_wants_reinit(ctx, ctx->mods[i]) &&
+			    !p11_mod_busy(ctx, ctx->mods[i]) &&
+			    (rr = p11_mod_reinit(ctx, ctx->mods[i])) != 0 && r == 0)
+				r = rr;
+	}
+	/* A module that failed to come back shows as scan failures below. */
+	ctx->slots = NULL;
+	ctx->nslots = 0;
+	free(ctx->infos);
+	ctx->infos = NULL;
+	ctx->scanned = 0;
+	ctx->scan_rv = CKR_OK;
+	ctx->scan_what[0] = '\0';
+	rr = p11_scan(ctx);
+	*changedp = p11_slots_differ(old, nold, ctx->slots, ctx->nslots);
+	for (i = 0; i < nold; i++) {
+		if (old[i]->refs > 0)
+			ctx->gone[ctx->ngone++] = old[i];
+		else
+			p11_slot_free(old[i]);
+	}
+	free(old);
+	return rr != 0 ? rr : r;
 }
 
 /* "pkcs11:...; pkcs11:..." of the given slots, for error details. */
@@ -430,8 +590,8 @@ p11_list_uris(struct hk_p11_ctx *ctx, const size_t *idx, size_t n, char *buf,
 	for (i = 0; i < n; i++) {
 		len = strlen(buf);
 		snprintf(buf + len, size - len, "%s%s (%s, slot %lu)", i > 0 ? "; " : "",
-		    ctx->slots[idx[i]].info->uri, ctx->slots[idx[i]].info->module,
-		    ctx->slots[idx[i]].info->slot);
+		    ctx->slots[idx[i]]->info->uri, ctx->slots[idx[i]]->info->module,
+		    ctx->slots[idx[i]]->info->slot);
 	}
 }
 
@@ -490,10 +650,10 @@ p11_open(void *arg, const char *uri, struct hk_token *tok)
 	}
 	for (i = 0; i < ctx->nslots; i++) {
 		all[i] = i;
-		if (!p11_uri_matches(u, &ctx->slots[i]))
+		if (!p11_uri_matches(u, ctx->slots[i]))
 			continue;
 		cand[nc++] = i;
-		if ((ctx->slots[i].ti.flags & CKF_TOKEN_INITIALIZED) != 0)
+		if ((ctx->slots[i]->ti.flags & CKF_TOKEN_INITIALIZED) != 0)
 			ninit++;
 	}
 	/* An empty token matching a broad URI is not a rival for a real one. */
@@ -501,7 +661,7 @@ p11_open(void *arg, const char *uri, struct hk_token *tok)
 		size_t k = 0;
 
 		for (i = 0; i < nc; i++)
-			if ((ctx->slots[cand[i]].ti.flags & CKF_TOKEN_INITIALIZED) != 0)
+			if ((ctx->slots[cand[i]]->ti.flags & CKF_TOKEN_INITIALIZED) != 0)
 				cand[k++] = cand[i];
 		nc = k;
 	}
@@ -527,7 +687,8 @@ p11_open(void *arg, const char *uri, struct hk_token *tok)
 		goto out;
 	}
 	t->ctx = ctx;
-	t->s = &ctx->slots[cand[0]];
+	t->s = ctx->slots[cand[0]];
+	t->s->refs++;
 	t->f = t->s->mod;
 	t->logged_in = -1;
 	t->uri = u;
@@ -668,8 +829,8 @@ hk_p11_login(struct hk_token *tok, enum hk_token_user who)
 		    " (final try before it locks)" :
 		    (fl & (ut == CKU_SO ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW)) ?
 		    " (few tries left)" : "");
-		if ((r = hk_token_ask(tok, ut == CKU_SO ? HK_TOKEN_SECRET_SO_PIN :
-		    HK_TOKEN_SECRET_PIN, prompt, &pin)) != 0)
+		if ((r = hk_token_ask(tok, ut == CKU_SO ? HK_UI_SECRET_SO_PIN :
+		    HK_UI_SECRET_PIN, prompt, &pin)) != 0)
 			return r;
 		rv = t->f->C_Login(t->sess, ut, (CK_UTF8CHAR_PTR)hk_secret_str(pin),
 		    hk_secret_len(pin));
@@ -690,6 +851,23 @@ p11_login(struct hk_token *tok, enum hk_token_user who)
 	return hk_p11_login(tok, who);
 }
 
+/* An open token lets go of its slot; a parked one goes with its last holder. */
+static void
+p11_slot_release(struct hk_p11_ctx *ctx, struct hk_p11_slot *s)
+{
+	size_t i;
+
+	if (--s->refs > 0)
+		return;
+	for (i = 0; i < ctx->ngone; i++) {
+		if (ctx->gone[i] == s) {
+			ctx->gone[i] = ctx->gone[--ctx->ngone];
+			p11_slot_free(s);
+			return;
+		}
+	}
+}
+
 static void
 p11_close(struct hk_token *tok)
 {
@@ -705,30 +883,69 @@ p11_close(struct hk_token *tok)
 	if (t->uri != NULL)
 		p11_kit_uri_free(t->uri);
 	hk_p11_labels_free(t);
+	p11_slot_release(t->ctx, t->s);
 	free(t);
 	tok->be = NULL;
 }
 
+/* Every key handed out carries its proof. */
 static int
 p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np)
 {
-	return hk_p11_list_keys(tok, keysp, np);
+	size_t i;
+	int r;
+
+	if ((r = hk_p11_list_keys(tok, keysp, np)) != 0)
+		return r;
+	for (i = 0; i < *np; i++) {
+		if ((r = hk_p11_key_prove((*keysp)[i])) != 0) {
+			hk_token_keys_free(*keysp, *np);
+			*keysp = NULL;
+			*np = 0;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int
+p11_find_key(struct hk_token *tok, const char *sel, int login,
+    struct hk_token_key **keyp)
+{
+	int r;
+
+	if ((r = hk_p11_find_key(tok, sel, login, keyp)) != 0)
+		return r;
+	if ((r = hk_p11_key_prove(*keyp)) != 0) {
+		hk_token_key_free(*keyp);
+		*keyp = NULL;
+	}
+	return r;
+}
+
+static void
+p11_key_free(void *be)
+{
+	free(be);
 }
 
 const struct hk_token_impl hk_token_pkcs11 = {
 	.name = "pkcs11",
 	.scheme = "pkcs11:",
+	.flags = HK_TOKEN_IMPL_TAKES_MODULE,
 	.load = p11_load,
 	.unload = p11_unload,
 	.enumerate = p11_enumerate,
+	.rescan = p11_rescan,
 	.open = p11_open,
 	.close = p11_close,
 	.login = p11_login,
 	.keygen = hk_p11_keygen,
 	.list_keys = p11_list_keys,
-	.find_key = hk_p11_find_key,
+	.find_key = p11_find_key,
 	.delete_key = hk_p11_delete_key,
 	.init_token = hk_p11_init_token,
 	.init_pin = hk_p11_init_pin,
 	.set_pin = hk_p11_set_pin,
+	.key_free = p11_key_free,
 };

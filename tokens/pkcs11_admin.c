@@ -32,7 +32,7 @@ hk_p11_init_token(struct hk_token *tok, const char *label)
 		t->logged_in = -1;
 	}
 	snprintf(prompt, sizeof(prompt), "SO PIN for %s", hk_p11_name(tok));
-	if ((r = hk_token_ask(tok, HK_TOKEN_SECRET_SO_PIN, prompt, &so)) != 0)
+	if ((r = hk_token_ask(tok, HK_UI_SECRET_SO_PIN, prompt, &so)) != 0)
 		return r;
 	rv = t->f->C_InitToken(t->s->slot, (CK_UTF8CHAR_PTR)hk_secret_str(so),
 	    hk_secret_len(so), lab);
@@ -55,7 +55,7 @@ hk_p11_init_pin(struct hk_token *tok)
 	if ((r = hk_p11_login(tok, HK_TOKEN_SO)) != 0)
 		return r;
 	snprintf(prompt, sizeof(prompt), "New user PIN for %s", hk_p11_name(tok));
-	if ((r = hk_token_ask(tok, HK_TOKEN_SECRET_NEW_PIN, prompt, &pin)) != 0)
+	if ((r = hk_token_ask(tok, HK_UI_SECRET_NEW_PIN, prompt, &pin)) != 0)
 		return r;
 	rv = t->f->C_InitPIN(t->sess, (CK_UTF8CHAR_PTR)hk_secret_str(pin),
 	    hk_secret_len(pin));
@@ -87,12 +87,12 @@ hk_p11_set_pin(struct hk_token *tok, enum hk_token_user who)
 	}
 	snprintf(prompt, sizeof(prompt), "%s for %s", who == HK_TOKEN_SO ? "SO PIN" :
 	    "User PIN", hk_p11_name(tok));
-	if ((r = hk_token_ask(tok, who == HK_TOKEN_SO ? HK_TOKEN_SECRET_SO_PIN :
-	    HK_TOKEN_SECRET_PIN, prompt, &old)) != 0)
+	if ((r = hk_token_ask(tok, who == HK_TOKEN_SO ? HK_UI_SECRET_SO_PIN :
+	    HK_UI_SECRET_PIN, prompt, &old)) != 0)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "New %s for %s", who == HK_TOKEN_SO ?
 	    "SO PIN" : "user PIN", hk_p11_name(tok));
-	if ((r = hk_token_ask(tok, HK_TOKEN_SECRET_NEW_PIN, prompt, &new)) != 0)
+	if ((r = hk_token_ask(tok, HK_UI_SECRET_NEW_PIN, prompt, &new)) != 0)
 		goto out;
 	if (who == HK_TOKEN_SO) {
 		rv = t->f->C_Login(t->sess, CKU_SO, (CK_UTF8CHAR_PTR)hk_secret_str(old),

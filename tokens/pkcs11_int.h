@@ -15,6 +15,13 @@
 #define HK_P11Q_KEYGEN_SO_LOGIN		0x02	/* keygen needs CKU_SO (YKCS11: management key) */
 #define HK_P11Q_ID_IS_SLOT		0x04	/* CKA_ID is one byte naming a PIV slot */
 #define HK_P11Q_NO_KEYGEN		0x08	/* never offers C_GenerateKeyPair */
+/*
+ * The module sees tokens another process added or removed only after
+ * C_Finalize + C_Initialize (SoftHSM2 reads its token directory once, in
+ * C_Initialize; a deleted token's slot stays listed and C_GetTokenInfo
+ * fails): hk_tokens_rescan cycles it when none of its tokens is open.
+ */
+#define HK_P11Q_RESCAN_REINIT		0x10
 
 struct hk_p11_quirk {
 	const char *family;		/* "softhsm", "ykcs11", "opensc" */
@@ -22,7 +29,7 @@ struct hk_p11_quirk {
 	const char *library;		/* library description substring, or NULL */
 	const char *model;		/* token model substring, or NULL */
 	unsigned int flags;
-	unsigned int gen_mask;		/* key types it can make, 0 = what mechanisms say */
+	unsigned int gen_mask;		/* HK_KIND_BIT()s it can make, 0 = what mechanisms say */
 	const char *so_prompt;		/* what the SO secret is called */
 	const char *note;		/* shown by hwkey tokens --json */
 };
@@ -30,7 +37,10 @@ struct hk_p11_quirk {
 /* Match a token against the quirk table; NULL when none applies. */
 const struct hk_p11_quirk *hk_p11_quirk_find(const CK_INFO *lib, const CK_TOKEN_INFO *ti);
 
-/* One token found while enumerating. */
+/*
+ * One token found while enumerating. Open tokens hold their slot (refs), so
+ * a rescan that no longer finds it parks it in ctx->gone until they close.
+ */
 struct hk_p11_slot {
 	CK_FUNCTION_LIST *mod;
 	char *modname;		/* p11-kit name or path; owned by info */
@@ -42,6 +52,7 @@ struct hk_p11_slot {
 	const struct hk_p11_quirk *quirk;
 	struct hk_token_info *info;
 	CK_RV mech_rv;		/* first C_GetMechanismInfo failure, or CKR_OK */
+	unsigned int refs;	/* open tokens on this slot */
 };
 
 struct hk_p11_ctx {
@@ -49,9 +60,12 @@ struct hk_p11_ctx {
 	CK_FUNCTION_LIST *single;	/* --module: loaded by path */
 	void *dl;			/* dlopen handle when p11-kit declined the path */
 	char *path;			/* --module as given */
-	struct hk_p11_slot *slots;
+	struct hk_p11_slot **slots;	/* the current scan */
 	size_t nslots;
+	struct hk_p11_slot **gone;	/* no longer listed, still open */
+	size_t ngone;
 	struct hk_token_info **infos;
+	int scanned;
 	CK_RV scan_rv;		/* first failure while enumerating, or CKR_OK */
 	char scan_what[96];	/* "C_GetTokenInfo (slot 3): CKR_..." */
 };
@@ -66,7 +80,7 @@ struct hk_p11_tok {
 	P11KitUri *uri;		/* the selecting URI (its id=/object= pick keys) */
 	/*
 	 * Labels of every key on the token, read once when a batch of keygens
-	 * starts (struct hk_keygen_req.batch) and kept current by keygen, so a
+	 * starts (hk_keygen_req_set_batch) and kept current by keygen, so a
 	 * batch costs one scan instead of two token searches per key.
 	 */
 	char **labels;
@@ -74,7 +88,7 @@ struct hk_p11_tok {
 	int have_labels;
 };
 
-/* Handles kept in struct hk_token_key.impl. */
+/* Handles kept in struct hk_token_key.be (released by free()). */
 struct hk_p11_keyref {
 	CK_OBJECT_HANDLE pub, priv;
 	int has_pub, has_priv;
@@ -94,6 +108,13 @@ int hk_p11_refresh_info(struct hk_token *tok);
 /* "token alice: C_Login: CKR_PIN_INCORRECT (PIN count low)" */
 int hk_p11_pin_err(struct hk_token *tok, CK_RV rv, const char *call,
     enum hk_token_user who);
+/* pkcs11_proof.c */
+/*
+ * Fill k->proof (HK_PROOF_PKCS11_FLAGS) from the flags read back: verified
+ * when LOCAL, NEVER_EXTRACTABLE, ALWAYS_SENSITIVE, SENSITIVE are set and
+ * EXTRACTABLE clear, all reported; else the reason names what failed.
+ */
+int hk_p11_key_prove(struct hk_token_key *k);
 /* pkcs11_admin.c */
 int hk_p11_init_token(struct hk_token *tok, const char *label);
 int hk_p11_init_pin(struct hk_token *tok);

@@ -45,7 +45,7 @@ static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
  * CKA_EXTRACTABLE, no *_RECOVER, no WRAP/DERIVE); the read-back proves the rest.
  */
 static void
-p11_templates(enum hk_token_ktype type, const char *label, const uint8_t *id,
+p11_templates(const struct hk_key_kind *kind, const char *label, const uint8_t *id,
     size_t idlen, const CK_ULONG *bits, int minimal, struct p11_tmpl *t)
 {
 	const uint8_t *params = NULL;
@@ -75,26 +75,25 @@ p11_templates(enum hk_token_ktype type, const char *label, const uint8_t *id,
 		add(t->priv, &t->npriv, CKA_DERIVE, B(0));
 		add(t->priv, &t->npriv, CKA_EXTRACTABLE, B(0));
 	}
-	switch (type) {
-	case HK_TKT_RSA2048:
-	case HK_TKT_RSA3072:
-	case HK_TKT_RSA4096:
+	if (kind->type == HK_KEY_RSA) {
 		add(t->pub, &t->npub, CKA_MODULUS_BITS, bits, sizeof(*bits));
 		add(t->pub, &t->npub, CKA_PUBLIC_EXPONENT, rsa_f4, sizeof(rsa_f4));
 		return;
-	case HK_TKT_ECDSA_P256:
+	}
+	switch (kind->type == HK_KEY_ECDSA ? kind->curve : HK_CURVE_NONE) {
+	case HK_CURVE_P256:
 		params = oid_p256;
 		plen = sizeof(oid_p256);
 		break;
-	case HK_TKT_ECDSA_P384:
+	case HK_CURVE_P384:
 		params = oid_p384;
 		plen = sizeof(oid_p384);
 		break;
-	case HK_TKT_ECDSA_P521:
+	case HK_CURVE_P521:
 		params = oid_p521;
 		plen = sizeof(oid_p521);
 		break;
-	default:
+	case HK_CURVE_NONE:
 		params = name_ed25519;
 		plen = sizeof(name_ed25519);
 		break;
@@ -269,31 +268,6 @@ p11_sweep_id(struct hk_token *tok, const uint8_t *id, size_t idlen,
 	free(hs);
 }
 
-/* Why the read-back failed, for the detail: "CKA_LOCAL=FALSE, CKA_EXTRACTABLE unknown". */
-static void
-p11_unproven_text(const struct hk_token_key *k, char *buf, size_t size)
-{
-	static const struct { unsigned int flag; const char *name; int want; } need[] = {
-		{ HK_TKEY_F_LOCAL, "CKA_LOCAL", 1 },
-		{ HK_TKEY_F_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", 1 },
-		{ HK_TKEY_F_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE", 1 },
-		{ HK_TKEY_F_SENSITIVE, "CKA_SENSITIVE", 1 },
-		{ HK_TKEY_F_EXTRACTABLE, "CKA_EXTRACTABLE", 0 },
-	};
-	size_t i, len;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		len = strlen(buf);
-		if ((k->known & need[i].flag) == 0)
-			snprintf(buf + len, size - len, "%s%s unreadable", len ? ", " : "",
-			    need[i].name);
-		else if (((k->flags & need[i].flag) != 0) != need[i].want)
-			snprintf(buf + len, size - len, "%s%s=%s", len ? ", " : "",
-			    need[i].name, need[i].want ? "FALSE" : "TRUE");
-	}
-}
-
 int
 hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
     struct hk_token_key **keyp)
@@ -303,28 +277,38 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
 	CK_OBJECT_HANDLE hpub = 0, hpriv = 0, *old = NULL, *old2 = NULL;
 	struct hk_token_key *k = NULL;
+	const enum hk_kind kid = hk_keygen_req_kind(req);
+	const struct hk_key_kind *kind = hk_key_kind(kid);
+	const char *label = hk_keygen_req_label(req);
+	const uint8_t *reqid = hk_keygen_req_id_ptr(req);
+	size_t reqidlen = hk_keygen_req_id_len(req);
+	const int force = hk_keygen_req_force(req);
 	struct p11_tmpl tp;
 	CK_ULONG bits = 0;
 	uint8_t idbuf[HK_P11_ID_LEN];
 	const uint8_t *id;
 	size_t idlen, nold = 0, nold2 = 0, i;
-	char why[256];
 	int minimal, r, made = 0;
 	CK_RV rv;
 
 	*keyp = NULL;
-	if ((unsigned int)req->type >= HK_TKT_COUNT)
+	if (kind == NULL)
 		return hk_errf(HK_ERR_INVALID_ARGUMENT, "bad key type");
+	/* Security-key kinds are FIDO2 credentials: no PKCS#11 mechanism makes them. */
+	if (kind->type == HK_KEY_ECDSA_SK || kind->type == HK_KEY_ED25519_SK)
+		return hk_errf(HK_ERR_MECHANISM, "%s cannot generate %s keys: they are "
+		    "FIDO2 credentials, made on a security key (a fido: token), not "
+		    "on a PKCS#11 token", hk_p11_name(tok), kind->name);
 	/* A failed mechanism query is the token's failure, not a missing feature. */
-	if ((tok->info->gen_types & (1u << req->type)) == 0 && t->s->mech_rv != CKR_OK)
+	if (!hk_token_info_can_make(tok->info, kid) && t->s->mech_rv != CKR_OK)
 		return hk_p11_err(t->s->mech_rv, "%s: C_GetMechanismInfo",
 		    hk_p11_name(tok));
-	if ((tok->info->gen_types & (1u << req->type)) == 0)
+	if (!hk_token_info_can_make(tok->info, kid))
 		return hk_errf(HK_ERR_MECHANISM, "%s cannot generate %s keys%s%s",
-		    hk_p11_name(tok), hk_token_ktype_name(req->type),
+		    hk_p11_name(tok), kind->name,
 		    q != NULL && q->note != NULL ? "; " : "",
 		    q != NULL && q->note != NULL ? q->note : "");
-	if (req->label == NULL || *req->label == '\0')
+	if (label == NULL || *label == '\0')
 		return hk_errf(HK_ERR_INVALID_ARGUMENT, "a key needs a label");
 	if ((r = hk_p11_login(tok, q != NULL && (q->flags & HK_P11Q_KEYGEN_SO_LOGIN) ?
 	    HK_TOKEN_SO : HK_TOKEN_USER)) != 0)
@@ -335,31 +319,31 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	 * become ambiguous. A batch checks its labels against an index read
 	 * once; --force needs the handles, so it always searches.
 	 */
-	if (req->batch && !req->force) {
+	if (hk_keygen_req_batch(req) && !force) {
 		if ((r = p11_label_index(tok)) != 0)
 			goto out;
-		nold = p11_label_indexed(t, req->label);
-	} else if ((r = p11_find_by(tok, CKA_LABEL, req->label, strlen(req->label),
+		nold = p11_label_indexed(t, label);
+	} else if ((r = p11_find_by(tok, CKA_LABEL, label, strlen(label),
 	    &old, &nold)) != 0)
 		goto out;
-	if (req->id != NULL && (r = p11_find_by(tok, CKA_ID, req->id, req->idlen,
+	if (reqid != NULL && (r = p11_find_by(tok, CKA_ID, reqid, reqidlen,
 	    &old2, &nold2)) != 0)
 		goto out;
-	if ((nold > 0 || nold2 > 0) && !req->force) {
+	if ((nold > 0 || nold2 > 0) && !force) {
 		r = hk_errf(HK_ERR_KEY_EXISTS, "%s: a key with %s \"%s\" already exists; "
 		    "--force replaces it", hk_p11_name(tok), nold > 0 ? "label" : "id",
-		    nold > 0 ? req->label : "(given --id)");
+		    nold > 0 ? label : "(given --id)");
 		goto out;
 	}
-	if (req->id != NULL) {
+	if (reqid != NULL) {
 		if (q != NULL && (q->flags & HK_P11Q_ID_IS_SLOT) != 0 &&
-		    (req->idlen != 1 || req->id[0] < 1 || req->id[0] > 25)) {
+		    (reqidlen != 1 || reqid[0] < 1 || reqid[0] > 25)) {
 			r = hk_errf(HK_ERR_INVALID_ARGUMENT, "%s: CKA_ID names a PIV slot: "
 			    "01-04 (9a, 9c, 9d, 9e) or 05-19 (retired)", hk_p11_name(tok));
 			goto out;
 		}
-		id = req->id;
-		idlen = req->idlen;
+		id = reqid;
+		idlen = reqidlen;
 	} else if (q != NULL && (q->flags & HK_P11Q_ID_IS_SLOT) != 0) {
 		if ((r = p11_free_piv_slot(tok, idbuf)) != 0)
 			goto out;
@@ -374,28 +358,26 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 		idlen = sizeof(idbuf);
 	}
 
-	switch (req->type) {
-	case HK_TKT_RSA2048: bits = 2048; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
-	case HK_TKT_RSA3072: bits = 3072; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
-	case HK_TKT_RSA4096: bits = 4096; mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN; break;
-	case HK_TKT_ED25519: mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN; break;
-	default: break;
-	}
+	if (kind->type == HK_KEY_RSA) {
+		bits = kind->bits;
+		mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+	} else if (kind->type == HK_KEY_ED25519)
+		mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN;
 	minimal = q != NULL && (q->flags & HK_P11Q_MINIMAL_TEMPLATE) != 0;
-	p11_templates(req->type, req->label, id, idlen, &bits, minimal, &tp);
+	p11_templates(kind, label, id, idlen, &bits, minimal, &tp);
 	rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv, tp.npriv,
 	    &hpub, &hpriv);
 	if (!minimal && (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT)) {
 		/* Unknown token refusing an optional attribute: the minimal template. */
-		p11_templates(req->type, req->label, id, idlen, &bits, 1, &tp);
+		p11_templates(kind, label, id, idlen, &bits, 1, &tp);
 		rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv,
 		    tp.npriv, &hpub, &hpriv);
 	}
 	if (rv != CKR_OK) {
 		p11_sweep_id(tok, id, idlen, old2, nold2);	/* before: it resets the detail */
 		r = hk_p11_err(rv, "%s: C_GenerateKeyPair (%s)", hk_p11_name(tok),
-		    hk_token_ktype_name(req->type));
+		    kind->name);
 		goto out;
 	}
 	made = 1;
@@ -408,10 +390,11 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 		    k->error != NULL ? k->error : "public key unreadable");
 		goto out;
 	}
+	if ((r = hk_p11_key_prove(k)) != 0)
+		goto out;
 	if (!hk_token_key_proven(k)) {
-		p11_unproven_text(k, why, sizeof(why));
 		r = hk_errf(HK_ERR_KEY_EXTRACTABLE, "%s: new key %s: %s; the pair was "
-		    "destroyed", hk_p11_name(tok), k->id_hex, why);
+		    "destroyed", hk_p11_name(tok), k->id_hex, k->proof.reason);
 		goto out;
 	}
 	/* --force: the old pair goes only once the new one is proven. */
@@ -420,7 +403,7 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	for (i = 0; i < nold2; i++)
 		(void)t->f->C_DestroyObject(t->sess, old2[i]);
 	/* Keep the index current; if it cannot be, drop it (it is read again). */
-	if (t->have_labels && p11_label_add(t, req->label, strlen(req->label)) != 0)
+	if (t->have_labels && p11_label_add(t, label, strlen(label)) != 0)
 		hk_p11_labels_free(t);
 	*keyp = k;
 	k = NULL;

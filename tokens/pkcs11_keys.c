@@ -301,12 +301,12 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	int r;
 
 	*keyp = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	if ((k = hk_token_key_new(&hk_token_pkcs11)) == NULL ||
 	    (ref = calloc(1, sizeof(*ref))) == NULL) {
 		free(k);
 		return HK_ERR_ALLOC;
 	}
-	k->impl = ref;
+	k->be = ref;
 	ref->pub = pub;
 	ref->priv = priv;
 	ref->has_pub = k->has_public = has_pub;
@@ -592,7 +592,7 @@ int
 hk_p11_delete_key(struct hk_token *tok, const struct hk_token_key *key)
 {
 	struct hk_p11_tok *t = hk_p11_tok(tok);
-	const struct hk_p11_keyref *ref = key->impl;
+	const struct hk_p11_keyref *ref = key->be;
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE tmpl[2] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },

@@ -5,8 +5,6 @@
 
 #include "pkcs11_int.h"
 
-#define T(x) (1u << (x))
-
 static const struct hk_p11_quirk quirks[] = {
 	/*
 	 * YKCS11 2.2.0 (Debian 12) refuses any attribute outside its short list
@@ -19,7 +17,8 @@ static const struct hk_p11_quirk quirks[] = {
 	 */
 	{ "ykcs11", "Yubico", "PIV", NULL,
 	    HK_P11Q_MINIMAL_TEMPLATE | HK_P11Q_KEYGEN_SO_LOGIN | HK_P11Q_ID_IS_SLOT,
-	    T(HK_TKT_RSA2048) | T(HK_TKT_ECDSA_P256) | T(HK_TKT_ECDSA_P384),
+	    HK_KIND_BIT(HK_KIND_RSA2048) | HK_KIND_BIT(HK_KIND_ECDSA_P256) |
+	    HK_KIND_BIT(HK_KIND_ECDSA_P384),
 	    "Management key",
 	    "keygen logs in as SO with the management key; CKA_ID 1-4 = PIV slot 9a/9c/9d/9e" },
 	/*
@@ -31,8 +30,14 @@ static const struct hk_p11_quirk quirks[] = {
 	    HK_P11Q_NO_KEYGEN, 0, "SO PIN",
 	    "PIV cards: OpenSC offers no PKCS#11 keygen; use piv-tool or YKCS11" },
 	{ "opensc", NULL, "OpenSC", NULL, 0, 0, "SO PIN", NULL },
-	/* SoftHSM2: defaults CKA_TOKEN/CKA_SENSITIVE to FALSE, so always send them. */
-	{ "softhsm", "SoftHSM", NULL, NULL, 0, 0, "SO PIN", NULL },
+	/*
+	 * SoftHSM2: defaults CKA_TOKEN/CKA_SENSITIVE to FALSE, so always send
+	 * them. It reads its token directory in C_Initialize only: a token
+	 * softhsm2-util adds later is not listed, a deleted one stays listed
+	 * with C_GetTokenInfo failing (CKR_GENERAL_ERROR), until the module is
+	 * finalized and initialized again (2.6.1, SlotManager/ObjectStore).
+	 */
+	{ "softhsm", "SoftHSM", NULL, NULL, HK_P11Q_RESCAN_REINIT, 0, "SO PIN", NULL },
 };
 
 static int

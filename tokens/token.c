@@ -1,5 +1,7 @@
 /* The backend-independent token API: dispatches hk_token_* to the backend
- * table that owns the URI scheme, and holds the shared helpers. */
+ * table that owns the URI scheme, keeps each handle's error, and holds the
+ * helpers every backend shares. Nothing here knows a backend by name. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,42 +20,16 @@ static const struct hk_token_impl *const backends[] = {
 #endif
 	NULL,
 };
-#define HK_TOKEN_NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 
 struct hk_tokens {
-	const struct hk_token_impl *impl[HK_TOKEN_NBACKENDS];
-	void *ctx[HK_TOKEN_NBACKENDS];
+	const struct hk_token_impl **impl;
+	void **ctx;
 	size_t n;
-	struct hk_token_info **infos;	/* every backend's, concatenated */
+	struct hk_token_info **infos;	/* snapshot: every backend's, concatenated */
+	size_t ninfos;
+	int have_infos;
+	struct hk_error err;
 };
-
-static const char *const ktype_names[HK_TKT_COUNT] = {
-	"rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384",
-	"ecdsa-p521", "ed25519",
-};
-
-const char *
-hk_token_ktype_name(enum hk_token_ktype type)
-{
-	if ((unsigned int)type >= HK_TKT_COUNT)
-		return "unknown";
-	return ktype_names[type];
-}
-
-int
-hk_token_ktype_from_name(const char *name, enum hk_token_ktype *typep)
-{
-	size_t i;
-
-	for (i = 0; i < HK_TKT_COUNT; i++) {
-		if (strcmp(name, ktype_names[i]) == 0) {
-			*typep = (enum hk_token_ktype)i;
-			return 0;
-		}
-	}
-	return hk_errf(HK_ERR_INVALID_ARGUMENT, "unknown key type \"%s\" (rsa2048, "
-	    "rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519)", name);
-}
 
 const char *
 hk_token_flag_name(unsigned int flag)
@@ -90,16 +66,17 @@ hk_token_key_flag_name(unsigned int flag)
 }
 
 int
+hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind)
+{
+	return info != NULL && hk_key_kind(kind) != NULL &&
+	    (info->gen_kinds & HK_KIND_BIT(kind)) != 0;
+}
+
+int
 hk_token_key_proven(const struct hk_token_key *key)
 {
-	const unsigned int need = HK_TKEY_F_LOCAL | HK_TKEY_F_NEVER_EXTRACTABLE |
-	    HK_TKEY_F_ALWAYS_SENSITIVE | HK_TKEY_F_SENSITIVE;
-
-	if (key == NULL || !key->has_private)
-		return 0;
-	if ((key->known & (need | HK_TKEY_F_EXTRACTABLE)) != (need | HK_TKEY_F_EXTRACTABLE))
-		return 0;
-	return (key->flags & need) == need && (key->flags & HK_TKEY_F_EXTRACTABLE) == 0;
+	return key != NULL && key->proof.kind != HK_PROOF_NONE &&
+	    key->proof.verified == 1;
 }
 
 char *
@@ -119,6 +96,17 @@ hk_token_hex(const uint8_t *p, size_t len)
 	return s;
 }
 
+struct hk_token_key *
+hk_token_key_new(const struct hk_token_impl *impl)
+{
+	struct hk_token_key *key;
+
+	if ((key = calloc(1, sizeof(*key))) == NULL)
+		return NULL;
+	key->impl = impl;
+	return key;
+}
+
 void
 hk_token_key_free(struct hk_token_key *key)
 {
@@ -128,7 +116,9 @@ hk_token_key_free(struct hk_token_key *key)
 	free(key->id_hex);
 	free(key->label);
 	hk_key_free(key->key);
-	free(key->impl);
+	hk_token_proof_clear(&key->proof);
+	if (key->be != NULL && key->impl != NULL && key->impl->key_free != NULL)
+		key->impl->key_free(key->be);
 	free(key);
 }
 
@@ -150,6 +140,7 @@ hk_token_info_free(struct hk_token_info *info)
 	if (info == NULL)
 		return;
 	free(info->module);
+	free(info->module_path);
 	free(info->library);
 	free(info->label);
 	free(info->manufacturer);
@@ -161,32 +152,54 @@ hk_token_info_free(struct hk_token_info *info)
 	free(info);
 }
 
+/* Take the failure a call just returned into e; a success clears it. */
+static int
+tokens_take(struct hk_tokens *ts, int r)
+{
+	return hk_error_take(&ts->err, r);
+}
+
 int
-hk_tokens_open(const char *module, struct hk_tokens **tsp)
+hk_tokens_open_backends(const struct hk_token_impl *const *impls, const char *module,
+    struct hk_tokens **tsp)
 {
 	struct hk_tokens *ts;
-	size_t i;
+	size_t i, n;
 	int r;
 
 	*tsp = NULL;
-	if ((ts = calloc(1, sizeof(*ts))) == NULL)
+	for (n = 0; impls[n] != NULL; n++)
+		;
+	if ((ts = calloc(1, sizeof(*ts))) == NULL ||
+	    (ts->impl = calloc(n + 1, sizeof(*ts->impl))) == NULL ||
+	    (ts->ctx = calloc(n + 1, sizeof(*ts->ctx))) == NULL) {
+		hk_tokens_free(ts);
 		return HK_ERR_ALLOC;
-	for (i = 0; backends[i] != NULL; i++) {
-		/* --module names a PKCS#11 module: the other backends stay out. */
-		if (module != NULL && strcmp(backends[i]->name, "pkcs11") != 0)
+	}
+	for (i = 0; i < n; i++) {
+		/* --module names a module file: backends without modules stay out. */
+		if (module != NULL && (impls[i]->flags & HK_TOKEN_IMPL_TAKES_MODULE) == 0)
 			continue;
-		if ((r = backends[i]->load(module, &ts->ctx[ts->n])) != 0) {
+		if ((r = impls[i]->load(module, &ts->ctx[ts->n])) != 0) {
 			hk_tokens_free(ts);
 			return r;
 		}
-		ts->impl[ts->n++] = backends[i];
+		ts->impl[ts->n++] = impls[i];
 	}
 	if (ts->n == 0) {
 		hk_tokens_free(ts);
-		return hk_errf(HK_ERR_NOT_SUPPORTED, "built without any token backend");
+		return hk_errf(HK_ERR_NOT_SUPPORTED, module != NULL ?
+		    "%s: no token backend takes a module" :
+		    "built without any token backend", module);
 	}
 	*tsp = ts;
 	return 0;
+}
+
+int
+hk_tokens_open(const char *module, struct hk_tokens **tsp)
+{
+	return hk_tokens_open_backends(backends, module, tsp);
 }
 
 void
@@ -199,19 +212,25 @@ hk_tokens_free(struct hk_tokens *ts)
 	for (i = 0; i < ts->n; i++)
 		ts->impl[i]->unload(ts->ctx[i]);
 	free(ts->infos);
+	free(ts->impl);
+	free(ts->ctx);
 	free(ts);
 }
 
-int
-hk_tokens_list(struct hk_tokens *ts, struct hk_token_info *const **infosp, size_t *np)
+const struct hk_error *
+hk_tokens_error(const struct hk_tokens *ts)
+{
+	return &ts->err;
+}
+
+static int
+tokens_collect(struct hk_tokens *ts)
 {
 	struct hk_token_info *const *part;
 	struct hk_token_info **all = NULL, **na;
 	size_t i, n, total = 0;
 	int r;
 
-	*infosp = NULL;
-	*np = 0;
 	for (i = 0; i < ts->n; i++) {
 		if (ts->impl[i]->enumerate == NULL)
 			continue;
@@ -230,9 +249,65 @@ hk_tokens_list(struct hk_tokens *ts, struct hk_token_info *const **infosp, size_
 	}
 	free(ts->infos);
 	ts->infos = all;
-	*infosp = all;
-	*np = total;
+	ts->ninfos = total;
+	ts->have_infos = 1;
 	return 0;
+}
+
+int
+hk_tokens_list(struct hk_tokens *ts, struct hk_token_info *const **infosp, size_t *np)
+{
+	int r;
+
+	*infosp = NULL;
+	*np = 0;
+	hk_err_clear();
+	if (!ts->have_infos && (r = tokens_collect(ts)) != 0)
+		return tokens_take(ts, r);
+	*infosp = ts->infos;
+	*np = ts->ninfos;
+	return tokens_take(ts, 0);
+}
+
+int
+hk_tokens_rescan(struct hk_tokens *ts, int *changedp)
+{
+	size_t i;
+	int r, changed = 0, c;
+
+	if (changedp != NULL)
+		*changedp = 0;
+	hk_err_clear();
+	/* The old snapshot points into infos a backend may now free. */
+	free(ts->infos);
+	ts->infos = NULL;
+	ts->ninfos = 0;
+	ts->have_infos = 0;
+	for (i = 0; i < ts->n; i++) {
+		if (ts->impl[i]->rescan == NULL)
+			continue;
+		c = 0;
+		if ((r = ts->impl[i]->rescan(ts->ctx[i], &c)) != 0)
+			return tokens_take(ts, r);
+		changed |= c;
+	}
+	if (changedp != NULL)
+		*changedp = changed;
+	return tokens_take(ts, 0);
+}
+
+/* The loaded tables' schemes, quoted: "\"a:\"", "\"a:\" or \"b:\"". */
+static void
+tokens_schemes(const struct hk_tokens *ts, char *buf, size_t size)
+{
+	size_t i, len;
+
+	buf[0] = '\0';
+	for (i = 0; i < ts->n; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s\"%s\"", i == 0 ? "" :
+		    i + 1 == ts->n ? " or " : ", ", ts->impl[i]->scheme);
+	}
 }
 
 int
@@ -240,28 +315,35 @@ hk_token_select(struct hk_tokens *ts, const char *uri, struct hk_token **tokp)
 {
 	const struct hk_token_impl *impl = NULL;
 	struct hk_token *tok;
+	char schemes[128];
 	size_t i;
 	int r;
 
 	*tokp = NULL;
+	hk_err_clear();
 	for (i = 0; uri != NULL && i < ts->n; i++) {
 		if (strncmp(uri, ts->impl[i]->scheme, strlen(ts->impl[i]->scheme)) == 0) {
 			impl = ts->impl[i];
 			break;
 		}
 	}
-	if (impl == NULL)
-		return hk_errf(HK_ERR_TOKEN_URI, "\"%s\": a token is named by a "
-		    "\"pkcs11:\" URI (see hwkey tokens)", uri == NULL ? "" : uri);
+	if (impl == NULL) {
+		tokens_schemes(ts, schemes, sizeof(schemes));
+		return tokens_take(ts, hk_errf(HK_ERR_TOKEN_URI, "\"%s\": a token is "
+		    "named by a %s URI (see hwkey tokens)", uri == NULL ? "" : uri,
+		    schemes));
+	}
 	if ((tok = calloc(1, sizeof(*tok))) == NULL)
-		return HK_ERR_ALLOC;
+		return tokens_take(ts, HK_ERR_ALLOC);
 	tok->impl = impl;
 	if ((r = impl->open(ts->ctx[i], uri, tok)) != 0) {
 		free(tok);
+		r = tokens_take(ts, r);
+		snprintf(ts->err.token, sizeof(ts->err.token), "%s", uri);
 		return r;
 	}
 	*tokp = tok;
-	return 0;
+	return tokens_take(ts, 0);
 }
 
 void
@@ -280,29 +362,45 @@ hk_token_get_info(const struct hk_token *tok)
 }
 
 void
-hk_token_set_secret_cb(struct hk_token *tok, enum hk_token_secret which,
-    hk_secret_cb *cb, void *arg)
+hk_token_set_ui(struct hk_token *tok, const struct hk_ui *ui)
 {
-	if ((unsigned int)which >= HK_TOKEN_SECRET_COUNT)
-		return;
-	tok->cb[which] = cb;
-	tok->cbarg[which] = arg;
+	tok->ui = ui;
+}
+
+const struct hk_error *
+hk_token_error(const struct hk_token *tok)
+{
+	return &tok->err;
 }
 
 int
-hk_token_ask(struct hk_token *tok, enum hk_token_secret which, const char *prompt,
+hk_token_ask(struct hk_token *tok, enum hk_ui_secret which, const char *prompt,
     struct hk_secret **secp)
 {
-	*secp = NULL;
-	if ((unsigned int)which >= HK_TOKEN_SECRET_COUNT || tok->cb[which] == NULL)
-		return hk_errf(HK_ERR_PIN_REQUIRED, "%s: no way to ask for it", prompt);
-	return tok->cb[which](tok->cbarg[which], prompt, secp);
+	return hk_ui_secret(tok->ui, which, prompt, secp);
+}
+
+/*
+ * Every operation starts with a clean thread detail and ends with its
+ * outcome in the handle, the token named: the caller reports from there.
+ */
+static int
+token_take(struct hk_token *tok, int r)
+{
+	const struct hk_token_info *info = tok->info;
+
+	hk_error_take(&tok->err, r);
+	if (r != 0 && info != NULL)
+		snprintf(tok->err.token, sizeof(tok->err.token), "%s",
+		    info->label != NULL && info->label[0] != '\0' ? info->label :
+		    info->uri != NULL ? info->uri : "");
+	return r;
 }
 
 #define HK_TOKEN_OP(op, ...) \
-	((tok->impl->op == NULL) ? \
+	(hk_err_clear(), token_take(tok, (tok->impl->op == NULL) ? \
 	    hk_errf(HK_ERR_NOT_SUPPORTED, "%s tokens: %s", tok->impl->name, #op) : \
-	    tok->impl->op(__VA_ARGS__))
+	    tok->impl->op(__VA_ARGS__)))
 
 int
 hk_token_login(struct hk_token *tok, enum hk_token_user who)
@@ -315,6 +413,12 @@ hk_token_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
     struct hk_token_key **keyp)
 {
 	*keyp = NULL;
+	if (req == NULL || hk_keygen_req_kind(req) == HK_KIND_COUNT ||
+	    hk_keygen_req_label(req) == NULL) {
+		hk_err_clear();
+		return token_take(tok, hk_errf(HK_ERR_INVALID_ARGUMENT,
+		    "a keygen request needs a kind and a label"));
+	}
 	return HK_TOKEN_OP(keygen, tok, req, keyp);
 }
 
@@ -337,6 +441,11 @@ hk_token_key_find(struct hk_token *tok, const char *sel, int login,
 int
 hk_token_key_delete(struct hk_token *tok, const struct hk_token_key *key)
 {
+	if (key == NULL || key->impl != tok->impl) {
+		hk_err_clear();
+		return token_take(tok, hk_errf(HK_ERR_INVALID_ARGUMENT,
+		    "the key is not from a %s token", tok->impl->name));
+	}
 	return HK_TOKEN_OP(delete_key, tok, key);
 }
 

@@ -1,28 +1,16 @@
 /* The token layer: one table of operations per token backend (PKCS#11 now,
- * FIDO2 later) and the hk_token_* API the CLI uses. Never prompts: secrets
- * arrive through hk_secret_cb callbacks the caller registers. */
+ * FIDO2 next) and the hk_token_* API front ends use. Never prompts: secrets,
+ * touch prompts and progress go through the caller's struct hk_ui. */
 #ifndef HK_TOKEN_H
 #define HK_TOKEN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "key.h"
 #include "secret.h"
-
-/* Key types hwkey can ask a token to generate. */
-enum hk_token_ktype {
-	HK_TKT_RSA2048 = 0,
-	HK_TKT_RSA3072,
-	HK_TKT_RSA4096,
-	HK_TKT_ECDSA_P256,
-	HK_TKT_ECDSA_P384,
-	HK_TKT_ECDSA_P521,
-	HK_TKT_ED25519,
-	HK_TKT_COUNT
-};
-const char *hk_token_ktype_name(enum hk_token_ktype type);	/* "rsa2048" */
-int hk_token_ktype_from_name(const char *name, enum hk_token_ktype *typep);
+#include "ui.h"
 
 /* Token flags (struct hk_token_info.flags). */
 #define HK_TOKEN_F_INITIALIZED		0x0001
@@ -41,8 +29,9 @@ int hk_token_ktype_from_name(const char *name, enum hk_token_ktype *typep);
 const char *hk_token_flag_name(unsigned int flag);
 
 struct hk_token_info {
-	const char *backend;	/* "pkcs11" */
+	const char *backend;	/* the backend's name ("pkcs11"), from its table */
 	char *module;		/* p11-kit module name ("softhsm2") or the --module path */
+	char *module_path;	/* the module's real file (realpath), NULL when unknown */
 	char *library;		/* library description */
 	unsigned long slot;
 	char *label;
@@ -54,10 +43,12 @@ struct hk_token_info {
 	char *uri;		/* selects exactly this token */
 	const char *quirk;	/* quirk family ("softhsm", "ykcs11", "opensc") or NULL */
 	unsigned int flags;	/* HK_TOKEN_F_* */
-	unsigned int gen_types;	/* bit (1u << HK_TKT_*) per type it can generate */
+	unsigned int gen_kinds;	/* HK_KIND_BIT(kind) per key kind it can make */
 	unsigned long rsa_min_bits, rsa_max_bits;	/* 0 when no RSA keygen */
 	unsigned long ec_min_bits, ec_max_bits;		/* 0 when no EC keygen */
 };
+/* 1 when the token can make keys of this kind. */
+int hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind);
 
 /* On-token key flags (struct hk_token_key.flags; valid where .known has the bit). */
 #define HK_TKEY_F_LOCAL			0x01
@@ -68,6 +59,52 @@ struct hk_token_info {
 #define HK_TKEY_F_PRIVATE		0x20
 const char *hk_token_key_flag_name(unsigned int flag);	/* "never-extractable" */
 
+/*
+ * What proves that a key was made on its token and cannot leave it, as the
+ * backend found and checked it. Owned by the key (struct hk_token_key.proof).
+ */
+enum hk_proof_kind {
+	HK_PROOF_NONE = 0,		/* nothing proves it */
+	HK_PROOF_PKCS11_FLAGS,		/* CKA_LOCAL and the rest, read back */
+	HK_PROOF_FIDO2_ATTESTATION,	/* the authenticator's attestation of the credential */
+	HK_PROOF_PIV_ATTESTATION,	/* a PIV attestation certificate for the slot */
+};
+const char *hk_proof_kind_name(enum hk_proof_kind kind);	/* "pkcs11-flags" */
+
+/* A byte string owned by the proof. */
+struct hk_proof_blob {
+	uint8_t *ptr;
+	size_t len;
+};
+
+struct hk_token_proof {
+	enum hk_proof_kind kind;
+	int verified;		/* 1: the backend checked the proof and it holds */
+	char *reason;		/* when not verified: why ("CKA_LOCAL=FALSE"); else NULL */
+	union {
+		/* HK_PROOF_PKCS11_FLAGS: HK_TKEY_F_* of the private key. */
+		struct {
+			unsigned int flags;
+			unsigned int known;	/* which bits the token reported */
+		} pkcs11;
+		/* HK_PROOF_FIDO2_ATTESTATION, as the authenticator returned it. */
+		struct {
+			char *format;			/* "packed", "fido-u2f", "none" */
+			struct hk_proof_blob attestation;	/* the attestation object */
+			struct hk_proof_blob authdata;
+			struct hk_proof_blob signature;
+			struct hk_proof_blob *certs;	/* x5c, leaf first */
+			size_t ncerts;
+			uint8_t aaguid[16];
+		} fido2;
+		/* HK_PROOF_PIV_ATTESTATION: attestation, then intermediate certificate. */
+		struct {
+			struct hk_proof_blob *certs;
+			size_t ncerts;
+		} piv;
+	} u;
+};
+
 /* A key pair on a token. */
 struct hk_token_key {
 	uint8_t *id;
@@ -77,27 +114,22 @@ struct hk_token_key {
 	struct hk_key *key;	/* public key, comment = label; NULL when undecodable */
 	int has_private;	/* the private half was found (it may need a login) */
 	int has_public;
-	unsigned int flags;	/* HK_TKEY_F_* of the private key */
+	unsigned int flags;	/* HK_TKEY_F_* of the private key, for display */
 	unsigned int known;	/* which HK_TKEY_F_* bits the token reported */
+	struct hk_token_proof proof;
 	const char *error;	/* why key is NULL (static text), else NULL */
-	void *impl;		/* backend handles (one malloc block, free()d) */
+	const struct hk_token_impl *impl;	/* the backend that made it */
+	void *be;		/* backend handles, released by the backend */
 };
 void hk_token_key_free(struct hk_token_key *key);	/* accepts NULL */
 void hk_token_keys_free(struct hk_token_key **keys, size_t n);
 /*
- * 1 when the flags prove the private key was made on the token and cannot
- * leave it: LOCAL, NEVER_EXTRACTABLE, ALWAYS_SENSITIVE, SENSITIVE set and
- * EXTRACTABLE clear, all reported by the token.
+ * 1 when the key's proof was verified by its backend: for PKCS#11, LOCAL,
+ * NEVER_EXTRACTABLE, ALWAYS_SENSITIVE, SENSITIVE set and EXTRACTABLE clear,
+ * all reported by the token; for FIDO2, a verified attestation.
  */
 int hk_token_key_proven(const struct hk_token_key *key);
 
-/* Which secret a callback supplies. */
-enum hk_token_secret {
-	HK_TOKEN_SECRET_PIN = 0,	/* user PIN (current) */
-	HK_TOKEN_SECRET_SO_PIN,		/* SO PIN (YKCS11: the management key) */
-	HK_TOKEN_SECRET_NEW_PIN,	/* new PIN for init/change/unblock */
-	HK_TOKEN_SECRET_COUNT
-};
 /* Who logs in. */
 enum hk_token_user {
 	HK_TOKEN_USER = 0,
@@ -107,40 +139,84 @@ enum hk_token_user {
 struct hk_tokens;	/* loaded modules / backends */
 struct hk_token;	/* one selected token */
 
-struct hk_keygen_req {
-	enum hk_token_ktype type;
-	const char *label;
-	const uint8_t *id;	/* NULL: a fresh id */
-	size_t idlen;
-	int force;		/* replace a key pair with the same id or label */
-	/*
-	 * More keygens follow on this token handle (hwkey keygen --count): the
-	 * backend may check labels against an index it reads once, instead of
-	 * searching the token for each key.
-	 */
-	int batch;
-};
+/*
+ * What to generate, filled with setters (libfido2's fido_cred_set_* style);
+ * the backend reads what applies to it. Setters copy their arguments and
+ * return 0 or HK_ERR_INVALID_ARGUMENT / HK_ERR_ALLOC.
+ */
+struct hk_keygen_req;
+struct hk_keygen_req *hk_keygen_req_new(void);	/* NULL on allocation failure */
+void hk_keygen_req_free(struct hk_keygen_req *req);	/* accepts NULL */
+int hk_keygen_req_set_kind(struct hk_keygen_req *req, enum hk_kind kind);
+int hk_keygen_req_set_label(struct hk_keygen_req *req, const char *label);
+/* NULL: a fresh id (the default). At most HK_KEYGEN_ID_MAX bytes. */
+#define HK_KEYGEN_ID_MAX	64
+int hk_keygen_req_set_id(struct hk_keygen_req *req, const uint8_t *id, size_t len);
+/* Replace a key pair with the same id or label (after the new one is proven). */
+int hk_keygen_req_set_force(struct hk_keygen_req *req, int force);
+/*
+ * More keygens follow on this token handle (hwkey keygen --count): the
+ * backend may check labels against an index it reads once, instead of
+ * searching the token for each key.
+ */
+int hk_keygen_req_set_batch(struct hk_keygen_req *req, int batch);
+/* Security keys (ecdsa-sk, ed25519-sk): a resident (discoverable) credential. */
+int hk_keygen_req_set_resident(struct hk_keygen_req *req, int resident);
+/* Security keys: signatures require user verification (PIN or biometrics). */
+int hk_keygen_req_set_user_verification(struct hk_keygen_req *req, int required);
+/* Security keys: signatures require a touch (default on, as ssh-keygen). */
+int hk_keygen_req_set_touch_required(struct hk_keygen_req *req, int required);
+/* Security keys: the application (FIDO rpId); default "ssh:", must start "ssh:". */
+int hk_keygen_req_set_application(struct hk_keygen_req *req, const char *application);
+/* Security keys: the user id of a resident credential (default: none). */
+#define HK_KEYGEN_USER_ID_MAX	64
+int hk_keygen_req_set_user_id(struct hk_keygen_req *req, const uint8_t *uid, size_t len);
+/* Security keys: the challenge the attestation signs (default: random). */
+#define HK_KEYGEN_CHALLENGE_MAX	256
+int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t len);
 
 /*
- * Load the backends. module NULL: every module registered with p11-kit
- * (trust-policy modules skipped); else exactly that PKCS#11 module file.
+ * Load the backends. module NULL: every backend, PKCS#11 with every module
+ * registered with p11-kit (trust-policy modules skipped); else only the
+ * backends that take a module path, with exactly that module file.
  */
 int hk_tokens_open(const char *module, struct hk_tokens **tsp);
 void hk_tokens_free(struct hk_tokens *ts);	/* accepts NULL; free tokens first */
-/* Every token present (borrowed array, valid until hk_tokens_free). */
+/*
+ * Every token present when the backends were loaded or last rescanned: a
+ * snapshot, valid until the next hk_tokens_rescan() or hk_tokens_free().
+ */
 int hk_tokens_list(struct hk_tokens *ts, struct hk_token_info *const **infosp,
     size_t *np);
 /*
- * Select one token by URI (RFC 7512 "pkcs11:..."). No match:
- * HK_ERR_TOKEN_NOT_FOUND, several: HK_ERR_TOKEN_AMBIGUOUS; both list the
- * candidates' URIs in the detail. Does not log in.
+ * Look again for tokens inserted or removed since the backends were loaded
+ * (a long-running process: the station, a daemon). Invalidates the array
+ * hk_tokens_list gave before and the infos of tokens that are gone; an open
+ * struct hk_token keeps its own info until it is freed. *changedp (may be
+ * NULL): 1 when the set of tokens changed.
+ */
+int hk_tokens_rescan(struct hk_tokens *ts, int *changedp);
+/* The last failure of hk_tokens_list/rescan/select on this set. */
+const struct hk_error *hk_tokens_error(const struct hk_tokens *ts);
+/*
+ * Select one token by URI ("pkcs11:..." RFC 7512; each backend its scheme).
+ * No match: HK_ERR_TOKEN_NOT_FOUND, several: HK_ERR_TOKEN_AMBIGUOUS; both
+ * list the candidates' URIs in the error (hk_tokens_error). Does not log in.
  */
 int hk_token_select(struct hk_tokens *ts, const char *uri, struct hk_token **tokp);
 void hk_token_free(struct hk_token *tok);	/* accepts NULL; logs out */
 const struct hk_token_info *hk_token_get_info(const struct hk_token *tok);
-/* Where a secret comes from; the token asks only when an operation needs it. */
-void hk_token_set_secret_cb(struct hk_token *tok, enum hk_token_secret which,
-    hk_secret_cb *cb, void *arg);
+/*
+ * The caller's callbacks (borrowed: ui must outlive the token handle or be
+ * replaced). Secrets are asked only when an operation needs them.
+ */
+void hk_token_set_ui(struct hk_token *tok, const struct hk_ui *ui);
+/*
+ * The failure of the last operation on this handle (code 0 after a
+ * success), with .token naming the token. Each handle keeps its own, so
+ * handles used from different threads never read each other's.
+ */
+const struct hk_error *hk_token_error(const struct hk_token *tok);
 /* Log in now (operations that need it also log in by themselves). */
 int hk_token_login(struct hk_token *tok, enum hk_token_user who);
 
@@ -155,7 +231,7 @@ int hk_token_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np
 int hk_token_key_find(struct hk_token *tok, const char *sel, int login,
     struct hk_token_key **keyp);
 int hk_token_key_delete(struct hk_token *tok, const struct hk_token_key *key);
-/* C_InitToken: erases the token; SO PIN from the SO PIN callback. */
+/* C_InitToken: erases the token; SO PIN through the ui. */
 int hk_token_init(struct hk_token *tok, const char *label);
 /* Set or unblock the user PIN as SO (C_InitPIN). */
 int hk_token_pin_init(struct hk_token *tok);

@@ -16,20 +16,14 @@ hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *uri,
 	int r;
 
 	memset(ct, 0, sizeof(*ct));
-	ct->pin.source = pin;
-	ct->so_pin.source = so_pin;
-	ct->new_pin.source = new_pin;
+	hk_cli_ui_init(&ct->cu, pin, so_pin, new_pin);
 	if ((r = hk_tokens_open(module, &ct->ts)) != 0)
-		return r;
+		return hk_error_take(&ct->err, r);
 	if (uri == NULL)
 		return 0;
 	if ((r = hk_token_select(ct->ts, uri, &ct->tok)) != 0)
-		return r;
-	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_PIN, hk_cli_secret_ask, &ct->pin);
-	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_SO_PIN, hk_cli_secret_ask,
-	    &ct->so_pin);
-	hk_token_set_secret_cb(ct->tok, HK_TOKEN_SECRET_NEW_PIN, hk_cli_secret_ask,
-	    &ct->new_pin);
+		return hk_error_copy(&ct->err, hk_tokens_error(ct->ts));
+	hk_token_set_ui(ct->tok, &ct->cu.ui);
 	return 0;
 }
 
@@ -42,28 +36,23 @@ hk_cli_token_close(struct hk_cli_token *ct)
 	ct->ts = NULL;
 }
 
-const char *
-hk_cli_key_kind(const struct hk_key *key, char *buf, size_t size)
+int
+hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r)
 {
-	if (key == NULL) {
-		snprintf(buf, size, "unknown");
-		return buf;
+	if (r == 0) {
+		hk_cli_token_close(ct);
+		return HK_EXIT_OK;
 	}
-	switch (hk_key_type(key)) {
-	case HK_KEY_RSA:
-		snprintf(buf, size, "rsa%u", hk_key_bits(key));
-		break;
-	case HK_KEY_ECDSA:
-		snprintf(buf, size, "ecdsa-p%u", hk_key_bits(key));
-		break;
-	case HK_KEY_ED25519:
-		snprintf(buf, size, "ed25519");
-		break;
-	default:
-		snprintf(buf, size, "%s", hk_key_type_name(key));
-		break;
-	}
-	return buf;
+	if (ct->err.code == r)
+		;	/* kept when it happened */
+	else if (ct->tok != NULL && hk_token_error(ct->tok)->code == r)
+		hk_error_copy(&ct->err, hk_token_error(ct->tok));
+	else if (ct->ts != NULL && hk_tokens_error(ct->ts)->code == r)
+		hk_error_copy(&ct->err, hk_tokens_error(ct->ts));
+	else
+		hk_error_take(&ct->err, r);
+	hk_cli_token_close(ct);
+	return hk_cli_fail(cmd, hk_error_raise(&ct->err));
 }
 
 void
@@ -92,7 +81,7 @@ json_t *
 hk_cli_key_json(const struct hk_token_key *k)
 {
 	json_t *o, *fl;
-	char kind[32], *line = NULL, *fp = NULL, *md5 = NULL;
+	char kind[HK_KEY_KIND_MAX], *line = NULL, *fp = NULL, *md5 = NULL;
 	unsigned int f;
 	size_t n;
 
@@ -102,7 +91,7 @@ hk_cli_key_json(const struct hk_token_key *k)
 	}
 	json_object_set_new(o, "id", json_string(k->id_hex));
 	json_object_set_new(o, "label", json_string(k->label));
-	json_object_set_new(o, "type", json_string(hk_cli_key_kind(k->key, kind,
+	json_object_set_new(o, "type", json_string(hk_key_kind_of(k->key, kind,
 	    sizeof(kind))));
 	if (k->key != NULL) {
 		json_object_set_new(o, "bits", json_integer(hk_key_bits(k->key)));

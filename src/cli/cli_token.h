@@ -13,15 +13,23 @@
 struct hk_cli_token {
 	struct hk_tokens *ts;
 	struct hk_token *tok;
-	struct hk_cli_secret pin, so_pin, new_pin;
+	struct hk_cli_ui cu;	/* the secret sources, handed to the token */
+	struct hk_error err;	/* what hk_cli_token_done reports */
 };
-/* Load the modules (or --module) and select uri; secret sources may be NULL (ask). */
+/*
+ * Load the modules (or --module) and select uri (NULL: none); secret
+ * sources may be NULL (ask). On failure the error is kept in ct->err.
+ */
 int hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *uri,
     const char *pin, const char *so_pin, const char *new_pin);
 void hk_cli_token_close(struct hk_cli_token *ct);
+/*
+ * End a token command with status r: the error comes from the token
+ * handle (or the token set) when the failing call was theirs, else from
+ * the call that just failed. Closes ct; returns the exit status.
+ */
+int hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r);
 
-/* "ed25519", "ecdsa-p384", "rsa3072" for a key (NULL key: "unknown"). */
-const char *hk_cli_key_kind(const struct hk_key *key, char *buf, size_t size);
 /* Comma-separated set key flags ("local,never-extractable,..."). */
 void hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size);
 /* {id, label, type, bits, public_key, fingerprints, flags} */

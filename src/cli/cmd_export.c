@@ -82,8 +82,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
  out:
 	free(text);
 	hk_token_key_free(k);
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 const struct hk_cmd hk_cmd_export = {

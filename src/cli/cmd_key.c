@@ -48,7 +48,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_cli_token ct;
 	struct hk_token_key *k = NULL;
 	char **ops;
-	char q[512], kind[32];
+	char q[512], kind[HK_KEY_KIND_MAX];
 	int r, nops, yes;
 
 	memset(&ct, 0, sizeof(ct));
@@ -64,7 +64,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 		goto out;
 	if (!a.yes) {
 		snprintf(q, sizeof(q), "Delete %s key id %s label \"%s\" from token %s? "
-		    "This cannot be undone.", hk_cli_key_kind(k->key, kind, sizeof(kind)),
+		    "This cannot be undone.", hk_key_kind_of(k->key, kind, sizeof(kind)),
 		    k->id_hex, k->label, hk_token_get_info(ct.tok)->label);
 		if ((yes = hk_cli_confirm(q)) != 1) {
 			r = yes == -1 ? HK_ERR_USAGE : HK_ERR_CANCELLED;
@@ -87,8 +87,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 		    k->id_hex, k->label);
  out:
 	hk_token_key_free(k);
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 static const struct hk_cmd cmd_delete = {

@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "cli_token.h"
 #include "err.h"
-#include "file.h"
+#include "ops_keygen.h"
 
 static const struct hk_opt opts[] = {
 	{ "comment", 'C', 1, "TEXT", "comment of the public key line (default: the label)" },
@@ -22,7 +22,7 @@ static const struct hk_opt opts[] = {
 	{ "output", 'o', 1, "FILE", "also write the public key(s) to FILE (atomically)" },
 	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN / YubiKey management key source, where keygen needs it" },
-	{ "type", 't', 1, "TYPE", "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519" },
+	{ "type", 't', 1, "TYPE", "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519 (ecdsa-sk, ed25519-sk: FIDO2)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -88,7 +88,7 @@ unhex(const char *s, uint8_t *out, size_t max, size_t *lenp)
 
 /* Public key line and ssh-keygen -l style fingerprints, appended to text. */
 static int
-key_text(const struct hk_token_key *k, struct hk_buf *pub, struct hk_buf *text)
+key_text(const struct hk_token_key *k, struct hk_buf *text)
 {
 	char *line = NULL, *sha = NULL, *md5 = NULL;
 	const char *c = hk_key_comment(k->key);
@@ -98,12 +98,10 @@ key_text(const struct hk_token_key *k, struct hk_buf *pub, struct hk_buf *text)
 	    (r = hk_key_fingerprint(k->key, HK_FP_SHA256, &sha)) != 0 ||
 	    (r = hk_key_fingerprint(k->key, HK_FP_MD5, &md5)) != 0)
 		goto out;
-	if ((r = hk_buf_put(pub, line, strlen(line))) != 0 ||
-	    (r = hk_buf_putf(text, "%s%u %s %s (%s)\n%u %s %s (%s)\n", line,
+	r = hk_buf_putf(text, "%s%u %s %s (%s)\n%u %s %s (%s)\n", line,
 	    hk_key_bits(k->key), sha, c != NULL ? c : "no comment",
 	    hk_key_type_label(k->key), hk_key_bits(k->key), md5,
-	    c != NULL ? c : "no comment", hk_key_type_label(k->key))) != 0)
-		goto out;
+	    c != NULL ? c : "no comment", hk_key_type_label(k->key));
  out:
 	free(line);
 	free(sha);
@@ -111,22 +109,55 @@ key_text(const struct hk_token_key *k, struct hk_buf *pub, struct hk_buf *text)
 	return r;
 }
 
+/* What was made, text or --json, from the one result; even after a failure. */
+static int
+print_result(const struct hk_op_keygen_result *res, int json)
+{
+	struct hk_buf *text = NULL;
+	json_t *doc = NULL, *arr = NULL;
+	char flags[160];
+	size_t i;
+	int r = 0;
+
+	if (res->nkeys == 0)
+		return 0;
+	if (json) {
+		if ((doc = json_object()) == NULL || (arr = json_array()) == NULL) {
+			json_decref(doc);
+			return HK_ERR_ALLOC;
+		}
+		for (i = 0; i < res->nkeys; i++)
+			json_array_append_new(arr, hk_cli_key_json(res->keys[i]));
+		json_object_set_new(doc, "token", json_string(res->token_uri));
+		json_object_set_new(doc, "keys", arr);
+		return hk_cli_print_json(doc);
+	}
+	if ((text = hk_buf_new()) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < res->nkeys && r == 0; i++) {
+		hk_cli_key_flags(res->keys[i], flags, sizeof(flags));
+		fprintf(stderr, "hwkey keygen: %s key id %s label \"%s\" on token %s: %s\n",
+		    hk_key_kind_name(res->kind), res->keys[i]->id_hex, res->keys[i]->label,
+		    res->token_label, flags);
+		r = key_text(res->keys[i], text);
+	}
+	fwrite(hk_buf_ptr(text), 1, hk_buf_len(text), stdout);
+	hk_buf_free(text);
+	return r;
+}
+
 static int
 run(const struct hk_cmd *cmd, int argc, char **argv)
 {
 	struct args a = { .count = 1 };
-	struct hk_keygen_req req;
-	struct hk_cli_token ct;
-	struct hk_token_key *k = NULL;
-	struct hk_buf *pub = NULL, *text = NULL;
+	struct hk_op_keygen_req req;
+	struct hk_op_keygen_result *res = NULL;
+	struct hk_cli_ui cu;
+	struct hk_error err;
 	char **ops;
-	json_t *doc = NULL, *arr = NULL;
-	uint8_t id[64];
-	char label[256], flags[160];
-	long i;
-	int r, nops, made = 0;
+	uint8_t id[HK_KEYGEN_ID_MAX];
+	int r, p, nops;
 
-	memset(&ct, 0, sizeof(ct));
 	memset(&req, 0, sizeof(req));
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
@@ -134,8 +165,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
 	if (a.type == NULL || a.label == NULL)
 		return hk_cli_usage_error(cmd, "--type and --label are required");
-	if (hk_token_ktype_from_name(a.type, &req.type) != 0)
-		return hk_cli_usage_error(cmd, "%s", hk_err_detail());
+	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
+		hk_error_take(&err, r);
+		return hk_cli_usage_error(cmd, "%s", hk_error_message(&err));
+	}
 	if (a.id != NULL) {
 		if (unhex(a.id, id, sizeof(id), &req.idlen) != 0)
 			return hk_cli_usage_error(cmd, "--id wants hex bytes, not \"%s\"", a.id);
@@ -145,62 +178,24 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	if (strlen(a.label) > 200)
 		return hk_cli_usage_error(cmd, "--label is too long");
+	req.uri = ops[0];
+	req.module = a.module;
+	req.label = a.label;
+	req.count = (size_t)a.count;
 	req.force = a.force;
-	req.batch = a.count > 1;
-	if ((pub = hk_buf_new()) == NULL || (text = hk_buf_new()) == NULL ||
-	    (a.json && ((doc = json_object()) == NULL || (arr = json_array()) == NULL))) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, NULL)) != 0)
-		goto out;
-	for (i = 1; i <= a.count; i++) {
-		if (a.count > 1)
-			snprintf(label, sizeof(label), "%s-%ld", a.label, i);
-		else
-			snprintf(label, sizeof(label), "%s", a.label);
-		req.label = label;
-		if ((r = hk_token_keygen(ct.tok, &req, &k)) != 0)
-			goto out;
-		made++;
-		if (a.comment != NULL && (r = hk_key_set_comment(k->key, a.comment)) != 0)
-			goto out;
-		if ((r = key_text(k, pub, text)) != 0)
-			goto out;
-		if (a.json)
-			json_array_append_new(arr, hk_cli_key_json(k));
-		hk_cli_key_flags(k, flags, sizeof(flags));
-		if (!a.json)
-			fprintf(stderr, "hwkey keygen: %s key id %s label \"%s\" on token %s: %s\n",
-			    hk_token_ktype_name(req.type), k->id_hex, k->label,
-			    hk_token_get_info(ct.tok)->label, flags);
-		hk_token_key_free(k);
-		k = NULL;
-	}
-	r = 0;
- out:
-	hk_token_key_free(k);
+	req.comment = a.comment;
+	req.output = a.output;
+	hk_cli_ui_init(&cu, a.pin, a.so_pin, NULL);
+	r = hk_op_keygen(&req, &cu.ui, &res);
 	/* Keys already made are proven and stay: report them even after a failure. */
-	if (made > 0 && a.output != NULL) {
-		int w = hk_file_write_atomic(a.output, hk_buf_ptr(pub), hk_buf_len(pub), 0644);
-
-		if (r == 0)
-			r = w;
-	}
-	if (made > 0 && a.json) {
-		json_object_set_new(doc, "token", json_string(hk_token_get_info(ct.tok)->uri));
-		json_object_set_new(doc, "keys", arr);
-		arr = NULL;
-		hk_cli_print_json(doc);
-		doc = NULL;
-	} else if (made > 0)
-		fwrite(hk_buf_ptr(text), 1, hk_buf_len(text), stdout);
-	json_decref(arr);
-	json_decref(doc);
-	hk_buf_free(pub);
-	hk_buf_free(text);
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	if (res != NULL && (p = print_result(res, a.json)) != 0 && r == 0)
+		r = hk_error_take(&res->err, p);
+	if (r != 0 && res != NULL)
+		hk_error_copy(&err, &res->err);
+	else
+		hk_error_take(&err, r);
+	hk_op_keygen_result_free(res);
+	return r != 0 ? hk_cli_fail(cmd, hk_error_raise(&err)) : HK_EXIT_OK;
 }
 
 const struct hk_cmd hk_cmd_keygen = {

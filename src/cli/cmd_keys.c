@@ -44,7 +44,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_token_key **keys = NULL;
 	char **ops;
 	json_t *doc, *arr;
-	char kind[32], flags[160], *fp;
+	char kind[HK_KEY_KIND_MAX], flags[160], *fp;
 	size_t n = 0, i;
 	int r, nops;
 
@@ -79,7 +79,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		hk_cli_key_flags(keys[i], flags, sizeof(flags));
 		printf("id %s label \"%s\" %s %u %s %s\n", keys[i]->id_hex[0] != '\0' ?
 		    keys[i]->id_hex : "-", keys[i]->label,
-		    hk_cli_key_kind(keys[i]->key, kind, sizeof(kind)),
+		    hk_key_kind_of(keys[i]->key, kind, sizeof(kind)),
 		    keys[i]->key != NULL ? hk_key_bits(keys[i]->key) : 0,
 		    fp != NULL ? fp : (keys[i]->error != NULL ? keys[i]->error : "-"), flags);
 		free(fp);
@@ -87,8 +87,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	r = 0;
  out:
 	hk_token_keys_free(keys, n);
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 const struct hk_cmd hk_cmd_keys = {

@@ -85,8 +85,7 @@ run_pin(const struct hk_cmd *cmd, int argc, char **argv)
 		    strcmp(cmd->name, "unblock") == 0 ? "unblocked and set" :
 		    strcmp(cmd->name, "set") == 0 ? "set" : "changed");
  out:
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 static const struct hk_cmd cmd_set = {

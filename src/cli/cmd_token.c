@@ -87,8 +87,7 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "hwkey token init: token in slot %lu initialized as "
 		    "\"%s\"; set its user PIN with hwkey pin set\n", ti->slot, a.label);
  out:
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 static const struct hk_cmd cmd_init = {

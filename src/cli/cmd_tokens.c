@@ -35,7 +35,7 @@ info_json(const struct hk_token_info *ti)
 {
 	json_t *o = json_object(), *fl = json_array(), *gen = json_array();
 	unsigned int f;
-	int i;
+	enum hk_kind k;
 
 	if (o == NULL || fl == NULL || gen == NULL) {
 		json_decref(o);
@@ -45,6 +45,8 @@ info_json(const struct hk_token_info *ti)
 	}
 	json_object_set_new(o, "backend", json_string(ti->backend));
 	json_object_set_new(o, "module", json_string(ti->module));
+	json_object_set_new(o, "module_path", ti->module_path != NULL ?
+	    json_string(ti->module_path) : json_null());
 	json_object_set_new(o, "library", json_string(ti->library));
 	json_object_set_new(o, "slot", json_integer((json_int_t)ti->slot));
 	json_object_set_new(o, "label", json_string(ti->label));
@@ -57,9 +59,9 @@ info_json(const struct hk_token_info *ti)
 		if ((ti->flags & f) != 0)
 			json_array_append_new(fl, json_string(hk_token_flag_name(f)));
 	json_object_set_new(o, "flags", fl);
-	for (i = 0; i < HK_TKT_COUNT; i++)
-		if ((ti->gen_types & (1u << i)) != 0)
-			json_array_append_new(gen, json_string(hk_token_ktype_name(i)));
+	for (k = 0; k < HK_KIND_COUNT; k++)
+		if (hk_token_info_can_make(ti, k))
+			json_array_append_new(gen, json_string(hk_key_kind_name(k)));
 	json_object_set_new(o, "keygen", gen);
 	if (ti->rsa_max_bits != 0) {
 		json_object_set_new(o, "rsa_min_bits", json_integer((json_int_t)ti->rsa_min_bits));
@@ -79,7 +81,8 @@ static void
 info_print(const struct hk_token_info *ti)
 {
 	unsigned int f;
-	int i, first;
+	enum hk_kind k;
+	int first;
 
 	printf("%s slot %lu: %s\n", ti->module, ti->slot,
 	    ti->label[0] != '\0' ? ti->label : "(no label)");
@@ -95,10 +98,10 @@ info_print(const struct hk_token_info *ti)
 	if ((ti->flags & HK_TOKEN_F_INITIALIZED) == 0)
 		printf("%snot initialized", first ? " " : ", ");
 	printf("\n  keygen:");
-	for (i = 0, first = 1; i < HK_TKT_COUNT; i++) {
-		if ((ti->gen_types & (1u << i)) == 0)
+	for (k = 0, first = 1; k < HK_KIND_COUNT; k++) {
+		if (!hk_token_info_can_make(ti, k))
 			continue;
-		printf(" %s", hk_token_ktype_name(i));
+		printf(" %s", hk_key_kind_name(k));
 		first = 0;
 	}
 	if (first)
@@ -127,15 +130,11 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if (nops != 0)
 		return hk_cli_usage_error(cmd, "no operands expected");
 	if ((r = hk_cli_token_open(&ct, a.module, NULL, NULL, NULL, NULL)) != 0 ||
-	    (r = hk_tokens_list(ct.ts, &infos, &n)) != 0) {
-		hk_cli_token_close(&ct);
-		return hk_cli_fail(cmd, r);
-	}
+	    (r = hk_tokens_list(ct.ts, &infos, &n)) != 0)
+		return hk_cli_token_done(cmd, &ct, r);
 	if (a.json) {
-		if ((arr = json_array()) == NULL) {
-			hk_cli_token_close(&ct);
-			return hk_cli_fail(cmd, HK_ERR_ALLOC);
-		}
+		if ((arr = json_array()) == NULL)
+			return hk_cli_token_done(cmd, &ct, HK_ERR_ALLOC);
 		for (i = 0; i < n; i++)
 			json_array_append_new(arr, info_json(infos[i]));
 		r = hk_cli_print_json(arr);
@@ -148,8 +147,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		if (n == 0)
 			fprintf(stderr, "hwkey tokens: no tokens present\n");
 	}
-	hk_cli_token_close(&ct);
-	return r != 0 ? hk_cli_fail(cmd, r) : HK_EXIT_OK;
+	return hk_cli_token_done(cmd, &ct, r);
 }
 
 const struct hk_cmd hk_cmd_tokens = {

@@ -124,7 +124,39 @@ expect_exit 13 "$HWKEY" keygen "$uri" $args --type ecdsa-p256 --label batch --co
 	--pin env:KG_PIN
 export KG_PIN=24681357
 assert_contains "$(cat err)" 'label "batch-1" already exists' "batch refuses its own earlier labels"
-# Unknown type: a usage error before any token work.
+# A batch that fails half way: the key made before the failure stays on the
+# token, is printed (JSON too) and written to -o; the exit status is the
+# failure's own (13), as hwkey-keygen(1) says.
+pkcs11-tool --module "$HK_SOFTHSM_MODULE" --token-label kg-module --login --pin "$KG_PIN" \
+	--keypairgen --key-type EC:prime256v1 --label part-2 --id 78 >/dev/null 2>&1 ||
+	fail "pkcs11-tool could not make part-2"
+# shellcheck disable=SC2086
+expect_exit 13 "$HWKEY" keygen "$uri" $args --type ed25519 --label part --count 3 \
+	--pin env:KG_PIN --json -o part.pub -C "batch comment"
+export KG_PIN=24681357
+assert_contains "$(cat err)" 'label "part-2" already exists' "partial batch: the failure"
+assert_eq "part-1" "$(jq -r '[.keys[].label] | join(" ")' out)" "partial batch: the key made is reported"
+assert_eq true "$(jq '.keys[0].proven_on_token' out)" "partial batch: the key made is proven"
+assert_eq 1 "$(wc -l <part.pub)" "partial batch: -o holds the key made"
+assert_eq "$(jq -r '.keys[0].public_key' out)" "$(cat part.pub)" "partial batch: -o is the printed key"
+assert_eq "batch comment" "$(cut -d' ' -f3- part.pub)" "partial batch: -C is the comment"
+# shellcheck disable=SC2086
+expect_exit 0 "$HWKEY" keys "$uri" $args --pin env:KG_PIN --json
+export KG_PIN=24681357
+assert_eq 1 "$(jq '[.keys[] | select(.label == "part-1")] | length' out)" "partial batch: part-1 stays"
+assert_eq 0 "$(jq '[.keys[] | select(.label == "part-3")] | length' out)" "partial batch: stopped at part-2"
+# Security-key kinds are known, and a PKCS#11 token refuses them clearly.
+# shellcheck disable=SC2086
+expect_exit 12 "$HWKEY" keygen "$uri" $args --type ed25519-sk --label sk --pin env:KG_PIN
+export KG_PIN=24681357
+assert_contains "$(cat err)" "FIDO2" "sk kind: the refusal says where such keys are made"
+# tokens --json names the module's real file (for PKCS11Provider / ssh-agent -P).
+# shellcheck disable=SC2086
+expect_exit 0 "$HWKEY" tokens $args --json
+assert_eq "$(realpath "$HK_SOFTHSM_MODULE")" \
+	"$(jq -r '.[] | select(.label == "kg-module") | .module_path' out)" "tokens --json module_path"
+# Unknown type: a usage error before any token work; the message lists the kinds.
 expect_exit 2 "$HWKEY" keygen "$uri" $args --type dsa1024 --label x --pin env:KG_PIN
+assert_contains "$(cat err)" "ed25519, ecdsa-sk, ed25519-sk" "unknown type: the kinds listed"
 assert_not_contains "$(cat ./*.out err)" "$KG_PIN" "the PIN never appears in output"
 hk_done

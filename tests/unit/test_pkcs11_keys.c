@@ -1,6 +1,8 @@
 /* PKCS#11 attribute decoding (tokens/pkcs11_keys.c) and the quirk table
  * (tokens/pkcs11_quirks.c): curves from CKA_EC_PARAMS in every encoding
- * tokens use, CKA_EC_POINT wrapped or raw, and which family a token is. */
+ * tokens use (the DER made here by OpenSSL from the RFCs' dotted OIDs, not
+ * copied from the production table), CKA_EC_POINT wrapped or raw, and which
+ * family a token is. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,45 +10,114 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
 
 #include "err.h"
 #include "pkcs11_int.h"
 
+/*
+ * DER of an OID from its dotted form, by OpenSSL: an encoder independent of
+ * the production table, so a wrong byte there fails here.
+ */
+static size_t
+der_oid(const char *dotted, uint8_t *buf, size_t size)
+{
+	ASN1_OBJECT *o;
+	unsigned char *p = buf;
+	int n;
+
+	assert_non_null(o = OBJ_txt2obj(dotted, 1));
+	n = i2d_ASN1_OBJECT(o, NULL);
+	assert_true(n > 0 && (size_t)n <= size);
+	assert_int_equal(i2d_ASN1_OBJECT(o, &p), n);
+	ASN1_OBJECT_free(o);
+	return (size_t)n;
+}
+
+/* DER PrintableString (PKCS#11 3.0 lets CKA_EC_PARAMS name the curve). */
+static size_t
+der_printable(const char *name, uint8_t *buf, size_t size)
+{
+	size_t n = strlen(name);
+
+	assert_true(n < 0x80 && n + 2 <= size);
+	buf[0] = 0x13;
+	buf[1] = (uint8_t)n;
+	memcpy(buf + 2, name, n);
+	return n + 2;
+}
+
 static void
 test_curves(void **state)
 {
+	/* RFC 5480 section 2.1.1.1 (NIST curves), RFC 8410 section 3 (Ed25519). */
 	static const struct {
-		const char *der;
-		size_t len;
+		const char *oid;
 		enum hk_curve curve;
 		int ed;
-	} ok[] = {
-		{ "\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07", 10, HK_CURVE_P256, 0 },
-		{ "\x06\x05\x2b\x81\x04\x00\x22", 7, HK_CURVE_P384, 0 },
-		{ "\x06\x05\x2b\x81\x04\x00\x23", 7, HK_CURVE_P521, 0 },
-		{ "\x06\x03\x2b\x65\x70", 5, HK_CURVE_NONE, 1 },
-		{ "\x13\x0c" "edwards25519", 14, HK_CURVE_NONE, 1 },
-		{ "\x13\x0a" "prime256v1", 12, HK_CURVE_P256, 0 },
+	} oids[] = {
+		{ "1.2.840.10045.3.1.7", HK_CURVE_P256, 0 },	/* secp256r1 */
+		{ "1.3.132.0.34", HK_CURVE_P384, 0 },		/* secp384r1 */
+		{ "1.3.132.0.35", HK_CURVE_P521, 0 },		/* secp521r1 */
+		{ "1.3.101.112", HK_CURVE_NONE, 1 },		/* id-Ed25519 */
 	};
+	/* Names tokens put in CKA_EC_PARAMS instead (YKCS11, OpenSC). */
+	static const struct {
+		const char *name;
+		enum hk_curve curve;
+		int ed;
+	} printable[] = {
+		{ "edwards25519", HK_CURVE_NONE, 1 },
+		{ "prime256v1", HK_CURVE_P256, 0 },
+		{ "secp256r1", HK_CURVE_P256, 0 },
+		{ "secp384r1", HK_CURVE_P384, 0 },
+		{ "secp521r1", HK_CURVE_P521, 0 },
+	};
+	/* Near misses: Ed448, X25519, secp256k1, brainpoolP256r1, secp224r1. */
+	static const char *const refused[] = {
+		"1.3.101.113", "1.3.101.110", "1.3.132.0.10", "1.3.36.3.3.2.8.1.1.7",
+		"1.3.132.0.33",
+	};
+	uint8_t der[64];
 	enum hk_curve c;
-	size_t i;
+	size_t i, len;
 	int ed;
 
 	(void)state;
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (i = 0; i < sizeof(oids) / sizeof(oids[0]); i++) {
+		len = der_oid(oids[i].oid, der, sizeof(der));
 		c = HK_CURVE_NONE;
 		ed = -1;
-		assert_int_equal(hk_p11_curve((const uint8_t *)ok[i].der, ok[i].len, &c, &ed), 0);
-		assert_int_equal(c, ok[i].curve);
-		assert_int_equal(ed, ok[i].ed);
+		assert_int_equal(hk_p11_curve(der, len, &c, &ed), 0);
+		assert_int_equal(c, oids[i].curve);
+		assert_int_equal(ed, oids[i].ed);
+		/* One byte short, or one over: not that curve. */
+		assert_int_equal(hk_p11_curve(der, len - 1, &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
+		der[len] = 0x01;
+		assert_int_equal(hk_p11_curve(der, len + 1, &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
 	}
-	/* Ed448 (1.3.101.113), secp256k1, a truncated OID: refused. */
-	assert_int_equal(hk_p11_curve((const uint8_t *)"\x06\x03\x2b\x65\x71", 5, &c, &ed),
-	    HK_ERR_EC_CURVE_UNKNOWN);
-	assert_int_equal(hk_p11_curve((const uint8_t *)"\x06\x05\x2b\x81\x04\x00\x0a", 7,
-	    &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
-	assert_int_equal(hk_p11_curve((const uint8_t *)"\x06\x08\x2a\x86\x48", 5, &c, &ed),
-	    HK_ERR_EC_CURVE_UNKNOWN);
+	/* The encoding of the first by hand (X9.62: 06 08 2a 86 48 ce 3d 03 01 07). */
+	len = der_oid(oids[0].oid, der, sizeof(der));
+	assert_int_equal(len, 10);
+	assert_memory_equal(der, "\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07", 10);
+	for (i = 0; i < sizeof(printable) / sizeof(printable[0]); i++) {
+		len = der_printable(printable[i].name, der, sizeof(der));
+		c = HK_CURVE_NONE;
+		ed = -1;
+		assert_int_equal(hk_p11_curve(der, len, &c, &ed), 0);
+		assert_int_equal(c, printable[i].curve);
+		assert_int_equal(ed, printable[i].ed);
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		len = der_oid(refused[i], der, sizeof(der));
+		assert_int_equal(hk_p11_curve(der, len, &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
+	}
+	/* The name of a curve as a UTF8String, not a PrintableString: refused. */
+	len = der_printable("secp384r1", der, sizeof(der));
+	der[0] = 0x0c;
+	assert_int_equal(hk_p11_curve(der, len, &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
+	assert_int_equal(hk_p11_curve(der, 0, &c, &ed), HK_ERR_EC_CURVE_UNKNOWN);
 }
 
 static void
@@ -129,7 +200,8 @@ test_quirks(void **state)
 	q = quirk("Implementation of PKCS11", 2, 6, "SoftHSM project", "SoftHSM v2");
 	assert_non_null(q);
 	assert_string_equal(q->family, "softhsm");
-	assert_int_equal(q->flags, 0);
+	/* No keygen quirk; only the rescan one (tests/unit/test_token_rescan.c). */
+	assert_int_equal(q->flags, HK_P11Q_RESCAN_REINIT);
 
 	/* YKCS11 2.2: minimal template, SO login, id = slot, few types. */
 	q = quirk("PKCS#11 PIV Library (SP-800-73)", 2, 2, "Yubico (www.yubico.com)",
@@ -139,8 +211,8 @@ test_quirks(void **state)
 	assert_true(q->flags & HK_P11Q_MINIMAL_TEMPLATE);
 	assert_true(q->flags & HK_P11Q_KEYGEN_SO_LOGIN);
 	assert_true(q->flags & HK_P11Q_ID_IS_SLOT);
-	assert_int_equal(q->gen_mask, (1u << HK_TKT_RSA2048) | (1u << HK_TKT_ECDSA_P256) |
-	    (1u << HK_TKT_ECDSA_P384));
+	assert_int_equal(q->gen_mask, HK_KIND_BIT(HK_KIND_RSA2048) |
+	    HK_KIND_BIT(HK_KIND_ECDSA_P256) | HK_KIND_BIT(HK_KIND_ECDSA_P384));
 	assert_string_equal(q->so_prompt, "Management key");
 	/* YKCS11 2.6 takes CKA_EXTRACTABLE and more types: mechanisms decide. */
 	q = quirk("PKCS#11 PIV Library (SP-800-73)", 2, 6, "Yubico (www.yubico.com)",

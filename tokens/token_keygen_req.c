@@ -1,0 +1,278 @@
+/* struct hk_keygen_req: what to generate, set by the caller through setters
+ * and read by the backend through accessors (token_impl.h), so a FIDO2
+ * backend takes its options from the same object the PKCS#11 one does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "token_impl.h"
+
+#define SK_APPLICATION_DEFAULT	"ssh:"
+#define SK_APPLICATION_MAX	1024	/* as the key model's application check */
+
+struct hk_keygen_req {
+	enum hk_kind kind;	/* HK_KIND_COUNT until set */
+	char *label;
+	uint8_t *id;
+	size_t idlen;
+	int force;
+	int batch;
+	int resident;
+	int user_verification;
+	int touch_required;
+	char *application;	/* NULL: "ssh:" */
+	uint8_t *user_id;
+	size_t user_id_len;
+	uint8_t *challenge;
+	size_t challenge_len;
+};
+
+struct hk_keygen_req *
+hk_keygen_req_new(void)
+{
+	struct hk_keygen_req *req;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return NULL;
+	req->kind = HK_KIND_COUNT;
+	req->touch_required = 1;
+	return req;
+}
+
+void
+hk_keygen_req_free(struct hk_keygen_req *req)
+{
+	if (req == NULL)
+		return;
+	free(req->label);
+	free(req->id);
+	free(req->application);
+	free(req->user_id);
+	free(req->challenge);
+	free(req);
+}
+
+/* Replace *dstp with a copy of len bytes of src (NULL src: clear). */
+static int
+set_bytes(uint8_t **dstp, size_t *lenp, const uint8_t *src, size_t len, size_t max)
+{
+	uint8_t *p = NULL;
+
+	if (src != NULL && (len == 0 || len > max))
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "%zu bytes where 1 to %zu fit",
+		    len, max);
+	if (src != NULL) {
+		if ((p = malloc(len)) == NULL)
+			return HK_ERR_ALLOC;
+		memcpy(p, src, len);
+	}
+	free(*dstp);
+	*dstp = p;
+	*lenp = src != NULL ? len : 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_kind(struct hk_keygen_req *req, enum hk_kind kind)
+{
+	if (req == NULL || hk_key_kind(kind) == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->kind = kind;
+	return 0;
+}
+
+int
+hk_keygen_req_set_label(struct hk_keygen_req *req, const char *label)
+{
+	char *l;
+
+	if (req == NULL || label == NULL || *label == '\0')
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "a key needs a label");
+	if ((l = strdup(label)) == NULL)
+		return HK_ERR_ALLOC;
+	free(req->label);
+	req->label = l;
+	return 0;
+}
+
+int
+hk_keygen_req_set_id(struct hk_keygen_req *req, const uint8_t *id, size_t len)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	return set_bytes(&req->id, &req->idlen, id, len, HK_KEYGEN_ID_MAX);
+}
+
+int
+hk_keygen_req_set_force(struct hk_keygen_req *req, int force)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->force = force != 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_batch(struct hk_keygen_req *req, int batch)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->batch = batch != 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_resident(struct hk_keygen_req *req, int resident)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->resident = resident != 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_user_verification(struct hk_keygen_req *req, int required)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->user_verification = required != 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_touch_required(struct hk_keygen_req *req, int required)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->touch_required = required != 0;
+	return 0;
+}
+
+int
+hk_keygen_req_set_application(struct hk_keygen_req *req, const char *application)
+{
+	size_t i, n;
+	char *a = NULL;
+
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	if (application != NULL) {
+		/* OpenSSH refuses sk keys whose application does not start "ssh:". */
+		n = strlen(application);
+		if (n > SK_APPLICATION_MAX || strncmp(application,
+		    SK_APPLICATION_DEFAULT, strlen(SK_APPLICATION_DEFAULT)) != 0)
+			return hk_errf(HK_ERR_SK_APPLICATION, "application \"%.64s\": "
+			    "must start with \"ssh:\"", application);
+		for (i = 0; i < n; i++)
+			if (application[i] < 0x20 || application[i] > 0x7e)
+				return hk_errf(HK_ERR_SK_APPLICATION, "application "
+				    "contains a control or non-ASCII byte");
+		if ((a = strdup(application)) == NULL)
+			return HK_ERR_ALLOC;
+	}
+	free(req->application);
+	req->application = a;
+	return 0;
+}
+
+int
+hk_keygen_req_set_user_id(struct hk_keygen_req *req, const uint8_t *uid, size_t len)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	return set_bytes(&req->user_id, &req->user_id_len, uid, len,
+	    HK_KEYGEN_USER_ID_MAX);
+}
+
+int
+hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t len)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	return set_bytes(&req->challenge, &req->challenge_len, c, len,
+	    HK_KEYGEN_CHALLENGE_MAX);
+}
+
+enum hk_kind
+hk_keygen_req_kind(const struct hk_keygen_req *req)
+{
+	return req->kind;
+}
+
+const char *
+hk_keygen_req_label(const struct hk_keygen_req *req)
+{
+	return req->label;
+}
+
+const uint8_t *
+hk_keygen_req_id_ptr(const struct hk_keygen_req *req)
+{
+	return req->id;
+}
+
+size_t
+hk_keygen_req_id_len(const struct hk_keygen_req *req)
+{
+	return req->idlen;
+}
+
+int
+hk_keygen_req_force(const struct hk_keygen_req *req)
+{
+	return req->force;
+}
+
+int
+hk_keygen_req_batch(const struct hk_keygen_req *req)
+{
+	return req->batch;
+}
+
+int
+hk_keygen_req_resident(const struct hk_keygen_req *req)
+{
+	return req->resident;
+}
+
+int
+hk_keygen_req_user_verification(const struct hk_keygen_req *req)
+{
+	return req->user_verification;
+}
+
+int
+hk_keygen_req_touch_required(const struct hk_keygen_req *req)
+{
+	return req->touch_required;
+}
+
+const char *
+hk_keygen_req_application(const struct hk_keygen_req *req)
+{
+	return req->application != NULL ? req->application : SK_APPLICATION_DEFAULT;
+}
+
+const uint8_t *
+hk_keygen_req_user_id_ptr(const struct hk_keygen_req *req)
+{
+	return req->user_id;
+}
+
+size_t
+hk_keygen_req_user_id_len(const struct hk_keygen_req *req)
+{
+	return req->user_id_len;
+}
+
+const uint8_t *
+hk_keygen_req_challenge_ptr(const struct hk_keygen_req *req)
+{
+	return req->challenge;
+}
+
+size_t
+hk_keygen_req_challenge_len(const struct hk_keygen_req *req)
+{
+	return req->challenge_len;
+}
