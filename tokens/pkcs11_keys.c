@@ -260,6 +260,68 @@ p11_obj_read(struct hk_token *tok, CK_OBJECT_HANDLE h, unsigned int what,
 	return hk_p11_attrs_get(tok, h, o->a, P11_A_PUB_END, HK_P11_ATTRS_EACH, &o->block);
 }
 
+/*
+ * Room for the public object of a key hwkey has just made (a 64-byte id,
+ * RSA up to 4096 bits, a DER-wrapped P-521 point): with buffers that size
+ * keygen's proof reads it in one call instead of a size query and a read.
+ */
+static const CK_ULONG p11_guess[P11_A_PUB_END] = {
+	[P11_A_ID] = 64, [P11_A_LABEL] = 256, [P11_A_EC_PARAMS] = 32,
+	[P11_A_EC_POINT] = 160, [P11_A_MODULUS] = 512, [P11_A_PUBLIC_EXPONENT] = 16,
+};
+
+/*
+ * The public part in one call, each value in a buffer of p11_guess bytes.
+ * It counts only when the id, the label and the public key its type needs
+ * all came back: an unavailable entry may be absent or just too big (when
+ * several answers apply a module may give any of them), and only the size
+ * query of p11_obj_read tells which.
+ */
+static int
+p11_obj_read_guessed(struct hk_token *tok, CK_OBJECT_HANDLE h, struct p11_obj *o)
+{
+	CK_ULONG i, need[2] = { P11_A_EC_PARAMS, P11_A_EC_POINT };
+	void *none = NULL;
+	uint8_t *p;
+	size_t total = 0;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->h = h;
+	for (i = P11_A_KEY_TYPE + 1; i < P11_A_PUB_END; i++)
+		total += p11_guess[i] + 1;
+	/* Zeroed: what a broken module leaves untouched decodes to no key. */
+	if ((o->block = calloc(1, total)) == NULL)
+		return HK_ERR_ALLOC;
+	o->a[P11_A_KEY_TYPE] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &o->kt, sizeof(o->kt) };
+	for (i = P11_A_KEY_TYPE + 1, p = o->block; i < P11_A_PUB_END; i++) {
+		o->a[i] = (CK_ATTRIBUTE){ p11_pub_attrs[i], p, p11_guess[i] };
+		p += p11_guess[i] + 1;
+	}
+	for (i = P11_A_FLAGS; i < P11_A_COUNT; i++)
+		o->a[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+	/* Every entry has a buffer: one call, nothing left for a second. */
+	r = hk_p11_attrs_get(tok, h, o->a, P11_A_PUB_END, 0, &none);
+	free(none);
+	if (r != 0 && r != HK_ERR_NOT_FOUND)
+		return r;
+	for (i = P11_A_KEY_TYPE + 1; i < P11_A_PUB_END; i++)
+		if (o->a[i].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+			((uint8_t *)o->a[i].pValue)[o->a[i].ulValueLen] = '\0';
+	if (o->kt == CKK_RSA) {
+		need[0] = P11_A_MODULUS;
+		need[1] = P11_A_PUBLIC_EXPONENT;
+	}
+	if (r == 0 && o->a[P11_A_KEY_TYPE].ulValueLen == sizeof(o->kt) &&
+	    o->a[P11_A_ID].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[P11_A_LABEL].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[need[0]].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[need[1]].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+		return 0;
+	p11_obj_clear(o);
+	return p11_obj_read(tok, h, P11_READ_PUB, o);
+}
+
 static int
 p11_decode_pub(const struct p11_obj *o, CK_KEY_TYPE kt, struct hk_key **keyp,
     const char **whyp)
@@ -387,8 +449,8 @@ p11_key_make(const struct p11_obj *pub, const struct p11_obj *priv,
 
 /*
  * The pair from its handles (keygen's proof): the public part from the
- * public object when there is one, the flags from the private one; one
- * batched read each.
+ * public object when there is one (one call when its values fit the
+ * guessed sizes), the flags from the private one (one call).
  */
 int
 hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
@@ -403,7 +465,7 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	if (!has_pub && !has_priv)
 		return hk_errf(HK_ERR_INVALID_ARGUMENT, "a key needs one of its halves");
 	/* Public part first: keygen's proof ends on the flags read. */
-	if (has_pub && (r = p11_obj_read(tok, pub, P11_READ_PUB, &po)) != 0)
+	if (has_pub && (r = p11_obj_read_guessed(tok, pub, &po)) != 0)
 		goto out;
 	if (has_priv && (r = p11_obj_read(tok, priv, has_pub ? P11_READ_FLAGS :
 	    P11_READ_PUB | P11_READ_FLAGS, &ko)) != 0)

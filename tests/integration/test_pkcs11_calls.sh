@@ -2,7 +2,7 @@
 # the values: two C_GetAttributeValue calls), counted through OpenSC's
 # pkcs11-spy so that a new per-attribute read shows up here: keys
 # --no-login and export 2 calls per key, keys with a login 4, keygen's
-# proof 3. The results stay what they were: exports equal ssh-keygen -D,
+# proof 2 (its values fit buffers sized for a new key: no size query). The results stay what they were: exports equal ssh-keygen -D,
 # and a module that refuses a batch as a whole (CKR_FUNCTION_FAILED) gets
 # asked attribute by attribute and lists the same keys.
 . "$HK_TESTLIB/common.sh"
@@ -90,20 +90,30 @@ for label in ec-1 ec-2 ec-3 k-ecdsa-p384 k-ecdsa-p521 k-rsa2048 k-ed25519; do
 done
 assert_files_equal k-ecdsa-p384.keygen export-k-ecdsa-p384.out "keygen's line = export"
 
-# keygen: its proof is the public object in one batch (2 calls) and the
-# private flags in one call. A batch also reads every label once (2 calls
-# an object) to refuse duplicates without a search per key.
+# keygen: its proof is the public object in one call (buffers sized for a
+# new key) and the private flags in one. A batch also reads every label
+# once (2 calls an object) to refuse duplicates without a search per key.
 spied keygen-one hk keygen --type ecdsa-p256 --label one --pin env:CL_PIN
-assert_eq 3 "$(gav keygen-one)" "keygen: C_GetAttributeValue calls for the proof"
+assert_eq 2 "$(gav keygen-one)" "keygen: C_GetAttributeValue calls for the proof"
 grep -E '^(ssh|ecdsa)-' keygen-one.out >one.keygen
 expect_exit 0 hk export --key one
 assert_files_equal one.keygen out "keygen's public key = export"
 nobj=$((2 * (NK + 1)))
 spied keygen-batch hk keygen --type ecdsa-p256 --count 4 --label batch --pin env:CL_PIN
-assert_eq $((4 * 3 + 2 * nobj)) "$(gav keygen-batch)" \
-	"keygen --count 4: 3 calls per key and one label read per object present"
+assert_eq $((4 * 2 + 2 * nobj)) "$(gav keygen-batch)" \
+	"keygen --count 4: 2 calls per key and one label read per object present"
 assert_eq 4 "$(grep -c '^ecdsa-sha2-nistp256 ' keygen-batch.out)" "keygen --count 4 made 4 keys"
-NK=$((NK + 5))
+# The one-call read refused: the size query and the read follow, and the
+# key is still proven from what the token answered.
+rm -f fault.log
+HK_P11FAULT_MODULE=$MOD HK_P11FAULT_LOG=$HK_TMP/fault.log \
+	HK_P11FAULT_FAIL=C_GetAttributeValue:1:CKR_FUNCTION_FAILED \
+	HKMOD=$HK_P11FAULT expect_exit 0 hk keygen --type rsa2048 --label again --pin env:CL_PIN --json
+assert_eq 4 "$(grep -c ' C_GetAttributeValue ' fault.log)" \
+	"keygen, one-call read refused: then size query, read and flags"
+assert_eq true "$(jq '.keys[0].proven_on_token' out)" "keygen, one-call read refused: proven"
+assert_eq again "$(jq -r '.keys[0].label' out)" "keygen, one-call read refused: label"
+NK=$((NK + 6))
 
 # A module refusing a batch as a whole: the object is read attribute by
 # attribute and nothing in the listing changes.
