@@ -145,4 +145,22 @@ int hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 /* Drop the label index of a batch (it is read again when needed). */
 void hk_p11_labels_free(struct hk_p11_tok *t);
 
+/* pkcs11_attrs.c */
+#define HK_P11_ATTRS_MAX	32	/* attributes in one hk_p11_attrs_get */
+#define HK_P11_ATTRS_EACH	0x01	/* one call per attribute (the token refuses batches) */
+/*
+ * Read tmpl[0..n) of object h: one C_GetAttributeValue, and a second for the
+ * values of variable-length entries. An entry with pValue set is fixed-size
+ * (ulValueLen bytes there); one with pValue NULL is variable: on return it
+ * points into *blockp (one malloc for the caller to free(), NUL after each
+ * value). Either way ulValueLen is the value's length or
+ * CK_UNAVAILABLE_INFORMATION when the object has no readable value (type
+ * invalid, sensitive). 0 when the token answered per attribute;
+ * HK_ERR_NOT_FOUND when it refused the template as a whole (every entry
+ * then unavailable; HK_P11_ATTRS_EACH may still get them); a failure of
+ * the token names C_GetAttributeValue and its CKR.
+ */
+int hk_p11_attrs_get(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *tmpl,
+    CK_ULONG n, unsigned int flags, void **blockp);
+
 #endif /* HK_PKCS11_INT_H */

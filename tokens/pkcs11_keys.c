@@ -58,20 +58,6 @@ hk_p11_find(struct hk_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	return 0;
 }
 
-/*
- * Refusals about the attribute itself: the object simply has no readable
- * value (some modules answer CKR_FUNCTION_FAILED for attributes they do not
- * know; an unknown proof flag still refuses the key). Anything else (device
- * error, vanished token or object) is a failure that must not pass for
- * "absent".
- */
-static int
-p11_attr_refused(CK_RV rv)
-{
-	return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
-	    rv == CKR_FUNCTION_FAILED;
-}
-
 /* A failure of the token itself rather than a key it could not decode. */
 static int
 p11_fatal(int r)
@@ -83,44 +69,21 @@ int
 hk_p11_attr(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
     uint8_t **valp, size_t *lenp)
 {
-	struct hk_p11_tok *t = hk_p11_tok(tok);
 	CK_ATTRIBUTE a = { type, NULL, 0 };
-	CK_RV rv;
+	void *block = NULL;
+	int r;
 
 	*valp = NULL;
 	*lenp = 0;
-	rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1);
-	if (rv != CKR_OK && !p11_attr_refused(rv))
-		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
-	if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-		return HK_ERR_NOT_FOUND;
-	if ((a.pValue = malloc(a.ulValueLen + 1)) == NULL)
-		return HK_ERR_ALLOC;
-	if ((rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1)) != CKR_OK) {
-		free(a.pValue);
-		if (!p11_attr_refused(rv))
-			return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
+	if ((r = hk_p11_attrs_get(tok, h, &a, 1, 0, &block)) != 0)
+		return r;
+	if (a.pValue == NULL) {
+		free(block);
 		return HK_ERR_NOT_FOUND;
 	}
-	((uint8_t *)a.pValue)[a.ulValueLen] = '\0';
-	*valp = a.pValue;
+	/* The only value of a one-entry read starts its block. */
+	*valp = block;
 	*lenp = a.ulValueLen;
-	return 0;
-}
-
-static int
-p11_attr_ulong(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
-    CK_ULONG *valp)
-{
-	struct hk_p11_tok *t = hk_p11_tok(tok);
-	CK_ATTRIBUTE a = { type, valp, sizeof(*valp) };
-	CK_RV rv;
-
-	rv = t->f->C_GetAttributeValue(t->sess, h, &a, 1);
-	if (rv != CKR_OK && !p11_attr_refused(rv))
-		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
-	if (rv != CKR_OK || a.ulValueLen != sizeof(*valp))
-		return HK_ERR_NOT_FOUND;
 	return 0;
 }
 
@@ -191,45 +154,214 @@ hk_p11_unwrap_point(const uint8_t *p, size_t len, size_t want, const uint8_t **o
 	return 0;
 }
 
-static int
-p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
-    struct hk_key **keyp, const char **whyp)
+/*
+ * Everything hwkey reads from a key object, in the order of one template:
+ * the public part (type, id, label and the public key in either form: an
+ * RSA object has no CKA_EC_*, an EC one no CKA_MODULUS, and PKCS#11 lets
+ * one call ask for both), then the private key's on-token flags.
+ */
+enum {
+	P11_A_KEY_TYPE,
+	P11_A_ID,
+	P11_A_LABEL,
+	P11_A_EC_PARAMS,
+	P11_A_EC_POINT,
+	P11_A_MODULUS,
+	P11_A_PUBLIC_EXPONENT,
+	P11_A_PUB_END,			/* the flags follow */
+	P11_A_FLAGS = P11_A_PUB_END,
+	P11_A_COUNT = P11_A_FLAGS + 6
+};
+
+static const CK_ATTRIBUTE_TYPE p11_pub_attrs[P11_A_PUB_END] = {
+	CKA_KEY_TYPE, CKA_ID, CKA_LABEL, CKA_EC_PARAMS, CKA_EC_POINT,
+	CKA_MODULUS, CKA_PUBLIC_EXPONENT,
+};
+
+static const struct { CK_ATTRIBUTE_TYPE type; unsigned int flag; } p11_flag_map[] = {
+	{ CKA_LOCAL, HK_TKEY_F_LOCAL },
+	{ CKA_NEVER_EXTRACTABLE, HK_TKEY_F_NEVER_EXTRACTABLE },
+	{ CKA_ALWAYS_SENSITIVE, HK_TKEY_F_ALWAYS_SENSITIVE },
+	{ CKA_SENSITIVE, HK_TKEY_F_SENSITIVE },
+	{ CKA_EXTRACTABLE, HK_TKEY_F_EXTRACTABLE },
+	{ CKA_PRIVATE, HK_TKEY_F_PRIVATE },
+};
+_Static_assert(sizeof(p11_flag_map) / sizeof(p11_flag_map[0]) == P11_A_COUNT - P11_A_FLAGS,
+    "one template slot per flag");
+
+/* What p11_obj_read reads. */
+#define P11_READ_PUB	0x01	/* type, id, label, public key */
+#define P11_READ_FLAGS	0x02	/* the private key's flags */
+
+/* One key object as read from the token. */
+struct p11_obj {
+	CK_OBJECT_HANDLE h;
+	CK_ATTRIBUTE a[P11_A_COUNT];
+	CK_KEY_TYPE kt;
+	CK_BBOOL fv[P11_A_COUNT - P11_A_FLAGS];
+	void *block;		/* the variable values a[] points into */
+	int used;		/* paired while listing */
+};
+
+static void
+p11_obj_clear(struct p11_obj *o)
 {
-	uint8_t *a = NULL, *b = NULL;
-	size_t alen = 0, blen = 0, plen, want;
-	const uint8_t *pt;
+	if (o == NULL)
+		return;
+	free(o->block);
+	o->block = NULL;
+}
+
+/* A value of o, or NULL with *lenp = 0 when the object has none. */
+static const uint8_t *
+p11_obj_val(const struct p11_obj *o, int i, size_t *lenp)
+{
+	*lenp = 0;
+	if (o->a[i].pValue == NULL || o->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return NULL;
+	*lenp = o->a[i].ulValueLen;
+	return o->a[i].pValue;
+}
+
+/*
+ * Read what `what` names from h in one batch (two calls when variable
+ * values are asked for). A token refusing the batch as a whole still gets
+ * asked for the public part attribute by attribute; its flags are then
+ * unknown (only a per-attribute answer tells them), which refuses the key
+ * rather than proving it.
+ */
+static int
+p11_obj_read(struct hk_token *tok, CK_OBJECT_HANDLE h, unsigned int what,
+    struct p11_obj *o)
+{
+	CK_ULONG first = (what & P11_READ_PUB) ? 0 : P11_A_FLAGS;
+	CK_ULONG last = (what & P11_READ_FLAGS) ? P11_A_COUNT : P11_A_PUB_END;
+	size_t i;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->h = h;
+	for (i = 0; i < P11_A_PUB_END; i++)
+		o->a[i].type = p11_pub_attrs[i];
+	o->a[P11_A_KEY_TYPE].pValue = &o->kt;
+	o->a[P11_A_KEY_TYPE].ulValueLen = sizeof(o->kt);
+	for (i = 0; i < P11_A_COUNT - P11_A_FLAGS; i++) {
+		o->a[P11_A_FLAGS + i].type = p11_flag_map[i].type;
+		o->a[P11_A_FLAGS + i].pValue = &o->fv[i];
+		o->a[P11_A_FLAGS + i].ulValueLen = sizeof(o->fv[i]);
+	}
+	/* What is not asked for is not known, whatever the buffers hold. */
+	for (i = 0; i < P11_A_COUNT; i++)
+		if (i < first || i >= last)
+			o->a[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+	r = hk_p11_attrs_get(tok, h, o->a + first, last - first, 0, &o->block);
+	if (r != HK_ERR_NOT_FOUND || (what & P11_READ_PUB) == 0)
+		return r == HK_ERR_NOT_FOUND ? 0 : r;
+	o->a[P11_A_KEY_TYPE].ulValueLen = sizeof(o->kt);
+	return hk_p11_attrs_get(tok, h, o->a, P11_A_PUB_END, HK_P11_ATTRS_EACH, &o->block);
+}
+
+/*
+ * Room for the public object of a key hwkey has just made (a 64-byte id,
+ * RSA up to 4096 bits, a DER-wrapped P-521 point): with buffers that size
+ * keygen's proof reads it in one call instead of a size query and a read.
+ */
+static const CK_ULONG p11_guess[P11_A_PUB_END] = {
+	[P11_A_ID] = 64, [P11_A_LABEL] = 256, [P11_A_EC_PARAMS] = 32,
+	[P11_A_EC_POINT] = 160, [P11_A_MODULUS] = 512, [P11_A_PUBLIC_EXPONENT] = 16,
+};
+
+/*
+ * The public part in one call, each value in a buffer of p11_guess bytes.
+ * It counts only when the id, the label and the public key its type needs
+ * all came back: an unavailable entry may be absent or just too big (when
+ * several answers apply a module may give any of them), and only the size
+ * query of p11_obj_read tells which.
+ */
+static int
+p11_obj_read_guessed(struct hk_token *tok, CK_OBJECT_HANDLE h, struct p11_obj *o)
+{
+	CK_ULONG i, need[2] = { P11_A_EC_PARAMS, P11_A_EC_POINT };
+	void *none = NULL;
+	uint8_t *p;
+	size_t total = 0;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->h = h;
+	for (i = P11_A_KEY_TYPE + 1; i < P11_A_PUB_END; i++)
+		total += p11_guess[i] + 1;
+	/* Zeroed: what a broken module leaves untouched decodes to no key. */
+	if ((o->block = calloc(1, total)) == NULL)
+		return HK_ERR_ALLOC;
+	o->a[P11_A_KEY_TYPE] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &o->kt, sizeof(o->kt) };
+	for (i = P11_A_KEY_TYPE + 1, p = o->block; i < P11_A_PUB_END; i++) {
+		o->a[i] = (CK_ATTRIBUTE){ p11_pub_attrs[i], p, p11_guess[i] };
+		p += p11_guess[i] + 1;
+	}
+	for (i = P11_A_FLAGS; i < P11_A_COUNT; i++)
+		o->a[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+	/* Every entry has a buffer: one call, nothing left for a second. */
+	r = hk_p11_attrs_get(tok, h, o->a, P11_A_PUB_END, 0, &none);
+	free(none);
+	if (r != 0 && r != HK_ERR_NOT_FOUND)
+		return r;
+	for (i = P11_A_KEY_TYPE + 1; i < P11_A_PUB_END; i++)
+		if (o->a[i].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+			((uint8_t *)o->a[i].pValue)[o->a[i].ulValueLen] = '\0';
+	if (o->kt == CKK_RSA) {
+		need[0] = P11_A_MODULUS;
+		need[1] = P11_A_PUBLIC_EXPONENT;
+	}
+	if (r == 0 && o->a[P11_A_KEY_TYPE].ulValueLen == sizeof(o->kt) &&
+	    o->a[P11_A_ID].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[P11_A_LABEL].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[need[0]].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    o->a[need[1]].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+		return 0;
+	p11_obj_clear(o);
+	return p11_obj_read(tok, h, P11_READ_PUB, o);
+}
+
+static int
+p11_decode_pub(const struct p11_obj *o, CK_KEY_TYPE kt, struct hk_key **keyp,
+    const char **whyp)
+{
+	const uint8_t *a, *b, *pt;
+	size_t alen, blen, plen, want;
 	enum hk_curve curve = HK_CURVE_NONE;
 	int ed = 0, r;
 
 	*keyp = NULL;
 	if (kt == CKK_RSA) {
-		if ((r = hk_p11_attr(tok, h, CKA_MODULUS, &a, &alen)) != 0 ||
-		    (r = hk_p11_attr(tok, h, CKA_PUBLIC_EXPONENT, &b, &blen)) != 0) {
+		a = p11_obj_val(o, P11_A_MODULUS, &alen);
+		b = p11_obj_val(o, P11_A_PUBLIC_EXPONENT, &blen);
+		if (a == NULL || b == NULL) {
 			*whyp = "RSA modulus or exponent unreadable";
-			goto out;
+			return HK_ERR_NOT_FOUND;
 		}
 		if ((r = hk_key_from_rsa(a, alen, b, blen, keyp)) != 0)
 			*whyp = "invalid RSA public key";
-		goto out;
+		return r;
 	}
 	if (kt != CKK_EC && kt != CKK_EC_EDWARDS) {
 		*whyp = "unsupported key type";
-		r = HK_ERR_KEY_TYPE_UNKNOWN;
-		goto out;
+		return HK_ERR_KEY_TYPE_UNKNOWN;
 	}
-	if ((r = hk_p11_attr(tok, h, CKA_EC_PARAMS, &a, &alen)) != 0 ||
-	    (r = hk_p11_attr(tok, h, CKA_EC_POINT, &b, &blen)) != 0) {
+	a = p11_obj_val(o, P11_A_EC_PARAMS, &alen);
+	b = p11_obj_val(o, P11_A_EC_POINT, &blen);
+	if (a == NULL || b == NULL) {
 		*whyp = "EC parameters or point unreadable";
-		goto out;
+		return HK_ERR_NOT_FOUND;
 	}
 	if ((r = hk_p11_curve(a, alen, &curve, &ed)) != 0) {
 		*whyp = "unknown curve in CKA_EC_PARAMS";
-		goto out;
+		return r;
 	}
 	want = ed ? 32 : 1 + 2 * ((hk_curve_bits(curve) + 7) / 8);
 	if ((r = hk_p11_unwrap_point(b, blen, want, &pt, &plen)) != 0) {
 		*whyp = "malformed CKA_EC_POINT";
-		goto out;
+		return r;
 	}
 	if (ed)
 		r = hk_key_from_ed25519(pt, plen, keyp);
@@ -237,67 +369,34 @@ p11_decode_pub(struct hk_token *tok, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt,
 		r = hk_key_from_ec(curve, pt, plen, keyp);
 	if (r != 0)
 		*whyp = "invalid EC public key";
- out:
-	free(a);
-	free(b);
 	return r;
 }
 
-/*
- * On-token flags of the private half, read in one call. Only a success or a
- * per-attribute refusal fills the template; after any other failure nothing
- * is known (and a vanished token is an error, not an unproven key).
- */
-static int
-p11_read_flags(struct hk_token *tok, CK_OBJECT_HANDLE priv, struct hk_token_key *k)
+/* The private key's flags as the token reported them (each one it answered for). */
+static void
+p11_read_flags(const struct p11_obj *priv, struct hk_token_key *k)
 {
-	struct hk_p11_tok *t = hk_p11_tok(tok);
-	static const struct { CK_ATTRIBUTE_TYPE type; unsigned int flag; } map[] = {
-		{ CKA_LOCAL, HK_TKEY_F_LOCAL },
-		{ CKA_NEVER_EXTRACTABLE, HK_TKEY_F_NEVER_EXTRACTABLE },
-		{ CKA_ALWAYS_SENSITIVE, HK_TKEY_F_ALWAYS_SENSITIVE },
-		{ CKA_SENSITIVE, HK_TKEY_F_SENSITIVE },
-		{ CKA_EXTRACTABLE, HK_TKEY_F_EXTRACTABLE },
-		{ CKA_PRIVATE, HK_TKEY_F_PRIVATE },
-	};
-	CK_ATTRIBUTE a[sizeof(map) / sizeof(map[0])];
-	CK_BBOOL v[sizeof(map) / sizeof(map[0])];
-	size_t i, n = sizeof(map) / sizeof(map[0]);
-	CK_RV rv;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		v[i] = CK_FALSE;
-		a[i].type = map[i].type;
-		a[i].pValue = &v[i];
-		a[i].ulValueLen = sizeof(v[i]);
-	}
-	/* An unsupported attribute fails the call but the others are still filled. */
-	rv = t->f->C_GetAttributeValue(t->sess, priv, a, n);
-	if (rv != CKR_OK && !p11_attr_refused(rv))
-		return hk_p11_err(rv, "%s: C_GetAttributeValue", hk_p11_name(tok));
-	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
-	    rv != CKR_ATTRIBUTE_SENSITIVE)
-		return 0;	/* the template was not filled: nothing known */
-	for (i = 0; i < n; i++) {
-		if (a[i].ulValueLen != sizeof(CK_BBOOL))
+	for (i = 0; i < P11_A_COUNT - P11_A_FLAGS; i++) {
+		if (priv->a[P11_A_FLAGS + i].ulValueLen != sizeof(CK_BBOOL))
 			continue;
-		k->known |= map[i].flag;
-		if (v[i] == CK_TRUE)
-			k->flags |= map[i].flag;
+		k->known |= p11_flag_map[i].flag;
+		if (priv->fv[i] == CK_TRUE)
+			k->flags |= p11_flag_map[i].flag;
 	}
-	return 0;
 }
 
-int
-hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
-    CK_OBJECT_HANDLE priv, int has_priv, struct hk_token_key **keyp)
+/* A key from what was read of its halves (either may be NULL, not both). */
+static int
+p11_key_make(const struct p11_obj *pub, const struct p11_obj *priv,
+    struct hk_token_key **keyp)
 {
+	const struct p11_obj *src = pub != NULL ? pub : priv;
 	struct hk_token_key *k;
 	struct hk_p11_keyref *ref;
-	CK_OBJECT_HANDLE src = has_pub ? pub : priv;
-	CK_ULONG kt;
-	uint8_t *lab = NULL;
-	size_t lablen;
+	const uint8_t *v;
+	size_t len;
 	int r;
 
 	*keyp = NULL;
@@ -307,28 +406,31 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 		return HK_ERR_ALLOC;
 	}
 	k->be = ref;
-	ref->pub = pub;
-	ref->priv = priv;
-	ref->has_pub = k->has_public = has_pub;
-	ref->has_priv = k->has_private = has_priv;
-	if ((r = hk_p11_attr(tok, src, CKA_ID, &k->id, &k->idlen)) != 0 && p11_fatal(r))
-		goto out;
+	ref->pub = pub != NULL ? pub->h : 0;
+	ref->priv = priv != NULL ? priv->h : 0;
+	ref->has_pub = k->has_public = pub != NULL;
+	ref->has_priv = k->has_private = priv != NULL;
+	if ((v = p11_obj_val(src, P11_A_ID, &len)) != NULL) {
+		if ((k->id = malloc(len + 1)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		memcpy(k->id, v, len);
+		k->idlen = len;
+	}
 	if ((k->id_hex = hk_token_hex(k->id, k->idlen)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = hk_p11_attr(tok, src, CKA_LABEL, &lab, &lablen)) != 0 && p11_fatal(r))
-		goto out;
-	(void)lablen;	/* an embedded NUL just ends the label */
-	if ((k->label = lab != NULL ? (char *)lab : strdup("")) == NULL) {
+	/* The value has a NUL after it; an embedded NUL just ends the label. */
+	v = p11_obj_val(src, P11_A_LABEL, &len);
+	if ((k->label = strdup(v != NULL ? (const char *)v : "")) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = p11_attr_ulong(tok, src, CKA_KEY_TYPE, &kt)) != 0) {
-		if (p11_fatal(r))
-			goto out;
+	if (src->a[P11_A_KEY_TYPE].ulValueLen != sizeof(CK_KEY_TYPE))
 		k->error = "key type unreadable";
-	} else if ((r = p11_decode_pub(tok, src, kt, &k->key, &k->error)) != 0) {
+	else if ((r = p11_decode_pub(src, src->kt, &k->key, &k->error)) != 0) {
 		if (p11_fatal(r))
 			goto out;
 		k->key = NULL;
@@ -336,8 +438,8 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	if (k->key != NULL && k->label[0] != '\0' &&
 	    (r = hk_key_set_comment(k->key, k->label)) != 0)
 		goto out;
-	if (has_priv && (r = p11_read_flags(tok, priv, k)) != 0)
-		goto out;
+	if (priv != NULL)
+		p11_read_flags(priv, k);
 	*keyp = k;
 	k = NULL;
 	r = 0;
@@ -346,38 +448,64 @@ hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
 	return r;
 }
 
-struct p11_obj {
-	CK_OBJECT_HANDLE h;
-	uint8_t *id;
-	size_t idlen;
-	uint8_t *label;
-	size_t labellen;
-	int used;
-};
+/*
+ * The pair from its handles (keygen's proof): the public part from the
+ * public object when there is one (one call when its values fit the
+ * guessed sizes), the flags from the private one (one call).
+ */
+int
+hk_p11_key_load(struct hk_token *tok, CK_OBJECT_HANDLE pub, int has_pub,
+    CK_OBJECT_HANDLE priv, int has_priv, struct hk_token_key **keyp)
+{
+	struct p11_obj po, ko;
+	int r;
+
+	*keyp = NULL;
+	memset(&po, 0, sizeof(po));
+	memset(&ko, 0, sizeof(ko));
+	if (!has_pub && !has_priv)
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "a key needs one of its halves");
+	/* Public part first: keygen's proof ends on the flags read. */
+	if (has_pub && (r = p11_obj_read_guessed(tok, pub, &po)) != 0)
+		goto out;
+	if (has_priv && (r = p11_obj_read(tok, priv, has_pub ? P11_READ_FLAGS :
+	    P11_READ_PUB | P11_READ_FLAGS, &ko)) != 0)
+		goto out;
+	r = p11_key_make(has_pub ? &po : NULL, has_priv ? &ko : NULL, keyp);
+ out:
+	p11_obj_clear(&po);
+	p11_obj_clear(&ko);
+	return r;
+}
 
 static void
 p11_objs_free(struct p11_obj *o, size_t n)
 {
 	size_t i;
 
-	for (i = 0; o != NULL && i < n; i++) {
-		free(o[i].id);
-		free(o[i].label);
-	}
+	for (i = 0; o != NULL && i < n; i++)
+		p11_obj_clear(&o[i]);
 	free(o);
 }
 
+/*
+ * Every key object of a class with what listing needs of it: private keys
+ * give their flags in the same read as the id and label that pair them.
+ */
 static int
 p11_objs(struct hk_token *tok, CK_OBJECT_CLASS cls, struct p11_obj **op, size_t *np)
 {
 	CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
 	CK_OBJECT_HANDLE *hs = NULL;
 	struct p11_obj *o;
+	unsigned int what = P11_READ_PUB;
 	size_t n, i;
 	int r;
 
 	*op = NULL;
 	*np = 0;
+	if (cls == CKO_PRIVATE_KEY)
+		what |= P11_READ_FLAGS;
 	if ((r = hk_p11_find(tok, &tmpl, 1, &hs, &n)) != 0)
 		return r;
 	if ((o = calloc(n + 1, sizeof(*o))) == NULL) {
@@ -385,11 +513,7 @@ p11_objs(struct hk_token *tok, CK_OBJECT_CLASS cls, struct p11_obj **op, size_t 
 		return HK_ERR_ALLOC;
 	}
 	for (i = 0; i < n; i++) {
-		o[i].h = hs[i];
-		if (((r = hk_p11_attr(tok, hs[i], CKA_ID, &o[i].id, &o[i].idlen)) != 0 &&
-		    p11_fatal(r)) ||
-		    ((r = hk_p11_attr(tok, hs[i], CKA_LABEL, &o[i].label,
-		    &o[i].labellen)) != 0 && p11_fatal(r))) {
+		if ((r = p11_obj_read(tok, hs[i], what, &o[i])) != 0) {
 			free(hs);
 			p11_objs_free(o, n);
 			return r;
@@ -406,7 +530,8 @@ hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np)
 {
 	struct p11_obj *pubs = NULL, *privs = NULL;
 	struct hk_token_key **keys = NULL, *k;
-	size_t npub = 0, npriv = 0, nk = 0, i, j;
+	const uint8_t *pid, *plab, *kid, *klab;
+	size_t npub = 0, npriv = 0, nk = 0, i, j, pidlen, plablen, kidlen, klablen;
 	int r;
 
 	*keysp = NULL;
@@ -423,28 +548,29 @@ hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np)
 	 * without --id makes them) pair by an equal, non-empty label instead.
 	 */
 	for (i = 0; i < npub; i++) {
+		pid = p11_obj_val(&pubs[i], P11_A_ID, &pidlen);
+		plab = p11_obj_val(&pubs[i], P11_A_LABEL, &plablen);
 		for (j = 0; j < npriv; j++) {
-			if (privs[j].used || pubs[i].idlen != privs[j].idlen)
+			kid = p11_obj_val(&privs[j], P11_A_ID, &kidlen);
+			klab = p11_obj_val(&privs[j], P11_A_LABEL, &klablen);
+			if (privs[j].used || pidlen != kidlen)
 				continue;
-			if (pubs[i].idlen > 0 &&
-			    memcmp(pubs[i].id, privs[j].id, pubs[i].idlen) == 0)
+			if (pidlen > 0 && memcmp(pid, kid, pidlen) == 0)
 				break;
-			if (pubs[i].idlen == 0 && pubs[i].labellen > 0 &&
-			    pubs[i].labellen == privs[j].labellen &&
-			    memcmp(pubs[i].label, privs[j].label, pubs[i].labellen) == 0)
+			if (pidlen == 0 && plablen > 0 && plablen == klablen &&
+			    memcmp(plab, klab, plablen) == 0)
 				break;
 		}
 		if (j < npriv)
 			privs[j].used = 1;
-		if ((r = hk_p11_key_load(tok, pubs[i].h, 1, j < npriv ? privs[j].h : 0,
-		    j < npriv, &k)) != 0)
+		if ((r = p11_key_make(&pubs[i], j < npriv ? &privs[j] : NULL, &k)) != 0)
 			goto out;
 		keys[nk++] = k;
 	}
 	for (j = 0; j < npriv; j++) {
 		if (privs[j].used)
 			continue;
-		if ((r = hk_p11_key_load(tok, 0, 0, privs[j].h, 1, &k)) != 0)
+		if ((r = p11_key_make(NULL, &privs[j], &k)) != 0)
 			goto out;
 		keys[nk++] = k;
 	}
