@@ -34,6 +34,8 @@ ali_error(struct ali_ctx *c, unsigned int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote what the client sent, or be cut inside a character. */
+	sim_text_scrub(msg);
 	snprintf(rec, sizeof(rec), "https://error-center.aliyun.com/status/search?"
 	    "Keyword=%s&source=PopGw", code);
 	json_decref(c->resp->json);

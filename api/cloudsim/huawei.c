@@ -39,6 +39,8 @@ hw_error(struct hw_ctx *c, unsigned int status, const char *code, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote what the client sent, or be cut inside a character. */
+	sim_text_scrub(msg);
 	json_decref(c->resp->json);
 	c->resp->json = json_pack("{s:s, s:s, s:s}", "error_code", code, "error_msg", msg,
 	    "request_id", c->req->request_id);

@@ -176,6 +176,14 @@ void sim_huawei_handle(struct sim *sim, struct sim_req *req, struct sim_resp *re
 void sim_aliyun_fault(struct sim_req *req, struct sim_resp *resp, int kind);
 void sim_huawei_fault(struct sim_req *req, struct sim_resp *resp, int kind);
 
+/* text.c: UTF-8. sim_utf8_next: the length (1-4) of the well-formed UTF-8
+ * sequence at s and its code point, or 0 (overlong, surrogate, truncated...). */
+size_t sim_utf8_next(const char *s, size_t len, uint32_t *cpp);
+/* 1 when s is UTF-8 text: well formed, no control characters but tab. */
+int sim_text_valid(const char *s, size_t len);
+/* Replace, in place, each byte that is not UTF-8 text (or a tab or newline) by '?'. */
+void sim_text_scrub(char *s);
+
 /* pubkey.c: an authorized_keys line checked against a vendor's key types. */
 int sim_pubkey_check(enum sim_provider p, const char *line, char **fpp,
     const char **whyp);
