@@ -132,7 +132,7 @@ in_list(const char *list, const char *name)
 static int
 hw_auth(struct hw_ctx *c)
 {
-	const char *auth = sim_header(c->req, "authorization"), *s;
+	const char *auth = sim_header(c->req, "authorization"), *s, *payload = NULL;
 	struct hk_header *h = NULL;
 	char *ak = NULL, *sh = NULL, *sig = NULL, *mine = NULL, *cr = NULL;
 	char *names = NULL, *tok, *save = NULL, hash[65];
@@ -178,6 +178,23 @@ hw_auth(struct hw_ctx *c)
 		}
 		h[nh].name = tok;
 		h[nh++].value = s;
+		if (strcasecmp(tok, "x-sdk-content-sha256") == 0)
+			payload = s;
+	}
+	/*
+	 * A signed X-Sdk-Content-Sha256 stands for the body in the signature, so
+	 * it must be the body's: else a captured request could carry any body.
+	 * UNSIGNED-PAYLOAD (what the SDKs send for non-JSON types) only goes
+	 * with no body. Unsigned, the header plays no part: the real body is hashed.
+	 */
+	if (payload != NULL) {
+		hk_sign_sha256_hex(c->req->body, c->req->bodylen, hash);
+		if (strcmp(payload, "UNSIGNED-PAYLOAD") == 0 ? c->req->bodylen != 0 :
+		    strcasecmp(payload, hash) != 0) {
+			hw_error(c, 401, "APIGW.0301", AUTH_FAIL "x-sdk-content-sha256 "
+			    "does not match the request body");
+			goto out;
+		}
 	}
 	if (hk_sign_huawei(c->req->method, c->path, c->req->query, c->req->nquery, h, nh,
 	    c->req->body, c->req->bodylen, ak, c->acct->secret, &mine) != 0 ||

@@ -120,6 +120,29 @@ check 1 .error_code KPS.9003 huawei GET "$CLOUDSIM_URL" /v3/00000000000000000000
 check 1 .error_code KPS.0002 --project-header "$CLOUDSIM_HUAWEI_PROJECT2" \
 	huawei GET "$CLOUDSIM_URL" "/v3/$P/keypairs"
 
+# X-Sdk-Content-Sha256: when signed it stands for the body, so it must be the
+# body's hash; a captured request cannot carry another body (another name and
+# key). Unsigned, it plays no part: the real body is hashed.
+ssh-keygen -q -t ed25519 -N '' -f ed
+kpbody() { jq -cn --arg n "$1" --arg k "$(cat ed.pub)" '{keypair: {name: $n, public_key: $k}}'; }
+KP=(huawei POST "$CLOUDSIM_URL" "/v3/$P/keypairs")
+check 0 .keypair.name sha-ok --content-sha256 auto --data "$(kpbody sha-ok)" "${KP[@]}"
+check 1 .error_code APIGW.0301 --content-sha256 auto --data "$(kpbody victim-a)" \
+	--send-data "$(kpbody evil-b)" "${KP[@]}"
+assert_contains "$(jq -r .error_msg "$HK_TMP/out")" "x-sdk-content-sha256 does not match" \
+	"tampered body named"
+assert_contains "$(cat "$HK_TMP/err")" "HTTP 401" "tampered body status"
+check 1 .error_code APIGW.0301 --content-sha256 auto --no-sign X-Sdk-Content-Sha256 \
+	--data "$(kpbody victim-a)" --send-data "$(kpbody evil-c)" "${KP[@]}"
+assert_contains "$(jq -r .error_msg "$HK_TMP/out")" "verify aksk signature fail" \
+	"unsigned header: the real body is hashed"
+check 1 .error_code APIGW.0301 --data "$(kpbody victim-a)" --send-data "$(kpbody evil-d)" "${KP[@]}"
+check 0 .keypair.name unsigned-ok --content-sha256 "$(printf '0%.0s' $(seq 64))" \
+	--no-sign X-Sdk-Content-Sha256 --data "$(kpbody unsigned-ok)" "${KP[@]}"
+check 1 .error_code APIGW.0301 --content-sha256 UNSIGNED-PAYLOAD --data "$(kpbody evil-e)" "${KP[@]}"
+check 0 '[.keypairs[].keypair.name] | join(",")' sha-ok,unsigned-ok \
+	--content-sha256 UNSIGNED-PAYLOAD huawei GET "$CLOUDSIM_URL" "/v3/$P/keypairs"
+
 # The log names requests but never carries a signature or a secret.
 log=$(cat "$CLOUDSIM_LOG")
 assert_contains "$log" "DescribeRegions" "request log"
