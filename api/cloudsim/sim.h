@@ -15,6 +15,11 @@
 #define SIM_SKEW_MAX	(15 * 60)	/* timestamps and nonces: 15 minutes */
 #define SIM_BODY_MAX	(1024 * 1024)
 #define SIM_QUOTA	500		/* Alibaba key pairs per region */
+/* Connection limits: threads and descriptors, and no client starves the rest. */
+#define SIM_MAX_CONNS		512
+#define SIM_MAX_CONNS_CLIENT	128
+#define SIM_REQUEST_TIMEOUT	30
+#define SIM_IDLE_TIMEOUT	30
 
 enum sim_provider {
 	SIM_ALIYUN = 0,
@@ -146,6 +151,10 @@ struct sim_opts {
 	int bad_fingerprint;
 	int quiet;
 	unsigned int quota;
+	unsigned int max_conns;		/* connections at once, in all */
+	unsigned int max_conns_client;	/* connections at once from one address */
+	unsigned int request_timeout;	/* s to deliver a whole request */
+	unsigned int idle_timeout;	/* s without traffic either way */
 };
 
 struct sim {
