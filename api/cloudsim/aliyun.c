@@ -237,8 +237,9 @@ auth_v1(struct ali_ctx *c, const char *sig)
 		    "does not conform to Alibaba Cloud standards.");
 	c->acct = sim_account_find(&c->sim->accounts, SIM_ALIYUN,
 	    ali_param(c, "AccessKeyId"));
+	/* 404, as the live gateway answers (the SDKs see this status). */
 	if (c->acct == NULL)
-		return ali_error(c, 400, "InvalidAccessKeyId.NotFound", "Specified access "
+		return ali_error(c, 404, "InvalidAccessKeyId.NotFound", "Specified access "
 		    "key is not found.");
 	if (check_time(c, ali_param(c, "Timestamp"), &keep) != 0)
 		return -1;
@@ -376,7 +377,7 @@ auth_acs3(struct ali_ctx *c, const char *auth)
 	}
 	c->acct = sim_account_find(&c->sim->accounts, SIM_ALIYUN, ak);
 	if (c->acct == NULL) {
-		ali_error(c, 400, "InvalidAccessKeyId.NotFound", "Specified access key is "
+		ali_error(c, 404, "InvalidAccessKeyId.NotFound", "Specified access key is "
 		    "not found.");
 		goto out;
 	}

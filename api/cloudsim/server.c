@@ -322,7 +322,7 @@ request_id(char out[40])
 }
 
 static enum MHD_Result
-send_resp(struct MHD_Connection *con, struct sim_resp *resp)
+send_resp(struct MHD_Connection *con, const struct sim_req *req, struct sim_resp *resp)
 {
 	struct MHD_Response *mr;
 	char *text = NULL;
@@ -346,6 +346,8 @@ send_resp(struct MHD_Connection *con, struct sim_resp *resp)
 	if (mr == NULL)
 		return MHD_NO;
 	MHD_add_response_header(mr, "Content-Type", ctype);
+	if (resp->request_id_header)
+		MHD_add_response_header(mr, "X-Request-Id", req->request_id);
 	ret = MHD_queue_response(con, resp->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
@@ -427,7 +429,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		resp.status = MHD_HTTP_OK;
 		resp.text = strdup("ok\n");
 		resp.log_what = "health";
-		ret = send_resp(con, &resp);
+		ret = send_resp(con, &req, &resp);
 		free(resp.text);
 		free(path);
 		return ret;
@@ -467,7 +469,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	if (sim->opts.latency_ms > 0)
 		usleep((useconds_t)sim->opts.latency_ms * 1000);
 	log_request(sim, &req, &resp, drop);
-	ret = drop ? MHD_NO : send_resp(con, &resp);
+	ret = drop ? MHD_NO : send_resp(con, &req, &resp);
 	json_decref(resp.json);
 	free(resp.text);
 	sim_params_free(req.query, req.nquery);

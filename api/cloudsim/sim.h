@@ -68,6 +68,7 @@ struct sim_keypair {
 	char *fingerprint;
 	char *tags;		/* JSON array text [{"TagKey":..,"TagValue":..}] */
 	int64_t created;
+	int64_t id;		/* the row's number: Huawei's numeric keypair id */
 };
 struct sim_instance {
 	char *id;
@@ -131,6 +132,7 @@ struct sim_resp {
 	const char *content_type;
 	const char *log_what;		/* action or route for the log line */
 	const char *log_code;		/* error code for the log line, or NULL */
+	int request_id_header;		/* send X-Request-Id (Huawei) */
 };
 
 struct sim_opts {
