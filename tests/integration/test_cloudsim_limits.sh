@@ -34,14 +34,17 @@ count_open() {
 	for fd in "${FDS[@]}"; do is_open "$fd" && n=$((n + 1)); done
 	echo "$n"
 }
-# Wait (up to 5 s, the machine may be busy) until N sockets are open; print the count.
+# Wait (up to TENTHS/10 s, the machine may be busy) until N sockets are open;
+# print the count.
 settle() {
-	local want=$1 n i
-	for i in $(seq 50); do
+	local want=$1 tenths=${2:-50} n i seen=
+	for i in $(seq "$tenths"); do
 		n=$(count_open)
+		seen+=" $n"
 		[ "$n" = "$want" ] && break
 		sleep 0.1
 	done
+	[ "$n" = "$want" ] || echo "open sockets seen:$seen" >&2
 	echo "$n"
 }
 trickle() {
@@ -55,10 +58,18 @@ health_from() {
 hk_cloudsim_start --max-connections-per-client 8 --max-connections 64 \
 	--request-timeout 4 --idle-timeout 60
 
-# 12 sockets from 127.0.0.1: 8 are kept, the other 4 closed at once.
-open_sockets 12
-t0=$(now_ms)
-assert_eq 8 "$(settle 8)" "sockets kept from one client"
+# 12 sockets from 127.0.0.1: 8 are kept, the other 4 closed at once. A
+# connection that just ended (the start-up health check) still counts until
+# libmicrohttpd has cleaned it up, so a busy machine may keep 7: try again.
+for try in 1 2 3 4 5; do
+	open_sockets 12
+	t0=$(now_ms)
+	kept=$(settle 8 20 2>/dev/null)
+	[ "$kept" = 8 ] && break
+	close_sockets
+	sleep 1
+done
+assert_eq 8 "$kept" "sockets kept from one client"
 for fd in "${FDS[@]}"; do
 	printf 'GET /cloudsim/health HTTP/1.1\r\nHost: sim\r\n' >&"$fd" 2>/dev/null || true
 done
@@ -84,7 +95,12 @@ pass
 assert_contains "$(cat "$CLOUDSIM_LOG")" \
 	"closed a connection from 127.0.0.1: no whole request within 4 s" "deadline logged"
 close_sockets
-assert_eq ok "$(health_from 127.0.0.1)" "127.0.0.1 is served again"
+# Closed connections leave the count once cleaned up: give it a moment.
+for try in $(seq 20); do
+	got=$(health_from 127.0.0.1) && break
+	sleep 0.25
+done
+assert_eq ok "$got" "127.0.0.1 is served again"
 
 # A slow request that ends within the deadline is answered; on a kept-alive
 # connection the deadline restarts with each answer (about 2 s to the first
@@ -113,8 +129,14 @@ close_sockets
 
 # The defaults cap one client too: of 140 sockets from 127.0.0.1, 128 are kept.
 hk_cloudsim_restart --quiet
-open_sockets 140
-assert_eq 128 "$(settle 128)" "sockets kept from one client by default"
+for try in 1 2 3 4 5; do
+	open_sockets 140
+	kept=$(settle 128 20 2>/dev/null)
+	[ "$kept" = 128 ] && break
+	close_sockets
+	sleep 1
+done
+assert_eq 128 "$kept" "sockets kept from one client by default"
 assert_eq ok "$(health_from 127.0.0.2)" "health from 127.0.0.2 with the default limits"
 close_sockets
 hk_done
