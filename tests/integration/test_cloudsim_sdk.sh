@@ -3,7 +3,7 @@
 # Node.js SDKs, pinned in tests/sdk (package.json, package-lock.json) and
 # installed into the build by scripts/sdk.sh. Over HTTPS with the test CA
 # trusted through NODE_EXTRA_CA_CERTS (without it every SDK must refuse the
-# certificate): Alibaba @alicloud/ecs20140526 (ACS3 and v1),
+# certificate): Alibaba @alicloud/ecs20140526 4.3.0 and 7.11.6 (ACS3 and v1),
 # @alicloud/openapi-client, @alicloud/pop-core; Huawei
 # @huaweicloud/huaweicloud-sdk-iam and -core. Import, describe and list with
 # paging, delete, attach/detach, regions, IAM projects, signature failures,

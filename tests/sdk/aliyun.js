@@ -1,11 +1,11 @@
 // hwkey-cloudsim as Alibaba ECS, driven by Alibaba's own Node.js clients:
-// @alicloud/ecs20140526 (typed models, ACS3 and v1 signatures),
-// @alicloud/openapi-client (generic callApi, query and form bodies) and
+// @alicloud/ecs20140526 in two generations (4.3.0 on @alicloud/openapi-client,
+// 7.11.6 on @alicloud/openapi-core; typed models, ACS3 and v1 signatures),
+// @alicloud/openapi-client alone (generic callApi, query and form bodies) and
 // @alicloud/pop-core (the classic RPC client, v1). Each checks what the SDK
 // hands its caller: typed fields, error codes and HTTP statuses.
 'use strict';
 
-const Ecs = require('@alicloud/ecs20140526');
 const OpenApi = require('@alicloud/openapi-client');
 const RPCClient = require('@alicloud/pop-core');
 const {
@@ -36,20 +36,33 @@ const popErr = (e) => ({
   requestId: e.data && e.data.RequestId,
 });
 
-function ecsClient(v1, ak = AK, secret = SECRET) {
-  const cfg = new OpenApi.Config({
+// The ECS SDK generations: models, their Config, and where their nonces come from.
+const ECS = [
+  {
+    name: 'ecs4', Ecs: require('@alicloud/ecs20140526'), Config: OpenApi.Config,
+    nonces: requireFrom('@alicloud/openapi-client', '@alicloud/tea-util').default,
+  },
+  {
+    name: 'ecs7', Ecs: require('ecs20140526-v7'),
+    Config: requireFrom('ecs20140526-v7', '@alicloud/openapi-core').$OpenApiUtil.Config,
+    nonces: requireFrom('ecs20140526-v7', '@alicloud/openapi-core/dist/utils').default,
+  },
+];
+function ecsClient(gen, v1, ak = AK, secret = SECRET) {
+  const cfg = new gen.Config({
     accessKeyId: ak, accessKeySecret: secret, endpoint: env.host, protocol: 'https',
     regionId: 'cn-hangzhou', readTimeout: 20000, connectTimeout: 5000,
   });
   // 'v2' is the SDK's name for the classic RPC v1 HMAC-SHA1 signature.
   if (v1) cfg.signatureAlgorithm = 'v2';
-  return new Ecs.default(cfg);
+  return new gen.Ecs.default(cfg);
 }
 
 // The whole key-pair life cycle through the typed ECS client in one region.
-async function ecsScenario(v1, region) {
-  const m = v1 ? 'ecs v1' : 'ecs acs3';
-  const c = ecsClient(v1);
+async function ecsScenario(gen, v1, region) {
+  const { Ecs } = gen;
+  const m = `${gen.name} ${v1 ? 'v1' : 'acs3'}`;
+  const c = ecsClient(gen, v1);
   const R = { regionId: region };
 
   const regions = await ok(`${m} DescribeRegions`, () =>
@@ -180,15 +193,14 @@ async function ecsScenario(v1, region) {
   if (d) equal(`${m} pairs left`, 11, d.body.totalCount);
 
   // Authentication failures, as this client reports them.
-  await refused(`${m} wrong secret`, () => ecsClient(v1, AK, 'wrong-secret').describeRegions(
+  await refused(`${m} wrong secret`, () => ecsClient(gen, v1, AK, 'wrong-secret').describeRegions(
     new Ecs.DescribeRegionsRequest({})), teaErr, { code: 'SignatureDoesNotMatch', status: 400 });
-  const e = await refused(`${m} unknown key id`, () => ecsClient(v1, 'LTAInobody', 'x')
+  const e = await refused(`${m} unknown key id`, () => ecsClient(gen, v1, 'LTAInobody', 'x')
     .describeRegions(new Ecs.DescribeRegionsRequest({})), teaErr,
   { code: 'InvalidAccessKeyId.NotFound', status: 404 });
   if (e) equal(`${m} error request id`, true, /^[0-9A-F-]{36}$/.test(e.requestId));
-  const nonce = `sdk-nonce-${v1 ? 'v1' : 'acs3'}-${process.pid}`;
-  const util = requireFrom('@alicloud/openapi-client', '@alicloud/tea-util').default;
-  await pinned(util, 'getNonce', nonce, async () => {
+  const nonce = `sdk-nonce-${m.replace(' ', '-')}-${process.pid}`;
+  await pinned(gen.nonces, 'getNonce', nonce, async () => {
     await ok(`${m} first use of a nonce`, () => c.describeRegions(new Ecs.DescribeRegionsRequest({})));
     await refused(`${m} replayed nonce`, () => c.describeRegions(new Ecs.DescribeRegionsRequest({})),
       teaErr, { code: 'SignatureNonceUsed', status: 400 });
@@ -286,9 +298,10 @@ async function popScenario(region) {
 }
 
 // The 500-per-region quota (lowered by the test to keep it quick).
-async function quotaScenario(region) {
-  const m = 'quota';
-  const c = ecsClient(false);
+async function quotaScenario(gen, region) {
+  const m = `quota ${gen.name}`;
+  const { Ecs } = gen;
+  const c = ecsClient(gen, false);
   for (let i = 1; i <= QUOTA; i++) {
     const r = await ok(`${m} import ${i}`, () => c.importKeyPair(new Ecs.ImportKeyPairRequest({
       regionId: region, keyPairName: `q${i}`, publicKeyBody: ec,
@@ -308,12 +321,14 @@ async function quotaScenario(region) {
 
 (async () => {
   try {
-    await ecsScenario(false, 'cn-hangzhou');
-    await ecsScenario(true, 'cn-shanghai');
+    await ecsScenario(ECS[0], false, 'cn-hangzhou');
+    await ecsScenario(ECS[0], true, 'cn-shanghai');
+    await ecsScenario(ECS[1], false, 'cn-guangzhou');
+    await ecsScenario(ECS[1], true, 'cn-heyuan');
     await genericScenario(false, 'cn-qingdao');
     await genericScenario(true, 'cn-shenzhen');
     await popScenario('cn-chengdu');
-    await quotaScenario('cn-beijing');
+    await quotaScenario(ECS[1], 'cn-beijing');
   } catch (e) {
     fail('aliyun driver', e.stack || String(e));
   }

@@ -4,10 +4,11 @@
 
 const Ecs = require('@alicloud/ecs20140526');
 const OpenApi = require('@alicloud/openapi-client');
+const Ecs7 = require('ecs20140526-v7');
 const RPCClient = require('@alicloud/pop-core');
 const { GlobalCredentials } = require('@huaweicloud/huaweicloud-sdk-core');
 const Iam = require('@huaweicloud/huaweicloud-sdk-iam/v3/public-api');
-const { env, refused, summary } = require('./lib');
+const { env, refused, requireFrom, summary } = require('./lib');
 
 const CERT_ERRORS = /SELF_SIGNED_CERT|UNABLE_TO_VERIFY|DEPTH_ZERO_SELF_SIGNED|self[- ]signed|unable to verify/i;
 const why = (e) => ({
@@ -24,6 +25,12 @@ const why = (e) => ({
     accessKeyId: 'testid', accessKeySecret: 'testsecret', endpoint: env.host, protocol: 'https',
   }));
   await refused('ecs over untrusted TLS', () => ecs.describeRegions(new Ecs.DescribeRegionsRequest({})),
+    why, { certificate: true });
+  const Config7 = requireFrom('ecs20140526-v7', '@alicloud/openapi-core').$OpenApiUtil.Config;
+  const ecs7 = new Ecs7.default(new Config7({
+    accessKeyId: 'testid', accessKeySecret: 'testsecret', endpoint: env.host, protocol: 'https',
+  }));
+  await refused('ecs7 over untrusted TLS', () => ecs7.describeRegions(new Ecs7.DescribeRegionsRequest({})),
     why, { certificate: true });
   const pop = new RPCClient({
     accessKeyId: 'testid', accessKeySecret: 'testsecret', endpoint: env.url, apiVersion: '2014-05-26',
