@@ -6,15 +6,23 @@ HK_DEPS=(
 	libsqlite3-dev sqlite3 libjansson-dev jq libmicrohttpd-dev libcmocka-dev
 	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev
 	softhsm2 opensc openssh-client openssh-server putty-tools procps xxd
+	nodejs npm
 )
 # Only for bench/: never required by scripts/test.sh.
 HK_BENCH_DEPS=(hyperfine)
+
+# An installed package may provide another: a nodejs built elsewhere than in
+# Debian (NodeSource) carries npm and conflicts with Debian's npm package.
+hk_dep_provided() {
+	dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null |
+		grep '^install ok installed' | grep -qE "[ ,]$1( |,|$)"
+}
 
 hk_install_deps() {
 	local missing=() p
 	for p in "${HK_DEPS[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
+			hk_dep_provided "$p" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then

@@ -34,6 +34,8 @@ ali_error(struct ali_ctx *c, unsigned int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote what the client sent, or be cut inside a character. */
+	sim_text_scrub(msg);
 	snprintf(rec, sizeof(rec), "https://error-center.aliyun.com/status/search?"
 	    "Keyword=%s&source=PopGw", code);
 	json_decref(c->resp->json);
@@ -235,8 +237,9 @@ auth_v1(struct ali_ctx *c, const char *sig)
 		    "does not conform to Alibaba Cloud standards.");
 	c->acct = sim_account_find(&c->sim->accounts, SIM_ALIYUN,
 	    ali_param(c, "AccessKeyId"));
+	/* 404, as the live gateway answers (the SDKs see this status). */
 	if (c->acct == NULL)
-		return ali_error(c, 400, "InvalidAccessKeyId.NotFound", "Specified access "
+		return ali_error(c, 404, "InvalidAccessKeyId.NotFound", "Specified access "
 		    "key is not found.");
 	if (check_time(c, ali_param(c, "Timestamp"), &keep) != 0)
 		return -1;
@@ -374,7 +377,7 @@ auth_acs3(struct ali_ctx *c, const char *auth)
 	}
 	c->acct = sim_account_find(&c->sim->accounts, SIM_ALIYUN, ak);
 	if (c->acct == NULL) {
-		ali_error(c, 400, "InvalidAccessKeyId.NotFound", "Specified access key is "
+		ali_error(c, 404, "InvalidAccessKeyId.NotFound", "Specified access key is "
 		    "not found.");
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /* hwkey-cloudsim Alibaba ECS actions: ImportKeyPair, DescribeKeyPairs,
  * DeleteKeyPairs, AttachKeyPair/DetachKeyPair, DescribeRegions, DescribeInstances. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +13,29 @@
 
 #define ALI_TAGS_MAX 20
 
-/* 2-128 characters, a letter first, letters digits . _ - : (non-ASCII counts as a letter). */
+/*
+ * 2-128 characters, a letter first, letters digits . _ - : (a non-ASCII
+ * character counts as a letter). Characters are code points of well-formed
+ * UTF-8: a name that is not UTF-8 could be stored but never answered in JSON.
+ */
 static int
 name_valid(const char *s)
 {
-	size_t chars = 0;
-	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0, len = strlen(s), n;
+	uint32_t cp;
 
 	if (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)
 		return 0;
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p >= 0xc0))
-		return 0;
-	for (; *p != '\0'; p++) {
-		if ((*p & 0xc0) != 0x80)
+	for (; len > 0; s += n, len -= n) {
+		if ((n = sim_utf8_next(s, len, &cp)) == 0)
+			return 0;
+		/* C1 controls are not letters. */
+		if ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || cp >= 0xa0 ||
+		    (chars > 0 && ((cp >= '0' && cp <= '9') || cp == '.' || cp == '_' ||
+		    cp == '-' || cp == ':'))) {
 			chars++;
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' ||
-		    *p == ':' || *p >= 0x80)
 			continue;
+		}
 		return 0;
 	}
 	return chars >= 2 && chars <= 128;
@@ -62,13 +68,14 @@ collect_tags(struct ali_ctx *c, json_t **tagsp)
 		if (key == NULL && val == NULL)
 			continue;
 		if (key == NULL || *key == '\0' || strlen(key) > 128 ||
+		    !sim_text_valid(key, strlen(key)) ||
 		    strncmp(key, "aliyun", 6) == 0 || strncmp(key, "acs:", 4) == 0 ||
 		    strstr(key, "http://") != NULL || strstr(key, "https://") != NULL) {
 			json_decref(tags);
 			return ali_error(c, 400, "InvalidTagKey.Malformed", "The specified "
 			    "Tag.%d.Key is not valid.", n);
 		}
-		if (val != NULL && strlen(val) > 128) {
+		if (val != NULL && (strlen(val) > 128 || !sim_text_valid(val, strlen(val)))) {
 			json_decref(tags);
 			return ali_error(c, 400, "InvalidTagValue.Malformed", "The specified "
 			    "Tag.%d.Value is not valid.", n);

@@ -376,6 +376,7 @@ row_keypair(sqlite3_stmt *st, struct sim_keypair *kp)
 	kp->fingerprint = col_dup(st, 2);
 	kp->tags = col_dup(st, 3);
 	kp->created = sqlite3_column_int64(st, 4);
+	kp->id = sqlite3_column_int64(st, 5);
 	if (kp->name == NULL || kp->public_key == NULL || kp->fingerprint == NULL ||
 	    kp->tags == NULL) {
 		sim_keypair_clear(kp);
@@ -384,7 +385,7 @@ row_keypair(sqlite3_stmt *st, struct sim_keypair *kp)
 	return 0;
 }
 
-#define KP_COLUMNS "name, public_key, fingerprint, tags, created"
+#define KP_COLUMNS "name, public_key, fingerprint, tags, created, rowid"
 
 int
 sim_db_keypair_list(struct sim_db *db, enum sim_provider p, const char *account,

@@ -39,6 +39,8 @@ hw_error(struct hw_ctx *c, unsigned int status, const char *code, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote what the client sent, or be cut inside a character. */
+	sim_text_scrub(msg);
 	json_decref(c->resp->json);
 	c->resp->json = json_pack("{s:s, s:s, s:s}", "error_code", code, "error_msg", msg,
 	    "request_id", c->req->request_id);
@@ -67,6 +69,7 @@ sim_huawei_fault(struct sim_req *req, struct sim_resp *resp, int kind)
 	c.req = req;
 	c.resp = resp;
 	resp->log_what = "fault";
+	resp->request_id_header = 1;
 	if (kind == SIM_FAULT_THROTTLE)
 		hw_error(&c, 429, "APIGW.0308", "The throttling threshold has been "
 		    "reached: policy user over ratelimit");
@@ -130,7 +133,7 @@ in_list(const char *list, const char *name)
 static int
 hw_auth(struct hw_ctx *c)
 {
-	const char *auth = sim_header(c->req, "authorization"), *s;
+	const char *auth = sim_header(c->req, "authorization"), *s, *payload = NULL;
 	struct hk_header *h = NULL;
 	char *ak = NULL, *sh = NULL, *sig = NULL, *mine = NULL, *cr = NULL;
 	char *names = NULL, *tok, *save = NULL, hash[65];
@@ -176,6 +179,23 @@ hw_auth(struct hw_ctx *c)
 		}
 		h[nh].name = tok;
 		h[nh++].value = s;
+		if (strcasecmp(tok, "x-sdk-content-sha256") == 0)
+			payload = s;
+	}
+	/*
+	 * A signed X-Sdk-Content-Sha256 stands for the body in the signature, so
+	 * it must be the body's: else a captured request could carry any body.
+	 * UNSIGNED-PAYLOAD (what the SDKs send for non-JSON types) only goes
+	 * with no body. Unsigned, the header plays no part: the real body is hashed.
+	 */
+	if (payload != NULL) {
+		hk_sign_sha256_hex(c->req->body, c->req->bodylen, hash);
+		if (strcmp(payload, "UNSIGNED-PAYLOAD") == 0 ? c->req->bodylen != 0 :
+		    strcasecmp(payload, hash) != 0) {
+			hw_error(c, 401, "APIGW.0301", AUTH_FAIL "x-sdk-content-sha256 "
+			    "does not match the request body");
+			goto out;
+		}
 	}
 	if (hk_sign_huawei(c->req->method, c->path, c->req->query, c->req->nquery, h, nh,
 	    c->req->body, c->req->bodylen, ak, c->acct->secret, &mine) != 0 ||
@@ -230,7 +250,8 @@ keypair_json(const struct sim_keypair *kp, const char *user, int detail)
 	    "type", "ssh", "scope", "user", "public_key", kp->public_key,
 	    "fingerprint", kp->fingerprint, "is_key_protection", 0, "frozen_state", 0);
 	if (o != NULL && detail) {
-		json_object_set_new(o, "id", json_string(kp->name));
+		/* A number in the vendor's model (KeypairDetail.id). */
+		json_object_set_new(o, "id", json_integer((json_int_t)kp->id));
 		json_object_set_new(o, "user_id", json_string(user));
 		json_object_set_new(o, "description", json_string(""));
 		json_object_set_new(o, "algorithm", json_string(""));
@@ -383,15 +404,21 @@ projects(struct hw_ctx *c)
 {
 	const char *want = sim_param(c->req->query, c->req->nquery, "name");
 	json_t *arr = json_array();
+	char self[256];
 	size_t i;
 
 	for (i = 0; i < c->acct->nprojects; i++) {
 		if (want != NULL && strcmp(want, c->acct->projects[i].region) != 0)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:b}",
-		    "id", c->acct->projects[i].id, "name", c->acct->projects[i].region,
-		    "domain_id", c->acct->ak, "enabled", 1, "description", "",
-		    "is_domain", 0));
+		/* Every field of the SDK's ProjectResult; a region project's parent is
+		 * the account (domain). */
+		snprintf(self, sizeof(self), "https://iam.myhuaweicloud.com/v3/projects/%s",
+		    c->acct->projects[i].id);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b,"
+		    " s:{s:s}}", "id", c->acct->projects[i].id, "name",
+		    c->acct->projects[i].region, "domain_id", c->acct->ak, "parent_id",
+		    c->acct->ak, "enabled", 1, "description", "", "is_domain", 0, "links",
+		    "self", self));
 	}
 	return hw_ok(c, 200, json_pack("{s:o, s:{s:s}}", "projects", arr, "links", "self",
 	    "https://iam.myhuaweicloud.com/v3/projects"));
@@ -451,6 +478,8 @@ sim_huawei_handle(struct sim *sim, struct sim_req *req, struct sim_resp *resp)
 	c.req = req;
 	c.resp = resp;
 	resp->log_what = "-";
+	/* The SDKs take the request id of an error from this header. */
+	resp->request_id_header = 1;
 	if (hk_urldec(req->path, strlen(req->path), 0, &c.path) != 0) {
 		hw_error(&c, 400, "KPS.0002", "Invalid path");
 		goto out;

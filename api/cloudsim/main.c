@@ -1,5 +1,6 @@
 /* hwkey-cloudsim: a local cloud speaking Alibaba ECS RPC and Huawei KPS key-pair
  * APIs over HTTP(S). Options, accounts, state, listening socket and signals. */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -15,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "buf.h"
 #include "err.h"
 #include "file.h"
@@ -24,9 +23,10 @@
 #include "sim.h"
 
 enum {
-	OPT_ACCOUNTS = 256, OPT_BAD_FP, OPT_DROP, OPT_ERROR, OPT_HELP, OPT_LATENCY,
-	OPT_LISTEN, OPT_PID_FILE, OPT_PORT, OPT_PORT_FILE, OPT_QUIET, OPT_QUOTA,
-	OPT_SEED, OPT_STATE, OPT_THROTTLE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_VERSION,
+	OPT_ACCOUNTS = 256, OPT_BAD_FP, OPT_DROP, OPT_ERROR, OPT_HELP, OPT_IDLE,
+	OPT_LATENCY, OPT_LISTEN, OPT_MAX_CONNS, OPT_MAX_CONNS_CLIENT, OPT_PID_FILE,
+	OPT_PORT, OPT_PORT_FILE, OPT_QUIET, OPT_QUOTA, OPT_REQUEST_TIMEOUT, OPT_SEED,
+	OPT_STATE, OPT_THROTTLE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_VERSION,
 };
 
 /* Sorted by name; --help prints it and the man page test checks it. */
@@ -36,13 +36,17 @@ static const struct option longopts[] = {
 	{ "drop-rate", required_argument, NULL, OPT_DROP },
 	{ "error-rate", required_argument, NULL, OPT_ERROR },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-connections-per-client", required_argument, NULL, OPT_MAX_CONNS_CLIENT },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "quota", required_argument, NULL, OPT_QUOTA },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "throttle-rate", required_argument, NULL, OPT_THROTTLE },
@@ -59,13 +63,20 @@ static const char usage_text[] =
     "  --drop-rate P         close this fraction of connections without answering (after the work)\n"
     "  --error-rate P        answer this fraction with the vendor's 5xx error\n"
     "  --help                this text\n"
+    "  --idle-timeout S      close a connection silent this long (default 30; 0: never)\n"
     "  --latency MS          delay every response\n"
     "  --listen ADDR         address to bind (default 127.0.0.1)\n"
+    "  --max-connections N   connections at once, in all (default 512)\n"
+    "  --max-connections-per-client N\n"
+    "                        connections at once from one address (default 128; 0: no cap)\n"
     "  --pid-file FILE       write the process id\n"
     "  --port N              TCP port (default 0: any free port)\n"
     "  --port-file FILE      write the bound port once listening\n"
     "  --quiet               no request log on standard error\n"
     "  --quota N             Alibaba key pairs per region (default 500)\n"
+    "  --request-timeout S   close a connection that has not sent a whole request S\n"
+    "                        seconds after connecting or after its last answer\n"
+    "                        (default 30; 0: never)\n"
     "  --seed N              seed of the fault-injection generator\n"
     "  --state FILE          SQLite state (created if absent)\n"
     "  --throttle-rate P     answer this fraction with the vendor's throttling error\n"
@@ -110,6 +121,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->listen = "127.0.0.1";
 	o->quota = SIM_QUOTA;
+	o->max_conns = SIM_MAX_CONNS;
+	o->max_conns_client = SIM_MAX_CONNS_CLIENT;
+	o->request_timeout = SIM_REQUEST_TIMEOUT;
+	o->idle_timeout = SIM_IDLE_TIMEOUT;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ACCOUNTS: o->accounts_path = optarg; break;
@@ -119,6 +134,23 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
+		case OPT_IDLE:
+			if ((r = parse_uint(optarg, 86400, &v)) == 0)
+				o->idle_timeout = (unsigned int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if ((r = parse_uint(optarg, 65536, &v)) == 0 && v == 0)
+				r = hk_errf(HK_ERR_USAGE, "--max-connections must be at least 1");
+			o->max_conns = (unsigned int)v;
+			break;
+		case OPT_MAX_CONNS_CLIENT:
+			if ((r = parse_uint(optarg, 65536, &v)) == 0)
+				o->max_conns_client = (unsigned int)v;
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			if ((r = parse_uint(optarg, 86400, &v)) == 0)
+				o->request_timeout = (unsigned int)v;
+			break;
 		case OPT_LATENCY:
 			if ((r = parse_uint(optarg, 600000, &v)) == 0)
 				o->latency_ms = (unsigned int)v;
@@ -185,6 +217,33 @@ resolve_listen(const char *host, unsigned int port, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/*
+ * Each connection holds a descriptor; the SQLite pool, the listening socket
+ * and the log need more. Past the limit accept() fails and nobody is served,
+ * so make room up to the hard limit or refuse to start.
+ */
+#define SIM_FDS_SPARE 256
+
+static int
+fd_room(unsigned int conns)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)conns + SIM_FDS_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return hk_errf(HK_ERR_SYSTEM, "getrlimit: %s", strerror(errno));
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need :
+		    rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+			return hk_errf(HK_ERR_SYSTEM, "--max-connections %u needs %llu open "
+			    "files, the limit is %llu (ulimit -n)", conns,
+			    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	}
+	return 0;
+}
+
 static int
 write_number_file(const char *path, long v)
 {
@@ -198,7 +257,7 @@ int
 main(int argc, char **argv)
 {
 	struct sim sim;
-	struct MHD_Daemon *d = NULL;
+	struct sim_server *d = NULL;
 	struct sockaddr_storage ss;
 	sigset_t set;
 	char *cert = NULL, *key = NULL;
@@ -224,7 +283,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if ((r = sim_accounts_load(sim.opts.accounts_path, &sim.accounts)) != 0 ||
+	if ((r = fd_room(sim.opts.max_conns)) != 0 ||
+	    (r = sim_accounts_load(sim.opts.accounts_path, &sim.accounts)) != 0 ||
 	    (r = sim_db_open(sim.opts.state_path, &sim.db)) != 0 ||
 	    (r = sim_db_seed_instances(sim.db, &sim.accounts)) != 0 ||
 	    (r = resolve_listen(sim.opts.listen, sim.opts.port, &ss, &ipv6)) != 0)
@@ -256,8 +316,7 @@ main(int argc, char **argv)
 	if (r != 0)
 		fprintf(stderr, "hwkey-cloudsim: %s%s%s\n", hk_strerror(r),
 		    *hk_err_detail() ? ": " : "", hk_err_detail());
-	if (d != NULL)
-		MHD_stop_daemon(d);
+	sim_server_stop(d);
 	if (sim.opts.pid_file != NULL && d != NULL)
 		unlink(sim.opts.pid_file);
 	sim_db_close(sim.db);

@@ -42,12 +42,21 @@ sim_pubkey_check(enum sim_provider p, const char *line, char **fpp, const char *
 	struct hk_key *k = NULL;
 	struct hk_buf *blob = NULL;
 	const char *s = line, *t0, *t1, *b0, *b1;
+	size_t l;
 	int r;
 
 	*fpp = NULL;
 	*whyp = "the public key is not an OpenSSH public key line";
 	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 		s++;
+	/* The comment too: it is stored and answered in JSON and XML. */
+	for (l = strlen(s); l > 0 && strchr(" \t\r\n", s[l - 1]) != NULL; l--)
+		;
+	if (!sim_text_valid(s, l)) {
+		*whyp = "the public key line is not UTF-8 text (malformed UTF-8 or a "
+		    "control character)";
+		return HK_ERR_FORMAT_MALFORMED;
+	}
 	t0 = s;
 	while (*s != '\0' && *s != ' ' && *s != '\t')
 		s++;

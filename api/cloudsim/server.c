@@ -1,5 +1,9 @@
 /* hwkey-cloudsim HTTP front end (libmicrohttpd): raw URI capture, body
- * collection, fault injection, routing to the vendor dialects, logging. */
+ * collection, fault injection, routing to the vendor dialects, logging, and
+ * the connection limits (total, per client, idle time, request deadline). */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,33 @@
 #include "err.h"
 #include "server.h"
 #include "sim.h"
+
+/*
+ * One open connection, from MHD's "started" to its "closed" notification. The
+ * watchdog shuts down the socket of one that has not delivered a whole
+ * request within --request-timeout seconds of connecting or of its previous
+ * answer: libmicrohttpd's own timeout only counts silence, so a client
+ * trickling a byte at a time would hold a thread forever.
+ */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int waiting;		/* for (the rest of) a request */
+	int shut;
+	struct timespec since;
+	char peer[INET6_ADDRSTRLEN];
+};
+
+struct sim_server {
+	struct sim *sim;
+	struct MHD_Daemon *d;
+	pthread_t watchdog;
+	int watchdog_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stopping;
+	struct conn *conns;
+};
 
 /* Per-request state: lives from the URI callback to the completion callback. */
 struct conn_req {
@@ -151,15 +182,120 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	return cr;
 }
 
+static struct conn *
+conn_of(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* waiting: the connection now waits for a request (its clock restarts) or not. */
+static void
+conn_wait(struct sim_server *srv, struct MHD_Connection *con, int waiting)
+{
+	struct conn *c = conn_of(con);
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	c->waiting = waiting;
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void
+notify_cb(void *cls, struct MHD_Connection *con, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct sim_server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return;		/* unwatched: only the idle timeout applies */
+		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : -1;
+		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sa = ci != NULL ? ci->client_addr : NULL;
+		if (sa != NULL && sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			    c->peer, sizeof(c->peer));
+		else if (sa != NULL && sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			    c->peer, sizeof(c->peer));
+		c->waiting = 1;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		pthread_mutex_lock(&srv->lock);
+		if ((c->next = srv->conns) != NULL)
+			c->next->prev = c;
+		srv->conns = c;
+		pthread_mutex_unlock(&srv->lock);
+		*socket_context = c;
+		return;
+	}
+	/* Closed: unlinked before libmicrohttpd closes the descriptor. */
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&srv->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	struct sim_server *srv = arg;
+	struct timespec now, wake;
+	struct conn *c;
+	unsigned int limit = srv->sim->opts.request_timeout;
+
+	pthread_mutex_lock(&srv->lock);
+	while (!srv->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (c = srv->conns; c != NULL; c = c->next) {
+			if (!c->waiting || c->shut || c->fd < 0 ||
+			    (now.tv_sec - c->since.tv_sec) * 1000 +
+			    (now.tv_nsec - c->since.tv_nsec) / 1000000 < (long)limit * 1000)
+				continue;
+			/* The connection's thread sees end of file and closes it. */
+			shutdown(c->fd, SHUT_RDWR);
+			c->shut = 1;
+			if (!srv->sim->opts.quiet)
+				fprintf(stderr, "hwkey-cloudsim: closed a connection from %s: "
+				    "no whole request within %u s\n", c->peer, limit);
+		}
+		wake = now;
+		wake.tv_nsec += 250 * 1000000L;
+		if (wake.tv_nsec >= 1000000000L) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->cond, &srv->lock, &wake);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
 static void
 completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct conn_req *cr = *con_cls;
 
-	(void)cls;
-	(void)con;
 	(void)toe;
+	/* Answered (or given up): a kept-alive connection waits for the next one. */
+	conn_wait(cls, con, 1);
 	if (cr == NULL)
 		return;
 	free(cr->uri);
@@ -186,7 +322,7 @@ request_id(char out[40])
 }
 
 static enum MHD_Result
-send_resp(struct MHD_Connection *con, struct sim_resp *resp)
+send_resp(struct MHD_Connection *con, const struct sim_req *req, struct sim_resp *resp)
 {
 	struct MHD_Response *mr;
 	char *text = NULL;
@@ -210,6 +346,8 @@ send_resp(struct MHD_Connection *con, struct sim_resp *resp)
 	if (mr == NULL)
 		return MHD_NO;
 	MHD_add_response_header(mr, "Content-Type", ctype);
+	if (resp->request_id_header)
+		MHD_add_response_header(mr, "X-Request-Id", req->request_id);
 	ret = MHD_queue_response(con, resp->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
@@ -239,7 +377,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
     const char *version, const char *upload_data, size_t *upload_data_size,
     void **con_cls)
 {
-	struct sim *sim = cls;
+	struct sim_server *srv = cls;
+	struct sim *sim = srv->sim;
 	struct conn_req *cr = *con_cls;
 	struct sim_req req;
 	struct sim_resp resp;
@@ -266,6 +405,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		return MHD_YES;
 	}
 
+	/* The whole request is in: from here on the deadline does not apply. */
+	conn_wait(srv, con, 0);
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	req.method = method;
@@ -288,7 +429,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 		resp.status = MHD_HTTP_OK;
 		resp.text = strdup("ok\n");
 		resp.log_what = "health";
-		ret = send_resp(con, &resp);
+		ret = send_resp(con, &req, &resp);
 		free(resp.text);
 		free(path);
 		return ret;
@@ -328,7 +469,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	if (sim->opts.latency_ms > 0)
 		usleep((useconds_t)sim->opts.latency_ms * 1000);
 	log_request(sim, &req, &resp, drop);
-	ret = drop ? MHD_NO : send_resp(con, &resp);
+	ret = drop ? MHD_NO : send_resp(con, &req, &resp);
 	json_decref(resp.json);
 	free(resp.text);
 	sim_params_free(req.query, req.nquery);
@@ -338,48 +479,86 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 
 int
 sim_server_start(struct sim *sim, const struct sockaddr *sa, int ipv6,
-    const char *cert, const char *key, struct MHD_Daemon **dp)
+    const char *cert, const char *key, struct sim_server **sp)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-	struct MHD_Daemon *d;
+	const struct sim_opts *o = &sim->opts;
+	struct sim_server *srv;
+	pthread_condattr_t ca;
 
-	*dp = NULL;
+	*sp = NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return HK_ERR_ALLOC;
+	srv->sim = sim;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
 	if (cert != NULL) {
-		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			sim_server_stop(srv);
 			return hk_errf(HK_ERR_NOT_SUPPORTED,
 			    "this libmicrohttpd was built without TLS");
+		}
 		flags |= MHD_USE_TLS;
-		d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, sim,
-		    MHD_OPTION_SOCK_ADDR, sa,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, sim,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, sim,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-		    MHD_OPTION_HTTPS_MEM_CERT, cert,
-		    MHD_OPTION_HTTPS_MEM_KEY, key,
-		    MHD_OPTION_END);
-	} else {
-		d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, sim,
-		    MHD_OPTION_SOCK_ADDR, sa,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, sim,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, sim,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-		    MHD_OPTION_END);
 	}
-	if (d == NULL)
+	/* Over plain HTTP the list ends where the certificate would be. */
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv,
+	    MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_cb, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_client,
+	    MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
+	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_END);
+	if (srv->d == NULL) {
+		sim_server_stop(srv);
 		return hk_errf(HK_ERR_SYSTEM, "cannot start the HTTP server "
 		    "(address in use, or bad TLS certificate/key)");
-	*dp = d;
+	}
+	if (o->request_timeout > 0) {
+		if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0) {
+			sim_server_stop(srv);
+			return hk_errf(HK_ERR_SYSTEM, "cannot start the watchdog thread");
+		}
+		srv->watchdog_started = 1;
+	}
+	*sp = srv;
 	return 0;
 }
 
 unsigned int
-sim_server_port(struct MHD_Daemon *d)
+sim_server_port(const struct sim_server *s)
 {
 	const union MHD_DaemonInfo *info;
 
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	return info != NULL ? info->port : 0;
+}
+
+void
+sim_server_stop(struct sim_server *s)
+{
+	if (s == NULL)
+		return;
+	/* The watchdog first: it must not touch connections being torn down. */
+	if (s->watchdog_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->watchdog, NULL);
+	}
+	if (s->d != NULL)
+		MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
 }

@@ -15,6 +15,11 @@
 #define SIM_SKEW_MAX	(15 * 60)	/* timestamps and nonces: 15 minutes */
 #define SIM_BODY_MAX	(1024 * 1024)
 #define SIM_QUOTA	500		/* Alibaba key pairs per region */
+/* Connection limits: threads and descriptors, and no client starves the rest. */
+#define SIM_MAX_CONNS		512
+#define SIM_MAX_CONNS_CLIENT	128
+#define SIM_REQUEST_TIMEOUT	30
+#define SIM_IDLE_TIMEOUT	30
 
 enum sim_provider {
 	SIM_ALIYUN = 0,
@@ -63,6 +68,7 @@ struct sim_keypair {
 	char *fingerprint;
 	char *tags;		/* JSON array text [{"TagKey":..,"TagValue":..}] */
 	int64_t created;
+	int64_t id;		/* the row's number: Huawei's numeric keypair id */
 };
 struct sim_instance {
 	char *id;
@@ -126,6 +132,7 @@ struct sim_resp {
 	const char *content_type;
 	const char *log_what;		/* action or route for the log line */
 	const char *log_code;		/* error code for the log line, or NULL */
+	int request_id_header;		/* send X-Request-Id (Huawei) */
 };
 
 struct sim_opts {
@@ -146,6 +153,10 @@ struct sim_opts {
 	int bad_fingerprint;
 	int quiet;
 	unsigned int quota;
+	unsigned int max_conns;		/* connections at once, in all */
+	unsigned int max_conns_client;	/* connections at once from one address */
+	unsigned int request_timeout;	/* s to deliver a whole request */
+	unsigned int idle_timeout;	/* s without traffic either way */
 };
 
 struct sim {
@@ -175,6 +186,14 @@ void sim_huawei_handle(struct sim *sim, struct sim_req *req, struct sim_resp *re
 #define SIM_FAULT_THROTTLE 429
 void sim_aliyun_fault(struct sim_req *req, struct sim_resp *resp, int kind);
 void sim_huawei_fault(struct sim_req *req, struct sim_resp *resp, int kind);
+
+/* text.c: UTF-8. sim_utf8_next: the length (1-4) of the well-formed UTF-8
+ * sequence at s and its code point, or 0 (overlong, surrogate, truncated...). */
+size_t sim_utf8_next(const char *s, size_t len, uint32_t *cpp);
+/* 1 when s is UTF-8 text: well formed, no control characters but tab. */
+int sim_text_valid(const char *s, size_t len);
+/* Replace, in place, each byte that is not UTF-8 text (or a tab or newline) by '?'. */
+void sim_text_scrub(char *s);
 
 /* pubkey.c: an authorized_keys line checked against a vendor's key types. */
 int sim_pubkey_check(enum sim_provider p, const char *line, char **fpp,

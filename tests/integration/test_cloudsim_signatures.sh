@@ -56,6 +56,7 @@ check 0 .Regions.Region[0].RegionId cn-qingdao --ak "$CLOUDSIM_ALIYUN_AK2" aliyu
 printf 'aliyun LTAInobody nosecret\n' >"$HK_TMP/nobody"
 chmod 600 "$HK_TMP/nobody"
 check 1 .Code InvalidAccessKeyId.NotFound --accounts "$HK_TMP/nobody" aliyun GET "$U" DescribeRegions
+assert_contains "$(cat "$HK_TMP/err")" "HTTP 404" "unknown key id status (v1), as the live gateway"
 check 1 .Code MissingParameter --omit Timestamp aliyun GET "$U" DescribeRegions
 assert_contains "$(jq -r .Message "$HK_TMP/out")" '"Timestamp"' "missing parameter named"
 expect_exit 0 curl -sS -o "$HK_TMP/out" "$U?Action=DescribeRegions&Format=JSON"
@@ -91,6 +92,7 @@ check 0 '.Regions.Region | length > 0' true --acs3 --nonce "acs3-$$" aliyun POST
 check 1 .Code SignatureNonceUsed --acs3 --nonce "acs3-$$" aliyun POST "$U" DescribeRegions
 check 1 .Code InvalidTimeStamp.Expired --acs3 --skew 3600 aliyun POST "$U" DescribeRegions
 check 1 .Code InvalidAccessKeyId.NotFound --acs3 --accounts "$HK_TMP/nobody" aliyun POST "$U" DescribeRegions
+assert_contains "$(cat "$HK_TMP/err")" "HTTP 404" "unknown key id status (ACS3)"
 
 # XML is the v1 default format (simclient asks for JSON unless told).
 expect_exit 0 "$S" aliyun GET "$U" DescribeRegions Format=XML
@@ -115,10 +117,37 @@ check 1 .error_code APIGW.0301 --no-sign Host huawei GET "$CLOUDSIM_URL" "/v3/$P
 printf 'huawei HWNOBODY nosecret\n' >"$HK_TMP/hwnobody"
 chmod 600 "$HK_TMP/hwnobody"
 check 1 .error_code APIGW.0301 --accounts "$HK_TMP/hwnobody" huawei GET "$CLOUDSIM_URL" "/v3/$P/keypairs"
+# Huawei answers carry the request id in X-Request-Id too (the SDKs read it there).
+expect_exit 0 curl -sS -D "$HK_TMP/hdrs" -o "$HK_TMP/body" "$CLOUDSIM_URL/v3/projects"
+rid=$(jq -r .request_id "$HK_TMP/body")
+assert_contains "$(tr -d '\r' <"$HK_TMP/hdrs")" "X-Request-Id: $rid" "X-Request-Id equals request_id"
 # A project of another account (or none) is refused after authentication.
 check 1 .error_code KPS.9003 huawei GET "$CLOUDSIM_URL" /v3/00000000000000000000000000000000/keypairs
 check 1 .error_code KPS.0002 --project-header "$CLOUDSIM_HUAWEI_PROJECT2" \
 	huawei GET "$CLOUDSIM_URL" "/v3/$P/keypairs"
+
+# X-Sdk-Content-Sha256: when signed it stands for the body, so it must be the
+# body's hash; a captured request cannot carry another body (another name and
+# key). Unsigned, it plays no part: the real body is hashed.
+ssh-keygen -q -t ed25519 -N '' -f ed
+kpbody() { jq -cn --arg n "$1" --arg k "$(cat ed.pub)" '{keypair: {name: $n, public_key: $k}}'; }
+KP=(huawei POST "$CLOUDSIM_URL" "/v3/$P/keypairs")
+check 0 .keypair.name sha-ok --content-sha256 auto --data "$(kpbody sha-ok)" "${KP[@]}"
+check 1 .error_code APIGW.0301 --content-sha256 auto --data "$(kpbody victim-a)" \
+	--send-data "$(kpbody evil-b)" "${KP[@]}"
+assert_contains "$(jq -r .error_msg "$HK_TMP/out")" "x-sdk-content-sha256 does not match" \
+	"tampered body named"
+assert_contains "$(cat "$HK_TMP/err")" "HTTP 401" "tampered body status"
+check 1 .error_code APIGW.0301 --content-sha256 auto --no-sign X-Sdk-Content-Sha256 \
+	--data "$(kpbody victim-a)" --send-data "$(kpbody evil-c)" "${KP[@]}"
+assert_contains "$(jq -r .error_msg "$HK_TMP/out")" "verify aksk signature fail" \
+	"unsigned header: the real body is hashed"
+check 1 .error_code APIGW.0301 --data "$(kpbody victim-a)" --send-data "$(kpbody evil-d)" "${KP[@]}"
+check 0 .keypair.name unsigned-ok --content-sha256 "$(printf '0%.0s' $(seq 64))" \
+	--no-sign X-Sdk-Content-Sha256 --data "$(kpbody unsigned-ok)" "${KP[@]}"
+check 1 .error_code APIGW.0301 --content-sha256 UNSIGNED-PAYLOAD --data "$(kpbody evil-e)" "${KP[@]}"
+check 0 '[.keypairs[].keypair.name] | join(",")' sha-ok,unsigned-ok \
+	--content-sha256 UNSIGNED-PAYLOAD huawei GET "$CLOUDSIM_URL" "/v3/$P/keypairs"
 
 # The log names requests but never carries a signature or a secret.
 log=$(cat "$CLOUDSIM_LOG")

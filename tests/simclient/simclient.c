@@ -23,6 +23,8 @@ struct opts {
 	const char *date;
 	const char *cacert;
 	const char *data;
+	const char *send_data;
+	const char *content_sha256;
 	const char *project_header;
 	const char *no_sign;
 	const char *omit[16];
@@ -39,6 +41,8 @@ static const char usage_text[] =
     "  --acs3            Alibaba: sign with ACS3-HMAC-SHA256 instead of v1\n"
     "  --ak ID           access key id (default: the provider's first account)\n"
     "  --cacert FILE     CA certificate for HTTPS\n"
+    "  --content-sha256 V  Huawei: send X-Sdk-Content-Sha256: V (\"auto\": the SHA-256\n"
+    "                    of --data), signed unless --no-sign names it\n"
     "  --corrupt         send a wrong signature\n"
     "  --data TEXT       Huawei: request body (JSON)\n"
     "  --date TEXT       use this timestamp text verbatim\n"
@@ -47,6 +51,7 @@ static const char usage_text[] =
     "  --nonce TEXT      Alibaba: use this signature nonce\n"
     "  --omit NAME       Alibaba: drop this common parameter\n"
     "  --project-header ID  Huawei: send X-Project-Id\n"
+    "  --send-data TEXT  Huawei: sign --data but send this body (a tampered request)\n"
     "  --skew SECONDS    shift the request time\n"
     "Prints the body on stdout and \"HTTP <status>\" on stderr; exits 0 for 2xx,\n"
     "1 for another status, 3 when no response came, 2 for usage errors.\n";
@@ -302,7 +307,8 @@ huawei(const struct opts *o, const char *method, const char *url, const char *pa
 	struct hk_header h[8], hs[8];
 	struct curl_slist *hdrs = NULL;
 	struct hk_buf *b = hk_buf_new();
-	char ts[32], *cq = NULL, *auth = NULL, *host, *full = NULL;
+	char ts[32], *cq = NULL, *auth = NULL, *host, *full = NULL, hash[65];
+	const char *sent = o->send_data != NULL ? o->send_data : o->data;
 	size_t nh = 0, ns = 0, i;
 	int r;
 
@@ -314,6 +320,11 @@ huawei(const struct opts *o, const char *method, const char *url, const char *pa
 	h[nh++] = (struct hk_header){ "X-Sdk-Date", ts };
 	if (o->project_header != NULL)
 		h[nh++] = (struct hk_header){ "X-Project-Id", o->project_header };
+	if (o->content_sha256 != NULL) {
+		hk_sign_sha256_hex(o->data, o->data != NULL ? strlen(o->data) : 0, hash);
+		h[nh++] = (struct hk_header){ "X-Sdk-Content-Sha256",
+		    strcmp(o->content_sha256, "auto") == 0 ? hash : o->content_sha256 };
+	}
 	for (i = 0; i < nh; i++)
 		if (o->no_sign == NULL || strcasecmp(o->no_sign, h[i].name) != 0)
 			hs[ns++] = h[i];
@@ -336,7 +347,7 @@ huawei(const struct opts *o, const char *method, const char *url, const char *pa
 	}
 	hk_buf_putf(b, "%s%s", *cq ? "?" : "", cq);
 	full = hk_buf_dup_string(b);
-	r = perform(o, method, full, hdrs, o->data);
+	r = perform(o, method, full, hdrs, sent);
 	curl_slist_free_all(hdrs);
 	hk_buf_free(b);
 	free(cq);
@@ -354,6 +365,7 @@ main(int argc, char **argv)
 		{ "acs3", no_argument, NULL, '3' },
 		{ "ak", required_argument, NULL, 'k' },
 		{ "cacert", required_argument, NULL, 'C' },
+		{ "content-sha256", required_argument, NULL, 'H' },
 		{ "corrupt", no_argument, NULL, 'x' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "date", required_argument, NULL, 'D' },
@@ -363,6 +375,7 @@ main(int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "omit", required_argument, NULL, 'o' },
 		{ "project-header", required_argument, NULL, 'P' },
+		{ "send-data", required_argument, NULL, 'B' },
 		{ "skew", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -381,6 +394,8 @@ main(int argc, char **argv)
 		case '3': o.acs3 = 1; break;
 		case 'k': o.ak = optarg; break;
 		case 'C': o.cacert = optarg; break;
+		case 'H': o.content_sha256 = optarg; break;
+		case 'B': o.send_data = optarg; break;
 		case 'x': o.corrupt = 1; break;
 		case 'd': o.data = optarg; break;
 		case 'D': o.date = optarg; break;
