@@ -189,7 +189,7 @@ done(void *arg, const struct hk_http_response *resp)
 static void
 submit(struct hk_http *h, struct call *c)
 {
-	struct hk_http_call hc = { build, classify, done, c };
+	struct hk_http_call hc = { build, classify, done, NULL, c };
 
 	assert_int_equal(hk_http_submit(h, &hc), 0);
 }
@@ -312,6 +312,7 @@ test_cacert_checked(void **state)
 {
 	struct hk_http_opts o = { .cacert = "/nonexistent/ca.pem" };
 	struct hk_http *h = NULL;
+	struct hk_error e;
 	char path[] = "/tmp/hk-http-ca-XXXXXX";
 	int fd;
 
@@ -322,8 +323,8 @@ test_cacert_checked(void **state)
 	assert_int_equal(write(fd, "junk\n", 5), 5);
 	close(fd);
 	o.cacert = path;
-	assert_int_equal(hk_http_new(&o, &h), HK_ERR_TLS);
-	assert_non_null(strstr(hk_err_detail(), "no PEM certificate"));
+	assert_int_equal(hk_error_take(&e, hk_http_new(&o, &h)), HK_ERR_TLS);
+	assert_non_null(strstr(e.message, "no PEM certificate"));
 	unlink(path);
 }
 
