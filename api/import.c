@@ -12,6 +12,7 @@
 
 #include "cloud_int.h"
 #include "err.h"
+#include "http.h"
 
 enum step {
 	STEP_IMPORT,
@@ -634,7 +635,8 @@ hk_import_run(struct hk_import *imp, struct hk_cloud *c, struct hk_error *err)
 		return hk_error_take(err, r);
 	if ((r = hk_import_start(imp, c, err)) != 0)
 		return r;
-	if ((r = hk_cloud_run(c)) != 0)
+	/* The session's engine itself (hk_cloud_run), not another hop. */
+	if ((r = hk_http_run(c->http)) != 0)
 		return hk_error_take(err, r);
 	return 0;
 }
