@@ -193,7 +193,12 @@ struct hk_import_req {
 	const char *name;		/* template: "%n" is the 1-based key number, "%%" a '%' */
 	const char *regions;		/* "R[,R...]" or "all", resolved when the import starts */
 	int flags;			/* HK_IMPORT_* */
-	hk_import_event_fn *event;	/* may be NULL; called from hk_cloud_run() */
+	/*
+	 * May be NULL. Called from hk_cloud_run(); a call that cannot even be
+	 * queued fails at once, from hk_import_start(). An event callback may
+	 * call hk_cloud_cancel() and start other imports (not with "all").
+	 */
+	hk_import_event_fn *event;
 	void *arg;
 };
 
