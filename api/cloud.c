@@ -17,7 +17,10 @@
 
 #define CLOUD_DEFAULT_RATE	1000.0	/* req/s; providers' own limits show up as throttling */
 
-/* ---- the registry: one line per provider file ---- */
+/* ---- the registry: a provider is its file and these two lines ---- */
+
+extern const struct hk_cloud_provider hk_cloud_aliyun;
+extern const struct hk_cloud_provider hk_cloud_huawei;
 
 static const struct hk_cloud_provider *const registry[] = {
 	&hk_cloud_aliyun,

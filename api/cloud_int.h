@@ -105,9 +105,7 @@ struct hk_cloud_provider {
 	const struct hk_cloud_setting_def *settings;	/* NULL: takes none */
 };
 
-/* The registry (cloud.c): one line per provider file. */
-extern const struct hk_cloud_provider hk_cloud_aliyun;
-extern const struct hk_cloud_provider hk_cloud_huawei;
+/* The registry (cloud.c): each provider file's row, listed there. */
 const struct hk_cloud_provider *hk_cloud_provider_find(const char *name);
 const struct hk_cloud_provider *hk_cloud_provider_at(size_t i);
 /*
