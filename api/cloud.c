@@ -1,5 +1,6 @@
-/* The cloud engine: opens a provider session (credentials, HTTP engine),
- * resolves regions, and runs list / delete / attach / detach across regions. */
+/* The cloud engine: the provider registry and its settings, sessions
+ * (credentials, HTTP engine, cancellation), regions, and the helpers every
+ * provider shares (errors, nonces, times, JSON). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,8 +13,170 @@
 #include "buf.h"
 #include "cloud_int.h"
 #include "err.h"
+#include "http.h"
 
 #define CLOUD_DEFAULT_RATE	1000.0	/* req/s; providers' own limits show up as throttling */
+
+/* ---- the registry: a provider is its file and these two lines ---- */
+
+extern const struct hk_cloud_provider hk_cloud_aliyun;
+extern const struct hk_cloud_provider hk_cloud_huawei;
+
+static const struct hk_cloud_provider *const registry[] = {
+	&hk_cloud_aliyun,
+	&hk_cloud_huawei,
+	NULL,
+};
+
+const struct hk_cloud_provider *
+hk_cloud_provider_at(size_t i)
+{
+	return i < sizeof(registry) / sizeof(registry[0]) ? registry[i] : NULL;
+}
+
+const struct hk_cloud_provider *
+hk_cloud_provider_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && registry[i] != NULL; i++)
+		if (strcmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+const char *
+hk_cloud_provider_names(char *buf, size_t size)
+{
+	size_t i, n, off = 0;
+
+	for (n = 0; registry[n] != NULL; n++)
+		;
+	buf[0] = '\0';
+	for (i = 0; i < n && off < size; i++) {
+		if (i > 0)
+			off += (size_t)snprintf(buf + off, size - off, i + 1 == n ? " or " : ", ");
+		if (off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s", registry[i]->name);
+	}
+	return buf;
+}
+
+/* ---- settings ---- */
+
+static const struct hk_cloud_setting_def *
+setting_def(const struct hk_cloud_provider *row, const char *name)
+{
+	const struct hk_cloud_setting_def *d;
+
+	for (d = row->settings; d != NULL && d->name != NULL; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/* The first registered provider that takes the setting. */
+static const struct hk_cloud_provider *
+setting_owner(const char *name)
+{
+	const struct hk_cloud_setting_def *d;
+	size_t i;
+
+	for (i = 0; registry[i] != NULL; i++)
+		if ((d = setting_def(registry[i], name)) != NULL && d->refusal == NULL)
+			return registry[i];
+	return NULL;
+}
+
+int
+hk_cloud_setting_known(const char *name)
+{
+	return setting_owner(name) != NULL;
+}
+
+int
+hk_cloud_setting_check_row(const struct hk_cloud_provider *row, const char *name,
+    const char *value)
+{
+	const struct hk_cloud_setting_def *d = setting_def(row, name);
+	const struct hk_cloud_provider *owner;
+	size_t i;
+
+	if (d != NULL && d->refusal != NULL)
+		return hk_errf(HK_ERR_USAGE, "%s", d->refusal);
+	if (d == NULL) {
+		if ((owner = setting_owner(name)) != NULL)
+			return hk_errf(HK_ERR_USAGE, "--%s is a setting of %s, not of %s",
+			    name, owner->title, row->title);
+		return hk_errf(HK_ERR_USAGE, "--%s: %s takes no such setting", name, row->title);
+	}
+	if (d->values == NULL || value == NULL)
+		return 0;
+	for (i = 0; d->values[i] != NULL; i++)
+		if (strcmp(d->values[i], value) == 0)
+			return 0;
+	return hk_errf(HK_ERR_USAGE, "--%s %s: %s", name, value, d->values_text);
+}
+
+int
+hk_cloud_setting_check(const char *provider, const char *name, const char *value)
+{
+	const struct hk_cloud_provider *row;
+	char names[128];
+
+	if (provider == NULL) {
+		if ((row = setting_owner(name)) == NULL)
+			return hk_errf(HK_ERR_USAGE, "--%s: no cloud takes this setting", name);
+	} else if ((row = hk_cloud_provider_find(provider)) == NULL)
+		return hk_errf(HK_ERR_USAGE, "unknown cloud \"%s\" (%s)", provider,
+		    hk_cloud_provider_names(names, sizeof(names)));
+	return hk_cloud_setting_check_row(row, name, value);
+}
+
+const char *
+hk_cloud_settings_get(const struct hk_cloud_settings *s, const char *name)
+{
+	size_t i;
+
+	/* The last one given wins, as with a repeated option. */
+	for (i = s->n; i > 0; i--)
+		if (strcmp(s->v[i - 1].name, name) == 0)
+			return s->v[i - 1].value;
+	return NULL;
+}
+
+static void
+settings_clear(struct hk_cloud_settings *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free((char *)s->v[i].name);
+		free((char *)s->v[i].value);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+settings_copy(struct hk_cloud_settings *s, const struct hk_cloud_setting *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if ((s->v = calloc(n, sizeof(*s->v))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < n; i++, s->n++)
+		if ((s->v[i].name = strdup(v[i].name)) == NULL ||
+		    (s->v[i].value = strdup(v[i].value != NULL ? v[i].value : "")) == NULL) {
+			s->n++;
+			return HK_ERR_ALLOC;
+		}
+	return 0;
+}
+
+/* ---- sessions ---- */
 
 char *
 hk_cloud_strdup(const char *s)
@@ -21,31 +184,30 @@ hk_cloud_strdup(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+static int
+poll_ui(void *arg)
+{
+	return hk_ui_cancelled(arg);
+}
+
 int
-hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp)
+hk_cloud_open_impl(const struct hk_cloud_provider *row, const struct hk_cloud_opts *opts,
+    struct hk_cloud **cp)
 {
 	struct hk_http_opts ho;
 	struct hk_cloud *c;
+	size_t i;
 	int r;
 
 	*cp = NULL;
-	if (opts->provider == NULL)
-		return hk_errf(HK_ERR_USAGE, "--cloud is required (aliyun or huawei)");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return HK_ERR_ALLOC;
+	c->row = row;
+	c->impl = row->impl;
+	c->caps = row->caps;
 	c->opts = *opts;
-	if (strcmp(opts->provider, "aliyun") == 0)
-		c->impl = &hk_cloud_aliyun;
-	else if (strcmp(opts->provider, "huawei") == 0)
-		c->impl = &hk_cloud_huawei;
-	else {
-		r = hk_errf(HK_ERR_USAGE, "unknown cloud \"%s\" (aliyun or huawei)", opts->provider);
-		goto fail;
-	}
-	c->caps = hk_cloud_caps_find(opts->provider);
 	if ((opts->endpoint != NULL && (c->endpoint = strdup(opts->endpoint)) == NULL) ||
-	    (opts->cacert != NULL && (c->cacert = strdup(opts->cacert)) == NULL) ||
-	    (opts->profile != NULL && (c->profile = strdup(opts->profile)) == NULL)) {
+	    (opts->cacert != NULL && (c->cacert = strdup(opts->cacert)) == NULL)) {
 		r = HK_ERR_ALLOC;
 		goto fail;
 	}
@@ -62,14 +224,16 @@ hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp)
 			goto fail;
 		}
 	}
+	for (i = 0; i < opts->nsettings; i++)
+		if ((r = hk_cloud_setting_check_row(row, opts->settings[i].name,
+		    opts->settings[i].value)) != 0)
+			goto fail;
+	if ((r = settings_copy(&c->settings, opts->settings, opts->nsettings)) != 0)
+		goto fail;
 	c->opts.endpoint = c->endpoint;
 	c->opts.cacert = c->cacert;
-	c->opts.profile = c->profile;
-	if (opts->signature != 0 && opts->signature != 1 && opts->signature != 3) {
-		r = hk_errf(HK_ERR_USAGE, "--signature: v1 or v3");
-		goto fail;
-	}
-	if ((r = hk_creds_load(opts->provider, opts->profile, &c->creds)) != 0)
+	c->opts.settings = c->settings.v;
+	if ((r = row->creds_load(&c->settings, &c->creds)) != 0)
 		goto fail;
 	memset(&ho, 0, sizeof(ho));
 	ho.jobs = opts->jobs;
@@ -77,6 +241,11 @@ hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp)
 	ho.timeout_ms = opts->timeout_ms;
 	ho.max_attempts = opts->max_attempts;
 	ho.cacert = c->cacert;
+	ho.cancel_grace_ms = opts->cancel_grace_ms;
+	if (opts->ui != NULL && opts->ui->cancelled != NULL) {
+		ho.cancelled = poll_ui;
+		ho.cancel_arg = (void *)opts->ui;
+	}
 	if ((r = hk_http_new(&ho, &c->http)) != 0)
 		goto fail;
 	if (c->impl->open != NULL && (r = c->impl->open(c, &c->ctx)) != 0)
@@ -88,6 +257,22 @@ hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp)
 	return r;
 }
 
+int
+hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp)
+{
+	const struct hk_cloud_provider *row;
+	char names[128];
+
+	*cp = NULL;
+	if (opts->provider == NULL)
+		return hk_errf(HK_ERR_USAGE, "--cloud is required (%s)",
+		    hk_cloud_provider_names(names, sizeof(names)));
+	if ((row = hk_cloud_provider_find(opts->provider)) == NULL)
+		return hk_errf(HK_ERR_USAGE, "unknown cloud \"%s\" (%s)", opts->provider,
+		    hk_cloud_provider_names(names, sizeof(names)));
+	return hk_cloud_open_impl(row, opts, cp);
+}
+
 void
 hk_cloud_free(struct hk_cloud *c)
 {
@@ -97,9 +282,9 @@ hk_cloud_free(struct hk_cloud *c)
 	if (c->impl != NULL && c->impl->close != NULL && c->ctx != NULL)
 		c->impl->close(c->ctx);
 	hk_creds_free(c->creds);
+	settings_clear(&c->settings);
 	free(c->endpoint);
 	free(c->cacert);
-	free(c->profile);
 	free(c);
 }
 
@@ -113,6 +298,26 @@ int
 hk_cloud_run(struct hk_cloud *c)
 {
 	return hk_http_run(c->http);
+}
+
+void
+hk_cloud_cancel(struct hk_cloud *c)
+{
+	hk_http_cancel(c->http);
+}
+
+int
+hk_cloud_cancelling(const struct hk_cloud *c)
+{
+	return hk_http_cancelling(c->http);
+}
+
+int
+hk_cloud_not_running(const struct hk_cloud *c, const char *what)
+{
+	if (hk_http_running(c->http))
+		return hk_errf(HK_ERR_INTERNAL, "%s: called from inside hk_cloud_run", what);
+	return 0;
 }
 
 void
@@ -159,41 +364,35 @@ hk_cloud_reply_clear(struct hk_cloud_reply *r)
 }
 
 void
-hk_cloud_error_set(struct hk_cloud_error *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(e, 0, sizeof(*e));
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
-	va_end(ap);
-}
-
-void
-hk_cloud_error_provider(struct hk_cloud_error *e, int err, long status,
+hk_cloud_error_provider(struct hk_error *e, int err, long status,
     const char *code, const char *message, const char *request_id)
 {
-	memset(e, 0, sizeof(*e));
-	e->err = err;
+	hk_error_clear(e);
+	e->code = err;
 	e->http_status = status;
-	snprintf(e->code, sizeof(e->code), "%s", code != NULL ? code : "");
+	snprintf(e->provider_code, sizeof(e->provider_code), "%s", code != NULL ? code : "");
 	snprintf(e->message, sizeof(e->message), "%s", message != NULL ? message : "");
-	snprintf(e->request_id, sizeof(e->request_id), "%s", request_id != NULL ? request_id : "");
+	snprintf(e->request_id, sizeof(e->request_id), "%s",
+	    request_id != NULL ? request_id : "");
 }
 
 void
-hk_cloud_error_transport(struct hk_cloud_error *e, const struct hk_http_response *resp)
+hk_cloud_error_transport(struct hk_error *e, const struct hk_http_response *resp)
 {
-	memset(e, 0, sizeof(*e));
-	e->err = resp->err != 0 ? resp->err : HK_ERR_HTTP;
+	hk_error_clear(e);
+	e->code = resp->err != 0 ? resp->err : HK_ERR_HTTP;
 	e->http_status = resp->status;
 	if (resp->err == HK_ERR_TLS)
 		snprintf(e->message, sizeof(e->message), "%s (the server's certificate "
 		    "is not trusted; --cacert FILE adds a CA)", resp->curl_error);
+	else if (resp->err == HK_ERR_CANCELLED)
+		snprintf(e->message, sizeof(e->message), "%s", resp->curl_error);
+	else if (resp->err != 0 && resp->attempt == 1)
+		snprintf(e->message, sizeof(e->message), "%s (after 1 attempt)",
+		    resp->curl_error);
 	else if (resp->err != 0)
-		snprintf(e->message, sizeof(e->message), "%s (after %u attempt%s)",
-		    resp->curl_error, resp->attempt, resp->attempt == 1 ? "" : "s");
+		snprintf(e->message, sizeof(e->message), "%s (after %u attempts)",
+		    resp->curl_error, resp->attempt);
 	else
 		snprintf(e->message, sizeof(e->message), "HTTP %ld", resp->status);
 }
@@ -260,6 +459,12 @@ hk_cloud_jstr(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+char *
+hk_cloud_jdup(json_t *obj, const char *key)
+{
+	return hk_cloud_strdup(hk_cloud_jstr(obj, key));
+}
+
 /* ---- regions ---- */
 
 void
@@ -293,31 +498,65 @@ strv_add(char ***vp, size_t *np, const char *s, size_t len)
 }
 
 struct regions_wait {
-	struct hk_cloud_reply reply;
-	int done;
+	struct hk_error error;
+	char **regions;
+	size_t n;
 };
 
 static void
 on_regions(void *arg, const struct hk_cloud_reply *reply)
 {
 	struct regions_wait *w = arg;
-
-	size_t i, n = 0;
+	size_t i;
 
 	/* Copy: the provider clears its reply after this call. */
-	w->reply.error = reply->error;
-	for (i = 0; i < reply->nregions && w->reply.error.err == 0; i++)
-		if (strv_add(&w->reply.regions, &n, reply->regions[i],
+	hk_error_copy(&w->error, &reply->error);
+	for (i = 0; i < reply->nregions && w->error.code == 0; i++)
+		if (strv_add(&w->regions, &w->n, reply->regions[i],
 		    strlen(reply->regions[i])) != 0)
-			hk_cloud_error_set(&w->reply.error, HK_ERR_ALLOC, "out of memory");
-	w->reply.nregions = n;
-	w->done = 1;
+			hk_error_set(&w->error, HK_ERR_ALLOC, "out of memory");
+}
+
+/* The provider's own region list (DescribeRegions, IAM projects), or its table. */
+static int
+regions_all(struct hk_cloud *c, char ***vp, size_t *np)
+{
+	struct hk_cloud_cb cb = { on_regions, NULL, NULL };
+	struct regions_wait w;
+	size_t i;
+	int r;
+
+	if (c->impl->list_regions == NULL) {
+		for (i = 0; c->caps->regions[i] != NULL; i++)
+			if ((r = strv_add(vp, np, c->caps->regions[i],
+			    strlen(c->caps->regions[i]))) != 0)
+				return r;
+		return 0;
+	}
+	memset(&w, 0, sizeof(w));
+	cb.arg = &w;
+	if ((r = hk_cloud_not_running(c, "listing regions")) != 0 ||
+	    (r = c->impl->list_regions(c, &cb)) != 0)
+		return r;
+	if ((r = hk_cloud_run(c)) != 0) {
+		hk_cloud_strv_free(w.regions);
+		return r;
+	}
+	if (w.error.code != 0) {
+		hk_cloud_strv_free(w.regions);
+		if (w.error.provider_code[0] != '\0')
+			return hk_errf(w.error.code, "listing regions: %s: %s",
+			    w.error.provider_code, hk_error_message(&w.error));
+		return hk_errf(w.error.code, "listing regions: %s", hk_error_message(&w.error));
+	}
+	*vp = w.regions;
+	*np = w.n;
+	return 0;
 }
 
 int
 hk_cloud_regions(struct hk_cloud *c, const char *spec, char ***regionsp, size_t *np)
 {
-	struct regions_wait w;
 	char **v = NULL;
 	const char *p, *e;
 	size_t n = 0, i;
@@ -328,27 +567,8 @@ hk_cloud_regions(struct hk_cloud *c, const char *spec, char ***regionsp, size_t 
 	if (spec == NULL || *spec == '\0')
 		return hk_errf(HK_ERR_USAGE, "--region is required (a list or \"all\")");
 	if (strcmp(spec, "all") == 0) {
-		if (c->impl->list_regions != NULL) {
-			memset(&w, 0, sizeof(w));
-			if ((r = c->impl->list_regions(c, on_regions, &w)) != 0)
-				return r;
-			hk_cloud_run(c);
-			if (w.reply.error.err != 0)
-				return hk_errf(w.reply.error.err, "listing regions: %s%s%s",
-				    w.reply.error.code, w.reply.error.code[0] ? ": " : "",
-				    w.reply.error.message);
-			for (i = 0; i < w.reply.nregions; i++)
-				if ((r = strv_add(&v, &n, w.reply.regions[i],
-				    strlen(w.reply.regions[i]))) != 0)
-					goto fail;
-			hk_cloud_strv_free(w.reply.regions);
-			w.reply.regions = NULL;
-		} else {
-			for (i = 0; c->caps->regions[i] != NULL; i++)
-				if ((r = strv_add(&v, &n, c->caps->regions[i],
-				    strlen(c->caps->regions[i]))) != 0)
-					goto fail;
-		}
+		if ((r = regions_all(c, &v, &n)) != 0)
+			goto fail;
 	} else {
 		for (p = spec; *p != '\0'; p = *e == ',' ? e + 1 : e) {
 			while (*p == ' ')
@@ -377,224 +597,4 @@ hk_cloud_regions(struct hk_cloud *c, const char *spec, char ***regionsp, size_t 
  fail:
 	hk_cloud_strv_free(v);
 	return r;
-}
-
-/* ---- list ---- */
-
-static void
-on_list(void *arg, const struct hk_cloud_reply *reply)
-{
-	struct hk_cloud_listing *l = arg;
-	size_t i;
-
-	l->error = reply->error;
-	if (reply->error.err != 0 || reply->npairs == 0)
-		return;
-	if ((l->pairs = calloc(reply->npairs, sizeof(*l->pairs))) == NULL) {
-		hk_cloud_error_set(&l->error, HK_ERR_ALLOC, "out of memory");
-		return;
-	}
-	/* Copy: the reply belongs to the provider. */
-	for (i = 0; i < reply->npairs; i++) {
-		l->pairs[i].name = hk_cloud_strdup(reply->pairs[i].name);
-		l->pairs[i].fingerprint = hk_cloud_strdup(reply->pairs[i].fingerprint);
-		l->pairs[i].public_key = hk_cloud_strdup(reply->pairs[i].public_key);
-		l->pairs[i].created = hk_cloud_strdup(reply->pairs[i].created);
-	}
-	l->npairs = reply->npairs;
-}
-
-int
-hk_cloud_list(struct hk_cloud *c, char *const *regions, size_t nregions,
-    const char *name, struct hk_cloud_listing **listp, size_t *np)
-{
-	struct hk_cloud_listing *l;
-	size_t i;
-	int r;
-
-	*listp = NULL;
-	*np = 0;
-	if (c->impl->describe_keypairs == NULL)
-		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s: listing key pairs", c->caps->title);
-	if ((l = calloc(nregions, sizeof(*l))) == NULL)
-		return HK_ERR_ALLOC;
-	for (i = 0; i < nregions; i++) {
-		l[i].region = regions[i];
-		if ((r = c->impl->describe_keypairs(c, regions[i], name, on_list, &l[i])) != 0)
-			hk_cloud_error_set(&l[i].error, r, "%s", hk_err_detail());
-	}
-	hk_cloud_run(c);
-	*listp = l;
-	*np = nregions;
-	return 0;
-}
-
-void
-hk_cloud_listings_free(struct hk_cloud_listing *l, size_t n)
-{
-	size_t i, j;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < l[i].npairs; j++)
-			hk_cloud_keypair_clear(&l[i].pairs[j]);
-		free(l[i].pairs);
-	}
-	free(l);
-}
-
-/* ---- delete, attach, detach: batches, one result per target ---- */
-
-struct batch {
-	struct hk_cloud_op_result *res;	/* the batch's first result */
-	size_t n;
-};
-
-static void
-on_batch(void *arg, const struct hk_cloud_reply *reply)
-{
-	struct batch *b = arg;
-	size_t i, j;
-
-	for (i = 0; i < b->n; i++) {
-		b->res[i].error = reply->error;
-		if (reply->error.err != 0 || reply->ninstances == 0)
-			continue;
-		/* Per-instance outcome when the provider reports one. */
-		for (j = 0; j < reply->ninstances; j++) {
-			const struct hk_cloud_instance_result *ir = &reply->instances[j];
-
-			if (ir->instance_id == NULL || strcmp(ir->instance_id, b->res[i].target) != 0)
-				continue;
-			if (!ir->ok)
-				hk_cloud_error_provider(&b->res[i].error, HK_ERR_CLOUD, 0,
-				    ir->code, ir->message, reply->error.request_id);
-		}
-	}
-	free(b);
-}
-
-static int
-run_batches(struct hk_cloud *c, const char *region, const char *name,
-    char *const *targets, size_t ntargets, int kind, size_t max,
-    struct hk_cloud_op_result *res)
-{
-	struct batch *b;
-	size_t i, n;
-	int r;
-
-	for (i = 0; i < ntargets; i += n) {
-		n = ntargets - i < max ? ntargets - i : max;
-		if ((b = calloc(1, sizeof(*b))) == NULL)
-			return HK_ERR_ALLOC;
-		b->res = &res[i];
-		b->n = n;
-		if (kind == 0)
-			r = c->impl->delete_keypairs(c, region, (const char *const *)&targets[i],
-			    n, on_batch, b);
-		else if (kind == 1)
-			r = c->impl->attach_keypair(c, region, name,
-			    (const char *const *)&targets[i], n, on_batch, b);
-		else
-			r = c->impl->detach_keypair(c, region, name,
-			    (const char *const *)&targets[i], n, on_batch, b);
-		if (r != 0) {
-			struct hk_cloud_error e;
-			size_t k;
-
-			hk_cloud_error_set(&e, r, "%s", hk_err_detail());
-			for (k = 0; k < n; k++)
-				res[i + k].error = e;
-			free(b);
-		}
-	}
-	return 0;
-}
-
-static int
-alloc_results(char *const *regions, size_t nregions, char *const *targets,
-    size_t ntargets, struct hk_cloud_op_result **resp)
-{
-	struct hk_cloud_op_result *res;
-	size_t i, j;
-
-	if ((res = calloc(nregions * ntargets + 1, sizeof(*res))) == NULL)
-		return HK_ERR_ALLOC;
-	for (i = 0; i < nregions; i++)
-		for (j = 0; j < ntargets; j++) {
-			res[i * ntargets + j].region = regions[i];
-			if ((res[i * ntargets + j].target = strdup(targets[j])) == NULL) {
-				hk_cloud_op_results_free(res, nregions * ntargets);
-				return HK_ERR_ALLOC;
-			}
-		}
-	*resp = res;
-	return 0;
-}
-
-int
-hk_cloud_delete(struct hk_cloud *c, char *const *regions, size_t nregions,
-    char *const *names, size_t nnames, struct hk_cloud_op_result **resp, size_t *np)
-{
-	struct hk_cloud_op_result *res = NULL;
-	size_t i;
-	int r;
-
-	*resp = NULL;
-	*np = 0;
-	if (c->impl->delete_keypairs == NULL)
-		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s: deleting key pairs", c->caps->title);
-	if ((r = alloc_results(regions, nregions, names, nnames, &res)) != 0)
-		return r;
-	for (i = 0; i < nregions; i++)
-		if ((r = run_batches(c, regions[i], NULL, names, nnames, 0,
-		    c->caps->delete_batch_max, &res[i * nnames])) != 0)
-			goto out;
-	hk_cloud_run(c);
-	*resp = res;
-	*np = nregions * nnames;
-	res = NULL;
- out:
-	hk_cloud_op_results_free(res, nregions * nnames);
-	return r;
-}
-
-int
-hk_cloud_attach(struct hk_cloud *c, const char *region, const char *name,
-    char *const *ids, size_t nids, int detach, struct hk_cloud_op_result **resp, size_t *np)
-{
-	struct hk_cloud_op_result *res = NULL;
-	char *regions[1] = { (char *)region };
-	int r;
-
-	*resp = NULL;
-	*np = 0;
-	if ((detach ? c->impl->detach_keypair : c->impl->attach_keypair) == NULL)
-		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s: %s key pairs is not supported by "
-		    "hwkey for this cloud", c->caps->title, detach ? "detaching" : "attaching");
-	if ((r = alloc_results(regions, 1, ids, nids, &res)) != 0)
-		return r;
-	if ((r = run_batches(c, region, name, ids, nids, detach ? 2 : 1,
-	    c->caps->attach_batch_max, res)) != 0)
-		goto out;
-	hk_cloud_run(c);
-	*resp = res;
-	*np = nids;
-	res = NULL;
- out:
-	hk_cloud_op_results_free(res, nids);
-	return r;
-}
-
-void
-hk_cloud_op_results_free(struct hk_cloud_op_result *r, size_t n)
-{
-	size_t i;
-
-	if (r == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(r[i].target);
-	free(r);
 }

@@ -1,16 +1,19 @@
-/* hk_cloud: cloud key-pair providers behind one table of operations, their
- * capability tables, and the engine the CLI calls (import, list, delete,
- * attach, detach over many regions and keys at once). */
+/* hk_cloud: cloud key-pair providers behind one registry (one row and one
+ * file per provider), their capability tables, and the operations front ends
+ * call: import (a request in, an event per step, a result per key and
+ * region), list, delete, attach, detach over many regions at once. */
 #ifndef HK_CLOUD_H
 #define HK_CLOUD_H
 
 #include <stddef.h>
 
+#include "err.h"
 #include "key.h"
+#include "ui.h"
 
 struct hk_cloud;
 
-/* ---- capabilities (cloud_caps.c): data, checked before any request ---- */
+/* ---- capabilities: data in each provider's row, checked before any request ---- */
 
 struct hk_cloud_keycap {
 	enum hk_key_type type;
@@ -42,9 +45,12 @@ struct hk_cloud_caps {
 	const char *const *regions;	/* known regions (fallback for "all"), NULL-terminated */
 };
 
+/* The caps of a registered provider ("aliyun"), or NULL. */
 const struct hk_cloud_caps *hk_cloud_caps_find(const char *provider);
-/* NULL-terminated list of every provider's caps. */
-const struct hk_cloud_caps *const *hk_cloud_caps_all(void);
+/* The i-th registered provider's caps (registry order); NULL past the last. */
+const struct hk_cloud_caps *hk_cloud_caps_at(size_t i);
+/* "aliyun or huawei": every registered provider's name, for messages. */
+const char *hk_cloud_provider_names(char *buf, size_t size);
 /*
  * 0 if the provider accepts this key type/size, else HK_ERR_CLOUD_UNSUPPORTED
  * with a detail saying why and what to use instead.
@@ -55,15 +61,175 @@ int hk_cloud_caps_check_key(const struct hk_cloud_caps *caps, const struct hk_ke
 /* 0 or HK_ERR_CLOUD_NAME with the rule in the detail. */
 int hk_cloud_caps_check_name(const struct hk_cloud_caps *caps, const char *name);
 
-/* ---- provider errors and replies ---- */
-
-struct hk_cloud_error {
-	int err;			/* 0 or HK_ERR_* */
-	long http_status;		/* 0 when no response arrived */
-	char code[96];			/* the provider's code: "KeyPair.AlreadyExist", "KPS.0002" */
-	char message[384];		/* the provider's message (or the transport error) */
-	char request_id[96];		/* RequestId / request_id, for support tickets */
+/*
+ * Provider-specific settings, passed through the generic options as
+ * name=value and checked by the provider's row: "signature" (Alibaba: v1 or
+ * v3), "profile" (Alibaba: the aliyun CLI profile). A setting named N is
+ * given on the command line as --N.
+ */
+struct hk_cloud_setting {
+	const char *name;
+	const char *value;
 };
+/* 1 if some registered provider takes a setting of this name. */
+int hk_cloud_setting_known(const char *name);
+/*
+ * 0 if provider takes name=value (provider NULL: the provider that takes the
+ * setting), else HK_ERR_USAGE with the reason in the detail ("--signature
+ * v2: v1 or v3", or which cloud the setting belongs to).
+ */
+int hk_cloud_setting_check(const char *provider, const char *name, const char *value);
+
+/* ---- sessions ---- */
+
+struct hk_cloud_opts {
+	const char *provider;		/* a registered name: "aliyun", "huawei" */
+	const char *endpoint;		/* URL used for every region instead of the real one */
+	const char *cacert;		/* extra CA file (added to the system bundle) */
+	const struct hk_cloud_setting *settings;	/* provider-specific; copied */
+	size_t nsettings;
+	unsigned int jobs;		/* concurrent requests (0: 8) */
+	unsigned int max_attempts;	/* per request (0: 8) */
+	double rate;			/* requests per second (0: the provider's default) */
+	long timeout_ms;		/* per request (0: 30 s) */
+	long cancel_grace_ms;		/* after a cancel, how long calls in flight may settle (0: 5 s) */
+	size_t nregions_hint;		/* regions the caller will use (Huawei project id rule) */
+	const struct hk_ui *ui;		/* its cancelled() is polled while the session runs */
+};
+
+/* Credentials are loaded here, by the provider's own chain. */
+int hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp);
+void hk_cloud_free(struct hk_cloud *c);	/* accepts NULL */
+const struct hk_cloud_caps *hk_cloud_get_caps(const struct hk_cloud *c);
+/*
+ * Run queued operations until none is left (after a cancel, what was not
+ * sent completes as cancelled). 0, or an error of the engine itself (called
+ * from inside a callback; libcurl failed), after which every operation has
+ * still completed.
+ */
+int hk_cloud_run(struct hk_cloud *c);
+/*
+ * Stop the session: nothing new is sent; calls in flight settle until
+ * opts.cancel_grace_ms, then are abandoned ("may have landed"). Thread-safe.
+ */
+void hk_cloud_cancel(struct hk_cloud *c);
+
+/*
+ * "cn-hangzhou,cn-shanghai" or "all" (the provider's region list) into a
+ * NULL-terminated array; free with hk_cloud_strv_free.
+ */
+int hk_cloud_regions(struct hk_cloud *c, const char *spec, char ***regionsp, size_t *np);
+void hk_cloud_strv_free(char **v);
+
+/* What a batch amounts to, for hk_op_batch_outcome() (ops.h). */
+struct hk_cloud_summary {
+	size_t nitems;
+	size_t nfailed;
+	size_t ncancelled;		/* never sent, or abandoned in flight by a cancel */
+	const struct hk_error *first;	/* the first failure in result order, NULL if none */
+	char first_where[192];		/* where: "cn-hangzhou", "cn-hangzhou alice" */
+};
+
+/* ---- import: every key into every region, concurrently ---- */
+
+enum hk_import_status {
+	HK_IMPORT_PENDING = 0,		/* not settled yet: the zero state */
+	HK_IMPORT_IMPORTED,
+	HK_IMPORT_PRESENT,		/* same name, same key: nothing to do */
+	HK_IMPORT_REPLACED,		/* same name, other key, HK_IMPORT_REPLACE */
+	HK_IMPORT_FAILED,		/* error says why */
+	HK_IMPORT_CANCELLED,		/* stopped before an import of it could land */
+	HK_IMPORT_UNSETTLED,		/* stopped after an import was sent, before it was
+					   confirmed: it may have landed; a describe settles it */
+	HK_IMPORT_NSTATUS
+};
+const char *hk_import_status_name(enum hk_import_status s);
+
+struct hk_import_result {
+	const char *region;		/* owned by the import */
+	const char *name;		/* the key pair name (template expanded) */
+	size_t key_index;
+	enum hk_import_status status;
+	char *fingerprint;		/* hwkey's, by the provider's formula */
+	char *cloud_fingerprint;	/* what the cloud returned (NULL if none) */
+	int maybe_landed;		/* an import was sent and never confirmed */
+	struct hk_error error;		/* FAILED, CANCELLED, UNSETTLED: why (region set) */
+};
+
+/* The calls an import makes for one (key, region). */
+enum hk_import_step {
+	HK_IMPORT_STEP_IMPORT,		/* ImportKeyPair */
+	HK_IMPORT_STEP_DESCRIBE,	/* whose key is under this name? did it land? */
+	HK_IMPORT_STEP_DELETE,		/* HK_IMPORT_REPLACE: the other key goes */
+};
+
+/* Events per (key, region), in order; the last is one of the four final ones. */
+enum hk_import_event_kind {
+	HK_IMPORT_EV_SENDING,		/* step's call, attempt N, is about to be sent */
+	HK_IMPORT_EV_SENT,		/* it went out: an import may land from here on */
+	HK_IMPORT_EV_RETRYING,		/* it failed (error) and goes again in retry_ms */
+	HK_IMPORT_EV_SETTLING,		/* an import may have landed: describing before any resend */
+	HK_IMPORT_EV_VERIFIED,		/* final: IMPORTED, PRESENT or REPLACED, fingerprint checked */
+	HK_IMPORT_EV_FAILED,		/* final: FAILED */
+	HK_IMPORT_EV_CANCELLED,		/* final: CANCELLED */
+	HK_IMPORT_EV_UNSETTLED,		/* final: UNSETTLED (may have landed) */
+};
+struct hk_import_event {
+	enum hk_import_event_kind kind;
+	const struct hk_import_result *result;	/* which (key, region); final for the final kinds */
+	enum hk_import_step step;	/* SENDING, SENT, RETRYING, SETTLING */
+	unsigned int attempt;		/* of the call: 1 for the first */
+	unsigned int imports;		/* ImportKeyPair calls made for this result so far */
+	long retry_ms;			/* RETRYING */
+	const struct hk_error *error;	/* RETRYING: the attempt's; final kinds: result->error */
+};
+typedef void hk_import_event_fn(void *arg, const struct hk_import_event *ev);
+
+#define HK_IMPORT_REPLACE	0x01	/* delete a same-name pair holding another key */
+
+struct hk_import_req {
+	const struct hk_key *const *keys;	/* copied */
+	size_t nkeys;
+	const char *name;		/* template: "%n" is the 1-based key number, "%%" a '%' */
+	const char *regions;		/* "R[,R...]" or "all", resolved when the import starts */
+	int flags;			/* HK_IMPORT_* */
+	/*
+	 * May be NULL. Called from hk_cloud_run(); a call that cannot even be
+	 * queued fails at once, from hk_import_start(). An event callback may
+	 * call hk_cloud_cancel() and start other imports (not with "all").
+	 */
+	hk_import_event_fn *event;
+	void *arg;
+};
+
+struct hk_import;
+
+/*
+ * Prepare an import for the provider of caps: expand the names, check every
+ * key type and name against the capability table and refuse duplicate names
+ * (HK_ERR_CLOUD_UNSUPPORTED, HK_ERR_CLOUD_NAME, HK_ERR_USAGE in *err). No
+ * request is made; this is the only place the checks are done.
+ */
+int hk_import_new(const struct hk_cloud_caps *caps, const struct hk_import_req *req,
+    struct hk_import **impp, struct hk_error *err);
+/*
+ * Resolve the regions (with "all", by a call that runs c; so not from
+ * inside hk_cloud_run) and queue every (key, region) on c, key-major. The
+ * results exist from here on, PENDING until hk_cloud_run() settles them.
+ */
+int hk_import_start(struct hk_import *imp, struct hk_cloud *c, struct hk_error *err);
+/* hk_import_start() and hk_cloud_run(): every result settled on return. */
+int hk_import_run(struct hk_import *imp, struct hk_cloud *c, struct hk_error *err);
+const struct hk_import_result *hk_import_results(const struct hk_import *imp, size_t *np);
+/* Counts by status; failed = FAILED, cancelled = CANCELLED + UNSETTLED + PENDING. */
+struct hk_import_summary {
+	struct hk_cloud_summary batch;
+	size_t count[HK_IMPORT_NSTATUS];
+};
+void hk_import_summary(const struct hk_import *imp, struct hk_import_summary *s);
+void hk_import_free(struct hk_import *imp);	/* accepts NULL */
+
+/* ---- list, delete, attach, detach: a result per region (x target) ---- */
 
 struct hk_cloud_keypair {
 	char *name;
@@ -72,137 +238,29 @@ struct hk_cloud_keypair {
 	char *created;			/* creation time when known, else NULL */
 };
 
-struct hk_cloud_instance_result {
-	char *instance_id;
-	int ok;
-	char *code;			/* provider code for this instance */
-	char *message;
-};
-
-/* What one provider operation produced; passed to the completion callback. */
-struct hk_cloud_reply {
-	struct hk_cloud_error error;		/* error.err == 0: success */
-	char *fingerprint;			/* import: returned fingerprint */
-	struct hk_cloud_keypair *pairs;		/* describe: every page */
-	size_t npairs;
-	char **regions;				/* list_regions */
-	size_t nregions;
-	struct hk_cloud_instance_result *instances;	/* attach/detach */
-	size_t ninstances;
-};
-typedef void hk_cloud_cb(void *arg, const struct hk_cloud_reply *reply);
-
-/*
- * A provider. Every operation is asynchronous: it queues requests on the
- * session's HTTP engine and calls cb exactly once (from hk_cloud_run) with the
- * reply, which is valid only during the call. A non-zero return means nothing
- * was queued and cb will not be called. NULL = not supported by the provider.
- */
-struct hk_cloud_impl {
-	const char *name;
-	int (*open)(struct hk_cloud *c, void **ctxp);
-	void (*close)(void *ctx);
-	int (*import_keypair)(struct hk_cloud *c, const char *region, const char *name,
-	    const char *public_key, hk_cloud_cb *cb, void *arg);
-	/* name NULL: every pair (all pages); else the pair of that exact name (0 or 1). */
-	int (*describe_keypairs)(struct hk_cloud *c, const char *region, const char *name,
-	    hk_cloud_cb *cb, void *arg);
-	/* At most caps->delete_batch_max names. Deleting an absent pair succeeds. */
-	int (*delete_keypairs)(struct hk_cloud *c, const char *region,
-	    const char *const *names, size_t nnames, hk_cloud_cb *cb, void *arg);
-	/* At most caps->attach_batch_max instance ids. */
-	int (*attach_keypair)(struct hk_cloud *c, const char *region, const char *name,
-	    const char *const *ids, size_t nids, hk_cloud_cb *cb, void *arg);
-	int (*detach_keypair)(struct hk_cloud *c, const char *region, const char *name,
-	    const char *const *ids, size_t nids, hk_cloud_cb *cb, void *arg);
-	int (*list_regions)(struct hk_cloud *c, hk_cloud_cb *cb, void *arg);
-};
-
-/* ---- the engine (cloud.c, import.c) ---- */
-
-struct hk_cloud_opts {
-	const char *provider;		/* "aliyun" or "huawei" */
-	const char *endpoint;		/* URL used for every region instead of the real one */
-	const char *cacert;		/* extra CA file (added to the system bundle) */
-	const char *profile;		/* aliyun CLI profile name */
-	unsigned int jobs;		/* concurrent requests (0: 8) */
-	unsigned int max_attempts;	/* per request (0: 8) */
-	double rate;			/* requests per second (0: the provider's default) */
-	long timeout_ms;		/* per request (0: 30 s) */
-	int signature;			/* aliyun: 1 = RPC v1 HMAC-SHA1 (default), 3 = ACS3 */
-	size_t nregions_hint;		/* regions the caller will use (Huawei project id rule) */
-};
-
-int hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp);
-void hk_cloud_free(struct hk_cloud *c);	/* accepts NULL */
-const struct hk_cloud_caps *hk_cloud_get_caps(const struct hk_cloud *c);
-/* Run queued operations to completion. */
-int hk_cloud_run(struct hk_cloud *c);
-
-/*
- * "cn-hangzhou,cn-shanghai" or "all" (the provider's region list) into a
- * NULL-terminated array; free with hk_cloud_strv_free.
- */
-int hk_cloud_regions(struct hk_cloud *c, const char *spec, char ***regionsp, size_t *np);
-void hk_cloud_strv_free(char **v);
-/* Fill error from an HK_ERR_* and the current detail. */
-void hk_cloud_error_set(struct hk_cloud_error *e, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Import: every key into every region, concurrently. */
-enum hk_import_status {
-	HK_IMPORT_FAILED = 0,
-	HK_IMPORT_IMPORTED,
-	HK_IMPORT_PRESENT,		/* same name, same key: nothing to do */
-	HK_IMPORT_REPLACED,		/* same name, other key, --replace */
-};
-const char *hk_import_status_name(enum hk_import_status s);
-
-struct hk_import_key {
-	const struct hk_key *key;
-	const char *name;
-};
-struct hk_import_result {
-	const char *region;		/* borrowed from the regions array */
-	const char *name;		/* borrowed from the keys array */
-	size_t key_index;
-	enum hk_import_status status;
-	char *fingerprint;		/* hwkey's, by the provider's formula */
-	char *cloud_fingerprint;	/* what the cloud returned (NULL if none) */
-	struct hk_cloud_error error;	/* when status == HK_IMPORT_FAILED */
-};
-#define HK_IMPORT_REPLACE	0x01	/* delete a same-name pair holding another key */
-/*
- * Checks every key and name against the capability table first and queues
- * nothing if one is refused (returns that error). Otherwise returns 0 and a
- * result per (key, region), key-major; each result says how it went.
- */
-int hk_cloud_import(struct hk_cloud *c, const struct hk_import_key *keys, size_t nkeys,
-    char *const *regions, size_t nregions, int flags,
-    struct hk_import_result **resultsp, size_t *nresultsp);
-void hk_import_results_free(struct hk_import_result *res, size_t n);
-
-/* One result per region (list) or per region × target (delete/attach/detach). */
 struct hk_cloud_listing {
 	const char *region;
-	struct hk_cloud_error error;
+	struct hk_error error;
 	struct hk_cloud_keypair *pairs;
 	size_t npairs;
 };
 int hk_cloud_list(struct hk_cloud *c, char *const *regions, size_t nregions,
-    const char *name, struct hk_cloud_listing **listp, size_t *np);
+    const char *name, struct hk_cloud_listing **listp, size_t *np,
+    struct hk_cloud_summary *sum);
 void hk_cloud_listings_free(struct hk_cloud_listing *l, size_t n);
 
 struct hk_cloud_op_result {
 	const char *region;
 	char *target;			/* key pair name (delete) or instance id (attach/detach) */
-	struct hk_cloud_error error;
+	struct hk_error error;		/* code 0: done */
 };
 int hk_cloud_delete(struct hk_cloud *c, char *const *regions, size_t nregions,
-    char *const *names, size_t nnames, struct hk_cloud_op_result **resp, size_t *np);
+    char *const *names, size_t nnames, struct hk_cloud_op_result **resp, size_t *np,
+    struct hk_cloud_summary *sum);
 /* detach = 0: attach. Batches ids by caps->attach_batch_max. */
 int hk_cloud_attach(struct hk_cloud *c, const char *region, const char *name,
-    char *const *ids, size_t nids, int detach, struct hk_cloud_op_result **resp, size_t *np);
+    char *const *ids, size_t nids, int detach, struct hk_cloud_op_result **resp, size_t *np,
+    struct hk_cloud_summary *sum);
 void hk_cloud_op_results_free(struct hk_cloud_op_result *r, size_t n);
 
 /* Request counters of the session (bench, tests). */

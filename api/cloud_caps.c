@@ -1,121 +1,27 @@
-/* What each cloud's key-pair service accepts, as data (reference/cloud-apis.md
- * §1, §2.1, §5), and the checks every request passes before it is sent. */
+/* The capability checks every request passes before it is sent, over the
+ * data in each provider's row (what its key-pair service accepts). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "cloud.h"
+#include "cloud_int.h"
 #include "err.h"
-
-static const unsigned int huawei_rsa_bits[] = { 2048, 3072, 4096, 0 };
-
-/* ImportKeyPair lists rsa, dsa, ecdsa (and certificates); no ed25519, no sk. */
-static const struct hk_cloud_keycap aliyun_keys[] = {
-	{ HK_KEY_RSA, HK_CURVE_NONE, NULL, "rsa" },
-	{ HK_KEY_DSA, HK_CURVE_NONE, NULL, "dsa" },
-	{ HK_KEY_ECDSA, HK_CURVE_P256, NULL, "ecdsa-p256" },
-	{ HK_KEY_ECDSA, HK_CURVE_P384, NULL, "ecdsa-p384" },
-	{ HK_KEY_ECDSA, HK_CURVE_P521, NULL, "ecdsa-p521" },
-	{ HK_KEY_UNSPEC, HK_CURVE_NONE, NULL, NULL },
-};
-
-/* KPS user guide: SSH-DSS, SSH-ED25519, ECDSA P-256/384/521, RSA 2048/3072/4096. */
-static const struct hk_cloud_keycap huawei_keys[] = {
-	{ HK_KEY_RSA, HK_CURVE_NONE, huawei_rsa_bits, "rsa-2048/3072/4096" },
-	{ HK_KEY_DSA, HK_CURVE_NONE, NULL, "dsa" },
-	{ HK_KEY_ECDSA, HK_CURVE_P256, NULL, "ecdsa-p256" },
-	{ HK_KEY_ECDSA, HK_CURVE_P384, NULL, "ecdsa-p384" },
-	{ HK_KEY_ECDSA, HK_CURVE_P521, NULL, "ecdsa-p521" },
-	{ HK_KEY_ED25519, HK_CURVE_NONE, NULL, "ed25519" },
-	{ HK_KEY_UNSPEC, HK_CURVE_NONE, NULL, NULL },
-};
-
-static const char *const aliyun_forbidden[] = { "http://", "https://", NULL };
-
-/* DescribeRegions answers at run time; this list is the fallback for "all". */
-static const char *const aliyun_regions[] = {
-	"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu",
-	"cn-hangzhou", "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen",
-	"cn-heyuan", "cn-guangzhou", "cn-chengdu", "cn-hongkong", "ap-northeast-1",
-	"ap-northeast-2", "ap-southeast-1", "ap-southeast-3", "ap-southeast-5",
-	"ap-southeast-6", "ap-southeast-7", "us-east-1", "us-west-1", "eu-west-1",
-	"eu-central-1", "me-east-1", "me-central-1", NULL,
-};
-
-/* KpsRegion of the Huawei Cloud SDKs: KPS has no region-listing call. */
-static const char *const huawei_regions[] = {
-	"af-south-1", "cn-north-4", "cn-north-1", "cn-east-2", "cn-east-3",
-	"cn-south-1", "cn-southwest-2", "ap-southeast-2", "ap-southeast-1",
-	"ap-southeast-3", "cn-north-2", "cn-south-2", "na-mexico-1", "la-north-2",
-	"la-south-2", "sa-brazil-1", "cn-north-9", "tr-west-1", "ap-southeast-4",
-	"me-east-1", NULL,
-};
-
-static const struct hk_cloud_caps aliyun_caps = {
-	.provider = "aliyun",
-	.title = "Alibaba Cloud ECS",
-	.keys = aliyun_keys,
-	.suggest = "use an ecdsa-p256 or rsa key (hwkey keygen --type ecdsa-p256)",
-	.name = {
-		.min = 2, .max = 128,
-		.first = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-		.allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789.:_-",
-		.allow_utf8 = 1,
-		.forbidden_prefixes = aliyun_forbidden,
-		.text = "2-128 characters: letters, digits, '.', ':', '_', '-'; "
-		    "starts with a letter; not http:// or https://",
-	},
-	.fp = HK_FP_ALIYUN,
-	.list_page_max = 50,
-	.delete_batch_max = 100,
-	.attach_batch_max = 50,
-	.quota_per_region = 500,
-	.regions = aliyun_regions,
-};
-
-static const struct hk_cloud_caps huawei_caps = {
-	.provider = "huawei",
-	.title = "Huawei Cloud KPS",
-	.keys = huawei_keys,
-	.suggest = "use an ed25519, ecdsa-p256 or rsa-2048/3072/4096 key",
-	.name = {
-		.min = 1, .max = 64,
-		.first = "",
-		.allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_-",
-		.allow_utf8 = 0,
-		.forbidden_prefixes = NULL,
-		.text = "1-64 bytes: letters, digits, '_', '-'",
-	},
-	.fp = HK_FP_HUAWEI,
-	.list_page_max = 50,
-	.delete_batch_max = 1,
-	.attach_batch_max = 1,
-	.quota_per_region = 0,
-	.regions = huawei_regions,
-};
-
-static const struct hk_cloud_caps *const all_caps[] = {
-	&aliyun_caps, &huawei_caps, NULL,
-};
 
 const struct hk_cloud_caps *
 hk_cloud_caps_find(const char *provider)
 {
-	size_t i;
+	const struct hk_cloud_provider *row = hk_cloud_provider_find(provider);
 
-	for (i = 0; all_caps[i] != NULL; i++)
-		if (strcmp(all_caps[i]->provider, provider) == 0)
-			return all_caps[i];
-	return NULL;
+	return row != NULL ? row->caps : NULL;
 }
 
-const struct hk_cloud_caps *const *
-hk_cloud_caps_all(void)
+const struct hk_cloud_caps *
+hk_cloud_caps_at(size_t i)
 {
-	return all_caps;
+	const struct hk_cloud_provider *row = hk_cloud_provider_at(i);
+
+	return row != NULL ? row->caps : NULL;
 }
 
 static const char *
@@ -155,9 +61,12 @@ accepted_list(const struct hk_cloud_caps *caps, char *buf, size_t size)
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (k = caps->keys; k->type != HK_KEY_UNSPEC && off < size; k++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s",
-		    off > 0 ? ", " : "", k->label);
+	for (k = caps->keys; k->type != HK_KEY_UNSPEC && off < size; k++) {
+		if (off > 0)
+			off += (size_t)snprintf(buf + off, size - off, ", ");
+		if (off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s", k->label);
+	}
 }
 
 int
@@ -204,10 +113,12 @@ hk_cloud_caps_check_name(const struct hk_cloud_caps *caps, const char *name)
 	size_t len = strlen(name), i;
 	unsigned char ch;
 
+	if ((len < nr->min || len > nr->max) && len > 64)
+		return hk_errf(HK_ERR_CLOUD_NAME, "%s key pair name \"%.*s...\" is %zu "
+		    "bytes; the rule is %s", caps->title, 64, name, len, nr->text);
 	if (len < nr->min || len > nr->max)
-		return hk_errf(HK_ERR_CLOUD_NAME, "%s key pair name \"%.*s%s\" is %zu "
-		    "bytes; the rule is %s", caps->title, 64, name, len > 64 ? "..." : "",
-		    len, nr->text);
+		return hk_errf(HK_ERR_CLOUD_NAME, "%s key pair name \"%s\" is %zu "
+		    "bytes; the rule is %s", caps->title, name, len, nr->text);
 	for (i = 0; nr->forbidden_prefixes != NULL && nr->forbidden_prefixes[i] != NULL; i++)
 		if (strncasecmp(name, nr->forbidden_prefixes[i],
 		    strlen(nr->forbidden_prefixes[i])) == 0)

@@ -1,5 +1,7 @@
-/* Huawei Cloud KPS key pairs (v3): POST/GET/DELETE /v3/{project_id}/keypairs,
- * signed with SDK-HMAC-SHA256. The project id of each region comes from
+/* Huawei Cloud KPS key pairs (v3), the whole provider: its registry row,
+ * capabilities, credentials (HUAWEICLOUD_SDK_*) and POST/GET/DELETE
+ * /v3/{project_id}/keypairs over the shared request layer, signed with
+ * SDK-HMAC-SHA256. The project id of each region comes from
  * HUAWEICLOUD_SDK_PROJECT_ID (one region) or IAM GET /v3/projects?name=REGION,
  * resolved once per region while the requests that need it wait. */
 #include <stdio.h>
@@ -9,7 +11,77 @@
 #include "buf.h"
 #include "cloud_int.h"
 #include "err.h"
+#include "http.h"
 #include "sign.h"
+
+/* ---- capabilities (reference/cloud-apis.md §1, §5) ---- */
+
+static const unsigned int hw_rsa_bits[] = { 2048, 3072, 4096, 0 };
+
+/* KPS user guide: SSH-DSS, SSH-ED25519, ECDSA P-256/384/521, RSA 2048/3072/4096. */
+static const struct hk_cloud_keycap hw_keys[] = {
+	{ HK_KEY_RSA, HK_CURVE_NONE, hw_rsa_bits, "rsa-2048/3072/4096" },
+	{ HK_KEY_DSA, HK_CURVE_NONE, NULL, "dsa" },
+	{ HK_KEY_ECDSA, HK_CURVE_P256, NULL, "ecdsa-p256" },
+	{ HK_KEY_ECDSA, HK_CURVE_P384, NULL, "ecdsa-p384" },
+	{ HK_KEY_ECDSA, HK_CURVE_P521, NULL, "ecdsa-p521" },
+	{ HK_KEY_ED25519, HK_CURVE_NONE, NULL, "ed25519" },
+	{ HK_KEY_UNSPEC, HK_CURVE_NONE, NULL, NULL },
+};
+
+/* KpsRegion of the Huawei Cloud SDKs: KPS has no region-listing call. */
+static const char *const hw_region_list[] = {
+	"af-south-1", "cn-north-4", "cn-north-1", "cn-east-2", "cn-east-3",
+	"cn-south-1", "cn-southwest-2", "ap-southeast-2", "ap-southeast-1",
+	"ap-southeast-3", "cn-north-2", "cn-south-2", "na-mexico-1", "la-north-2",
+	"la-south-2", "sa-brazil-1", "cn-north-9", "tr-west-1", "ap-southeast-4",
+	"me-east-1", NULL,
+};
+
+static const struct hk_cloud_caps hw_caps = {
+	.provider = "huawei",
+	.title = "Huawei Cloud KPS",
+	.keys = hw_keys,
+	.suggest = "use an ed25519, ecdsa-p256 or rsa-2048/3072/4096 key",
+	.name = {
+		.min = 1, .max = 64,
+		.first = "",
+		.allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_-",
+		.allow_utf8 = 0,
+		.forbidden_prefixes = NULL,
+		.text = "1-64 bytes: letters, digits, '_', '-'",
+	},
+	.fp = HK_FP_HUAWEI,
+	.list_page_max = 50,
+	.delete_batch_max = 1,
+	.attach_batch_max = 1,
+	.quota_per_region = 0,
+	.regions = hw_region_list,
+};
+
+/* Named only to say where the credentials come from instead. */
+static const struct hk_cloud_setting_def hw_settings[] = {
+	{ "profile", NULL, NULL, "--profile is for the aliyun CLI's config.json; "
+	    "Huawei credentials come from HUAWEICLOUD_SDK_AK/SK" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static int
+hw_creds(const struct hk_cloud_settings *s, struct hk_creds **credsp)
+{
+	static const struct hk_creds_env env = { "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK",
+	    "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID" };
+	int r;
+
+	(void)s;
+	if ((r = hk_creds_from_env(&env, credsp)) == HK_ERR_NOT_FOUND)
+		r = hk_errf(HK_ERR_CREDENTIALS, "no Huawei Cloud credentials: set "
+		    "HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK");
+	return r;
+}
+
+/* ---- projects: one per region, resolved once ---- */
 
 enum hw_op {
 	HW_PROJECT,
@@ -18,22 +90,7 @@ enum hw_op {
 	HW_LIST,		/* every pair, paged by marker */
 	HW_DELETE,
 	HW_REGIONS,		/* IAM: every project of the account, named by region */
-};
-
-struct hw_proj;
-
-struct hw_req {
-	struct hk_cloud *c;
-	enum hw_op op;
-	char *region;
-	char *name;			/* pair name (import, get, delete) */
-	char *body;			/* import JSON */
-	char *marker;			/* list paging */
-	struct hw_proj *proj;
-	struct hk_cloud_reply reply;
-	hk_cloud_cb *cb;
-	void *arg;
-	struct hw_req *next_waiter;
+	HW_NOPS
 };
 
 enum { PROJ_PENDING = 1, PROJ_OK, PROJ_FAILED };
@@ -42,37 +99,14 @@ struct hw_proj {
 	char *region;
 	char *id;
 	int state;
-	struct hk_cloud_error error;
-	struct hw_req *waiters;
+	struct hk_error error;
+	struct hk_http_req *waiters;
 	struct hw_proj *next;
 };
 
 struct hw_ctx {
 	struct hw_proj *projs;
 };
-
-static int hw_submit(struct hw_req *q);
-
-static void
-req_free(struct hw_req *q)
-{
-	if (q == NULL)
-		return;
-	free(q->region);
-	free(q->name);
-	if (q->body != NULL)
-		hk_freezero(q->body, strlen(q->body));
-	free(q->marker);
-	hk_cloud_reply_clear(&q->reply);
-	free(q);
-}
-
-static void
-deliver(struct hw_req *q)
-{
-	q->cb(q->arg, &q->reply);
-	req_free(q);
-}
 
 static int
 hw_open(struct hk_cloud *c, void **ctxp)
@@ -102,75 +136,78 @@ hw_close(void *arg)
 	free(ctx);
 }
 
+static struct hw_proj *
+proj_find(struct hw_ctx *ctx, const char *region)
+{
+	struct hw_proj *p;
+
+	for (p = ctx->projs; p != NULL; p = p->next)
+		if (strcmp(p->region, region) == 0)
+			return p;
+	return NULL;
+}
+
+static struct hw_proj *
+proj_add(struct hw_ctx *ctx, const char *region, const char *id)
+{
+	struct hw_proj *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL || (p->region = strdup(region)) == NULL ||
+	    (id != NULL && (p->id = strdup(id)) == NULL)) {
+		if (p != NULL)
+			free(p->region);
+		free(p);
+		return NULL;
+	}
+	p->state = id != NULL ? PROJ_OK : PROJ_PENDING;
+	p->next = ctx->projs;
+	ctx->projs = p;
+	return p;
+}
+
+/* ---- requests: endpoint, signer, the error envelope ---- */
+
 static char *
-hw_base(const struct hw_req *q)
+hw_endpoint(const struct hk_http_req *q)
 {
 	char *url = NULL;
 
-	if (q->c->endpoint != NULL)
-		return strdup(q->c->endpoint);
-	if (q->op == HW_PROJECT || q->op == HW_REGIONS)
+	if (q->code == HW_PROJECT || q->code == HW_REGIONS)
 		return strdup("https://iam.myhuaweicloud.com");
 	return asprintf(&url, "https://kms.%s.myhuaweicloud.com", q->region) < 0 ? NULL : url;
 }
 
 static int
-hw_build(void *arg, struct hk_http_msg *msg)
+hw_sign(const struct hk_http_req *q, const char *base, struct hk_http_msg *msg)
 {
-	struct hw_req *q = arg;
 	const struct hk_creds *cr = q->c->creds;
-	struct hk_param query[2];
+	const struct hw_proj *proj = q->data;
 	struct hk_header h[6];
-	struct hk_buf *path = NULL;
-	char date[32], *base = NULL, *host = NULL, *canon = NULL, *auth = NULL, *p = NULL;
-	const char *method = "GET", *ctype = "application/json";
-	size_t nq = 0, nh = 0, i;
+	char date[32], *host = NULL, *canon = NULL, *auth = NULL;
+	const char *ctype = q->body != NULL ? "application/json;charset=UTF-8" :
+	    "application/json";
+	size_t nh = 0, i;
 	int r;
 
 	hk_cloud_utc(date, sizeof(date), HK_UTC_BASIC);
-	if ((path = hk_buf_new()) == NULL || (base = hw_base(q)) == NULL ||
-	    (host = hk_cloud_url_host(base)) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	if (q->op == HW_PROJECT || q->op == HW_REGIONS) {
-		r = hk_buf_putf(path, "/v3/projects");
-		if (q->op == HW_PROJECT)
-			query[nq++] = (struct hk_param){ "name", q->region };
-	} else {
-		r = hk_buf_putf(path, "/v3/%s/keypairs", q->proj->id);
-		if (r == 0 && q->name != NULL && q->op != HW_IMPORT)
-			r = hk_buf_putf(path, "/%s", q->name);
-	}
-	if (r != 0 || (p = hk_buf_dup_string(path)) == NULL) {
-		r = r != 0 ? r : HK_ERR_ALLOC;
-		goto out;
-	}
-	if (q->op == HW_LIST) {
-		query[nq++] = (struct hk_param){ "limit", "50" };
-		if (q->marker != NULL)
-			query[nq++] = (struct hk_param){ "marker", q->marker };
-	}
-	if (q->op == HW_IMPORT) {
-		method = "POST";
-		ctype = "application/json;charset=UTF-8";
-	} else if (q->op == HW_DELETE)
-		method = "DELETE";
+	if ((host = hk_cloud_url_host(base)) == NULL)
+		return HK_ERR_ALLOC;
 	h[nh++] = (struct hk_header){ "Content-Type", ctype };
 	h[nh++] = (struct hk_header){ "Host", host };
-	if (q->op != HW_PROJECT && q->op != HW_REGIONS)
-		h[nh++] = (struct hk_header){ "X-Project-Id", q->proj->id };
+	if (q->code != HW_PROJECT && q->code != HW_REGIONS)
+		h[nh++] = (struct hk_header){ "X-Project-Id", proj->id };
 	h[nh++] = (struct hk_header){ "X-Sdk-Date", date };
 	if (cr->token != NULL)
 		h[nh++] = (struct hk_header){ "X-Security-Token", hk_secret_str(cr->token) };
-	if ((r = hk_sign_canonical_query(query, nq, &canon)) != 0 ||
-	    (r = hk_sign_huawei(method, p, query, nq, h, nh, q->body,
-	    q->body != NULL ? strlen(q->body) : 0, cr->access_key_id,
+	if ((r = hk_sign_canonical_query(q->params, q->nparams, &canon)) != 0 ||
+	    (r = hk_sign_huawei(q->op->method, q->path, q->params, q->nparams, h, nh,
+	    q->body, q->body != NULL ? strlen(q->body) : 0, cr->access_key_id,
 	    hk_secret_str(cr->secret), &auth)) != 0)
 		goto out;
-	msg->method = method;
+	msg->method = q->op->method;
 	/* The path segments are [A-Za-z0-9_-] (name rule) or hex project ids. */
-	if (asprintf(&msg->url, "%s%s%s%s", base, p, canon[0] != '\0' ? "?" : "", canon) < 0) {
+	if ((canon[0] != '\0' ? asprintf(&msg->url, "%s%s?%s", base, q->path, canon) :
+	    asprintf(&msg->url, "%s%s", base, q->path)) < 0) {
 		msg->url = NULL;
 		r = HK_ERR_ALLOC;
 		goto out;
@@ -190,11 +227,8 @@ hw_build(void *arg, struct hk_http_msg *msg)
 	}
 	r = hk_http_msg_header(msg, "Authorization: %s", auth);
  out:
-	hk_buf_free(path);
-	free(base);
 	free(host);
 	free(canon);
-	free(p);
 	if (auth != NULL)
 		hk_freezero(auth, strlen(auth));
 	return r;
@@ -202,12 +236,14 @@ hw_build(void *arg, struct hk_http_msg *msg)
 
 /* {"error_code","error_msg","request_id"}, sometimes nested under "error". */
 static void
-parse_error(const struct hk_http_response *resp, struct hk_cloud_error *e)
+hw_parse_error(const struct hk_http_req *q, const struct hk_http_response *resp,
+    struct hk_error *e)
 {
 	json_t *j = hk_cloud_json(resp), *o;
 	const char *code, *msg, *rid;
 	int err = HK_ERR_CLOUD;
 
+	(void)q;
 	o = json_is_object(json_object_get(j, "error")) ? json_object_get(j, "error") : j;
 	code = hk_cloud_jstr(o, "error_code");
 	if (code == NULL)
@@ -242,35 +278,33 @@ parse_error(const struct hk_http_response *resp, struct hk_cloud_error *e)
 	json_decref(j);
 }
 
-static enum hk_http_verdict
-hw_classify(void *arg, const struct hk_http_response *resp)
-{
-	struct hw_req *q = arg;
-	struct hk_cloud_error e;
+static const struct hk_http_service hw_service = {
+	.endpoint = hw_endpoint,
+	.sign = hw_sign,
+	.parse_error = hw_parse_error,
+};
 
-	if (resp->err != 0) {
-		if (q->op == HW_IMPORT && resp->sent)
-			return HK_HTTP_DONE;	/* the engine checks before resending */
-		return resp->err == HK_ERR_TLS ? HK_HTTP_DONE : HK_HTTP_RETRY;
-	}
-	if (resp->status >= 200 && resp->status < 300)
-		return HK_HTTP_DONE;
-	parse_error(resp, &e);
-	if (e.err == HK_ERR_THROTTLED)
-		return HK_HTTP_RETRY;
-	if (resp->status >= 500 && q->op != HW_IMPORT)
-		return HK_HTTP_RETRY;
-	return HK_HTTP_DONE;
+/* ---- replies ---- */
+
+static json_t *
+hw_json(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	json_t *j;
+
+	if ((j = hk_cloud_json(resp)) == NULL)
+		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
+		    NULL, "response is not JSON", NULL);
+	return j;
 }
 
 static int
 keypair_from(json_t *o, struct hk_cloud_keypair *kp)
 {
 	memset(kp, 0, sizeof(*kp));
-	kp->name = hk_cloud_strdup(hk_cloud_jstr(o, "name"));
-	kp->fingerprint = hk_cloud_strdup(hk_cloud_jstr(o, "fingerprint"));
-	kp->public_key = hk_cloud_strdup(hk_cloud_jstr(o, "public_key"));
-	kp->created = hk_cloud_strdup(hk_cloud_jstr(o, "create_time"));
+	kp->name = hk_cloud_jdup(o, "name");
+	kp->fingerprint = hk_cloud_jdup(o, "fingerprint");
+	kp->public_key = hk_cloud_jdup(o, "public_key");
+	kp->created = hk_cloud_jdup(o, "create_time");
 	if (kp->created == NULL && json_is_integer(json_object_get(o, "create_time")) &&
 	    asprintf(&kp->created, "%lld", (long long)json_integer_value(
 	    json_object_get(o, "create_time"))) < 0)
@@ -278,19 +312,75 @@ keypair_from(json_t *o, struct hk_cloud_keypair *kp)
 	return kp->name != NULL ? 0 : HK_ERR_CLOUD_RESPONSE;
 }
 
-/* A page of GET /keypairs; sets q->marker and returns 1 when there is more. */
 static int
-parse_list(struct hw_req *q, json_t *j)
+parse_project(struct hk_http_req *q, const struct hk_http_response *resp)
 {
-	json_t *list = json_object_get(j, "keypairs"), *it;
-	const char *next = hk_cloud_jstr(json_object_get(j, "page_info"), "next_marker");
-	struct hk_cloud_keypair *kp;
-	size_t i, n = json_array_size(list);
+	struct hw_proj *p = q->data;
+	const char *id;
+	json_t *j;
+	int r = 0;
+
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	id = hk_cloud_jstr(json_array_get(json_object_get(j, "projects"), 0), "id");
+	if (id == NULL)
+		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_REGION, resp->status,
+		    NULL, "IAM lists no project for this region", NULL);
+	else if ((p->id = strdup(id)) == NULL)
+		r = HK_ERR_ALLOC;
+	json_decref(j);
+	return r;
+}
+
+static int
+parse_import(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	json_t *j;
+
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	q->reply.fingerprint = hk_cloud_jdup(json_object_get(j, "keypair"), "fingerprint");
+	json_decref(j);
+	return 0;
+}
+
+static int
+parse_get(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	json_t *j;
 	int r;
 
-	if (n > 0) {
-		if ((kp = realloc(q->reply.pairs, (q->reply.npairs + n) * sizeof(*kp))) == NULL)
-			return HK_ERR_ALLOC;
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	if ((q->reply.pairs = calloc(1, sizeof(*q->reply.pairs))) == NULL)
+		r = HK_ERR_ALLOC;
+	else if ((r = keypair_from(json_object_get(j, "keypair"), q->reply.pairs)) == 0)
+		q->reply.npairs = 1;
+	else
+		hk_cloud_keypair_clear(q->reply.pairs);
+	json_decref(j);
+	return r;
+}
+
+/* A page of GET /keypairs; the next marker and HK_HTTP_MORE when there is more. */
+static int
+parse_list(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	json_t *j, *list, *it;
+	const char *next;
+	struct hk_cloud_keypair *kp;
+	size_t i, n;
+	int r = 0;
+
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	list = json_object_get(j, "keypairs");
+	next = hk_cloud_jstr(json_object_get(j, "page_info"), "next_marker");
+	if ((n = json_array_size(list)) > 0) {
+		if ((kp = realloc(q->reply.pairs, (q->reply.npairs + n) * sizeof(*kp))) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
 		q->reply.pairs = kp;
 		json_array_foreach(list, i, it) {
 			json_t *o = json_object_get(it, "keypair");
@@ -298,21 +388,18 @@ parse_list(struct hw_req *q, json_t *j)
 			if ((r = keypair_from(o != NULL ? o : it,
 			    &q->reply.pairs[q->reply.npairs])) != 0) {
 				hk_cloud_keypair_clear(&q->reply.pairs[q->reply.npairs]);
-				return r;
+				goto out;
 			}
 			q->reply.npairs++;
 		}
 	}
-	free(q->marker);
-	q->marker = NULL;
-	if (n == 0 || next == NULL || *next == '\0')
-		return 0;
-	if ((q->marker = strdup(next)) == NULL)
-		return HK_ERR_ALLOC;
-	return 1;
+	if (n > 0 && next != NULL && *next != '\0' &&
+	    (r = hk_http_req_param(q, "marker", next)) == 0)
+		r = HK_HTTP_MORE;
+ out:
+	json_decref(j);
+	return r;
 }
-
-static void proj_resolved(struct hw_proj *p);
 
 /*
  * IAM's project list: one project per region the account uses, named by the
@@ -320,304 +407,230 @@ static void proj_resolved(struct hw_proj *p);
  * "MOS" are not regions. The ids are kept, so no per-region lookup follows.
  */
 static int
-parse_regions(struct hw_req *q, json_t *j)
+parse_regions(struct hk_http_req *q, const struct hk_http_response *resp)
 {
 	struct hw_ctx *ctx = q->c->ctx;
-	json_t *list = json_object_get(j, "projects"), *it;
-	struct hw_proj *p;
+	json_t *j, *list, *it;
 	size_t i, k = 0;
+	int r = 0;
 
-	if ((q->reply.regions = calloc(json_array_size(list) + 1, sizeof(char *))) == NULL)
-		return HK_ERR_ALLOC;
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	list = json_object_get(j, "projects");
+	if ((q->reply.regions = calloc(json_array_size(list) + 1, sizeof(char *))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
 	json_array_foreach(list, i, it) {
 		const char *name = hk_cloud_jstr(it, "name"), *id = hk_cloud_jstr(it, "id");
 
 		if (name == NULL || id == NULL || strchr(name, '_') != NULL ||
 		    strcmp(name, "MOS") == 0)
 			continue;
-		if ((q->reply.regions[k] = strdup(name)) == NULL)
-			return HK_ERR_ALLOC;
-		k++;
-		q->reply.nregions = k;
-		for (p = ctx->projs; p != NULL; p = p->next)
-			if (strcmp(p->region, name) == 0)
-				break;
-		if (p != NULL)
-			continue;
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			return HK_ERR_ALLOC;
-		if ((p->region = strdup(name)) == NULL || (p->id = strdup(id)) == NULL) {
-			free(p->region);
-			free(p);
-			return HK_ERR_ALLOC;
-		}
-		p->state = PROJ_OK;
-		p->next = ctx->projs;
-		ctx->projs = p;
-	}
-	return 0;
-}
-
-/* Fill q->reply (or q->proj) from one answer; 1 when the list has another page. */
-static int
-hw_parse(struct hw_req *q, const struct hk_http_response *resp)
-{
-	json_t *j = NULL, *o;
-	int r = 0, more = 0;
-
-	if (resp->err != 0) {
-		hk_cloud_error_transport(&q->reply.error, resp);
-		return 0;
-	}
-	if (resp->status < 200 || resp->status >= 300) {
-		parse_error(resp, &q->reply.error);
-		/* Absent is an answer, not an error, for a lookup or a delete. */
-		if ((q->op == HW_GET || q->op == HW_DELETE) &&
-		    q->reply.error.err == HK_ERR_CLOUD_NOT_FOUND)
-			memset(&q->reply.error, 0, sizeof(q->reply.error));
-		return 0;
-	}
-	if (q->op == HW_DELETE)
-		return 0;
-	if ((j = hk_cloud_json(resp)) == NULL) {
-		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
-		    NULL, "response is not JSON", NULL);
-		return 0;
-	}
-	switch (q->op) {
-	case HW_PROJECT: {
-		json_t *first = json_array_get(json_object_get(j, "projects"), 0);
-		const char *id = hk_cloud_jstr(first, "id");
-
-		if (id == NULL)
-			hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_REGION,
-			    resp->status, NULL, "IAM lists no project for this region", NULL);
-		else if ((q->proj->id = strdup(id)) == NULL)
+		if ((q->reply.regions[k] = strdup(name)) == NULL) {
 			r = HK_ERR_ALLOC;
-		break;
-	}
-	case HW_IMPORT:
-		o = json_object_get(j, "keypair");
-		q->reply.fingerprint = hk_cloud_strdup(hk_cloud_jstr(o, "fingerprint"));
-		break;
-	case HW_GET:
-		o = json_object_get(j, "keypair");
-		if ((q->reply.pairs = calloc(1, sizeof(*q->reply.pairs))) == NULL)
-			r = HK_ERR_ALLOC;
-		else if ((r = keypair_from(o, q->reply.pairs)) == 0)
-			q->reply.npairs = 1;
-		else
-			hk_cloud_keypair_clear(q->reply.pairs);
-		break;
-	case HW_LIST:
-		if ((r = parse_list(q, j)) == 1) {
-			more = 1;
-			r = 0;
+			goto out;
 		}
-		break;
-	case HW_REGIONS:
-		r = parse_regions(q, j);
-		break;
-	case HW_DELETE:
-		break;
+		q->reply.nregions = ++k;
+		if (proj_find(ctx, name) == NULL && proj_add(ctx, name, id) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
 	}
+ out:
 	json_decref(j);
-	if (r != 0) {
-		hk_cloud_error_set(&q->reply.error, r, "parsing the KPS response");
-		return 0;
-	}
-	return more;
+	return r;
 }
 
-static void
-hw_done(void *arg, const struct hk_http_response *resp)
-{
-	struct hw_req *q = arg;
-	int r;
-
-	if (hw_parse(q, resp)) {
-		if ((r = hw_submit(q)) == 0)
-			return;
-		hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
-	}
-	if (q->op == HW_PROJECT) {
-		struct hw_proj *p = q->proj;
-
-		p->error = q->reply.error;
-		if (p->error.err != 0 && p->error.err != HK_ERR_CLOUD_REGION)
-			snprintf(p->error.message + strlen(p->error.message),
-			    sizeof(p->error.message) - strlen(p->error.message),
-			    " (resolving the project of %s)", q->region);
-		p->state = p->error.err == 0 ? PROJ_OK : PROJ_FAILED;
-		req_free(q);
-		proj_resolved(p);
-		return;
-	}
-	deliver(q);
-}
+/* Only the import changes state in a way a resend could repeat. */
+static const struct hk_http_op hw_ops[HW_NOPS] = {
+	[HW_PROJECT] = { "KPS", "GET", 1, 0, parse_project },
+	[HW_IMPORT] = { "KPS", "POST", 0, 0, parse_import },
+	[HW_GET] = { "KPS", "GET", 1, 1, parse_get },
+	[HW_LIST] = { "KPS", "GET", 1, 0, parse_list },
+	[HW_DELETE] = { "KPS", "DELETE", 1, 1, NULL },
+	[HW_REGIONS] = { "KPS", "GET", 1, 0, parse_regions },
+};
 
 int
 hk_cloud_huawei_parse(unsigned int op, long status, const char *body, size_t len,
     struct hk_cloud_reply *reply)
 {
+	/* Project and region answers need a session; the key-pair ones do not. */
 	static const enum hw_op ops[] = { HW_IMPORT, HW_GET, HW_LIST, HW_DELETE };
 	struct hk_http_response resp;
-	struct hw_req q;
+	struct hk_http_req *q = NULL;
+	struct hk_cloud_cb cb = { NULL, NULL, NULL };
+	int r;
 
 	memset(reply, 0, sizeof(*reply));
-	memset(&q, 0, sizeof(q));
+	if ((r = hk_http_req_new(NULL, &hw_service, hw_ops,
+	    ops[op % (sizeof(ops) / sizeof(ops[0]))], NULL, &cb, &q)) != 0)
+		return r;
 	memset(&resp, 0, sizeof(resp));
-	/* Project and region answers need a session; the key-pair ones do not. */
-	q.op = ops[op % (sizeof(ops) / sizeof(ops[0]))];
 	resp.status = status;
 	resp.body = body;
 	resp.body_len = len;
 	resp.attempt = 1;
-	hw_parse(&q, &resp);
-	free(q.marker);
-	*reply = q.reply;
+	resp.sent = 1;
+	hk_http_req_parse(q, &resp);
+	*reply = q->reply;
+	memset(&q->reply, 0, sizeof(q->reply));
+	hk_http_req_free(q);
 	return 0;
 }
 
-static int
-hw_submit(struct hw_req *q)
-{
-	struct hk_http_call call = {
-		.build = hw_build,
-		.classify = hw_classify,
-		.done = hw_done,
-		.arg = q,
-	};
+/* ---- operations: each waits for its region's project id ---- */
 
-	return hk_http_submit(q->c->http, &call);
+/* q's path, now that its project id is known; then send it (q stays the caller's on failure). */
+static int
+hw_send(struct hk_http_req *q)
+{
+	const struct hw_proj *p = q->data;
+	int n;
+
+	free(q->path);
+	if (q->target != NULL && q->code != HW_IMPORT)
+		n = asprintf(&q->path, "/v3/%s/keypairs/%s", p->id, q->target);
+	else
+		n = asprintf(&q->path, "/v3/%s/keypairs", p->id);
+	if (n < 0) {
+		q->path = NULL;
+		return HK_ERR_ALLOC;
+	}
+	return hk_http_req_submit(q);
 }
 
-/* Release the requests that waited for a project id. */
+/* Release the requests that waited for a project id (inside the run loop). */
 static void
 proj_resolved(struct hw_proj *p)
 {
-	struct hw_req *q, *next;
+	struct hk_http_req *q, *next;
+	struct hk_error e;
 	int r;
 
 	q = p->waiters;
 	p->waiters = NULL;
 	for (; q != NULL; q = next) {
-		next = q->next_waiter;
-		q->next_waiter = NULL;
-		if (p->state == PROJ_FAILED) {
-			q->reply.error = p->error;
-			deliver(q);
-		} else if ((r = hw_submit(q)) != 0) {
-			hk_cloud_error_set(&q->reply.error, r, "%s", hk_err_detail());
-			deliver(q);
+		next = q->next;
+		q->next = NULL;
+		if (p->state == PROJ_FAILED)
+			hk_http_req_finish(q, &p->error);
+		else if ((r = hw_send(q)) != 0) {
+			hk_error_take(&e, r);
+			hk_http_req_finish(q, &e);
 		}
 	}
+}
+
+static void
+on_project(void *arg, const struct hk_cloud_reply *reply)
+{
+	struct hw_proj *p = arg;
+
+	hk_error_copy(&p->error, &reply->error);
+	if (p->error.code != 0 && p->error.code != HK_ERR_CLOUD_REGION) {
+		size_t n = strlen(p->error.message);
+
+		snprintf(p->error.message + n, sizeof(p->error.message) - n,
+		    " (resolving the project of %s)", p->region);
+	}
+	p->state = p->error.code == 0 ? PROJ_OK : PROJ_FAILED;
+	proj_resolved(p);
+}
+
+/* Ask IAM for the project of p's region. */
+static int
+proj_lookup(struct hk_cloud *c, struct hw_proj *p)
+{
+	struct hk_cloud_cb cb = { on_project, NULL, p };
+	struct hk_http_req *pq;
+	int r;
+
+	if ((r = hk_http_req_new(c, &hw_service, hw_ops, HW_PROJECT, p->region, &cb, &pq)) != 0)
+		return r;
+	pq->data = p;
+	if ((r = hk_http_req_param(pq, "name", p->region)) == 0 &&
+	    (r = (pq->path = strdup("/v3/projects")) != NULL ? 0 : HK_ERR_ALLOC) == 0 &&
+	    (r = hk_http_req_submit(pq)) == 0)
+		return 0;
+	hk_http_req_free(pq);
+	return r;
 }
 
 /* Send q once its region's project id is known. On failure q is freed. */
 static int
-hw_start(struct hw_req *q)
+hw_start(struct hk_http_req *q)
 {
 	struct hk_cloud *c = q->c;
 	struct hw_ctx *ctx = c->ctx;
 	struct hw_proj *p;
-	struct hw_req *pq;
 	int r;
 
-	for (p = ctx->projs; p != NULL; p = p->next)
-		if (strcmp(p->region, q->region) == 0)
-			break;
-	if (p == NULL) {
-		if ((p = calloc(1, sizeof(*p))) == NULL || (p->region = strdup(q->region)) == NULL) {
-			free(p);
-			req_free(q);
+	if ((p = proj_find(ctx, q->region)) == NULL) {
+		/* The configured project id stands for the one region asked for. */
+		if ((p = proj_add(ctx, q->region, c->creds->project_id != NULL &&
+		    c->opts.nregions_hint == 1 ? c->creds->project_id : NULL)) == NULL) {
+			hk_http_req_free(q);
 			return HK_ERR_ALLOC;
 		}
-		p->next = ctx->projs;
-		ctx->projs = p;
-		/* The configured project id stands for the one region asked for. */
-		if (c->creds->project_id != NULL && c->opts.nregions_hint == 1) {
-			if ((p->id = strdup(c->creds->project_id)) == NULL) {
-				req_free(q);
-				return HK_ERR_ALLOC;
-			}
-			p->state = PROJ_OK;
-		} else {
-			if ((pq = calloc(1, sizeof(*pq))) == NULL ||
-			    (pq->region = strdup(q->region)) == NULL) {
-				free(pq);
-				req_free(q);
-				return HK_ERR_ALLOC;
-			}
-			pq->c = c;
-			pq->op = HW_PROJECT;
-			pq->proj = p;
-			p->state = PROJ_PENDING;
-			if ((r = hw_submit(pq)) != 0) {
-				req_free(pq);
-				req_free(q);
-				p->state = PROJ_FAILED;
-				hk_cloud_error_set(&p->error, r, "%s", hk_err_detail());
-				return r;
-			}
+		if (p->state == PROJ_PENDING && (r = proj_lookup(c, p)) != 0) {
+			p->state = PROJ_FAILED;
+			hk_error_take(&p->error, r);
+			hk_http_req_free(q);
+			return hk_error_raise(&p->error);
 		}
 	}
-	q->proj = p;
+	q->data = p;
 	switch (p->state) {
 	case PROJ_OK:
-		if ((r = hw_submit(q)) != 0)
-			req_free(q);
-		return r;
+		r = hw_send(q);
+		break;
 	case PROJ_FAILED:
-		/* Answer asynchronously like every other outcome. */
-		q->next_waiter = p->waiters;
-		p->waiters = q;
-		proj_resolved(p);
-		return 0;
+		/* Answered from the run loop like every other outcome. */
+		r = hk_http_req_fail(q, &p->error);
+		break;
 	default:
-		q->next_waiter = p->waiters;
+		q->next = p->waiters;
 		p->waiters = q;
 		return 0;
 	}
+	if (r != 0)
+		hk_http_req_free(q);
+	return r;
 }
 
 static int
 req_new(struct hk_cloud *c, enum hw_op op, const char *region, const char *name,
-    hk_cloud_cb *cb, void *arg, struct hw_req **qp)
+    const struct hk_cloud_cb *cb, struct hk_http_req **qp)
 {
-	struct hw_req *q;
+	int r;
 
-	*qp = NULL;
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return HK_ERR_ALLOC;
-	q->c = c;
-	q->op = op;
-	q->cb = cb;
-	q->arg = arg;
-	if ((q->region = strdup(region)) == NULL ||
-	    (name != NULL && (q->name = strdup(name)) == NULL)) {
-		req_free(q);
+	if ((r = hk_http_req_new(c, &hw_service, hw_ops, op, region, cb, qp)) != 0)
+		return r;
+	if (name != NULL && ((*qp)->target = strdup(name)) == NULL) {
+		hk_http_req_free(*qp);
+		*qp = NULL;
 		return HK_ERR_ALLOC;
 	}
-	*qp = q;
 	return 0;
 }
 
 static int
 hw_import(struct hk_cloud *c, const char *region, const char *name,
-    const char *public_key, hk_cloud_cb *cb, void *arg)
+    const char *public_key, const struct hk_cloud_cb *cb)
 {
-	struct hw_req *q;
+	struct hk_http_req *q;
 	json_t *doc;
 	int r;
 
-	if ((r = req_new(c, HW_IMPORT, region, name, cb, arg, &q)) != 0)
+	if ((r = req_new(c, HW_IMPORT, region, name, cb, &q)) != 0)
 		return r;
 	doc = json_pack("{s:{s:s,s:s,s:s}}", "keypair", "name", name, "type", "ssh",
 	    "public_key", public_key);
 	if (doc == NULL || (q->body = json_dumps(doc, JSON_COMPACT)) == NULL) {
 		json_decref(doc);
-		req_free(q);
+		hk_http_req_free(q);
 		return HK_ERR_ALLOC;
 	}
 	json_decref(doc);
@@ -626,45 +639,51 @@ hw_import(struct hk_cloud *c, const char *region, const char *name,
 
 static int
 hw_describe(struct hk_cloud *c, const char *region, const char *name,
-    hk_cloud_cb *cb, void *arg)
+    const struct hk_cloud_cb *cb)
 {
-	struct hw_req *q;
+	struct hk_http_req *q;
 	int r;
 
-	if ((r = req_new(c, name != NULL ? HW_GET : HW_LIST, region, name, cb, arg, &q)) != 0)
+	if ((r = req_new(c, name != NULL ? HW_GET : HW_LIST, region, name, cb, &q)) != 0)
 		return r;
+	if (name == NULL && (r = hk_http_req_param(q, "limit", "50")) != 0) {
+		hk_http_req_free(q);
+		return r;
+	}
 	return hw_start(q);
 }
 
 static int
 hw_delete(struct hk_cloud *c, const char *region, const char *const *names,
-    size_t nnames, hk_cloud_cb *cb, void *arg)
+    size_t nnames, const struct hk_cloud_cb *cb)
 {
-	struct hw_req *q;
+	struct hk_http_req *q;
 	int r;
 
 	if (nnames != 1)
 		return hk_errf(HK_ERR_INTERNAL, "KPS deletes one key pair per call");
-	if ((r = req_new(c, HW_DELETE, region, names[0], cb, arg, &q)) != 0)
+	if ((r = req_new(c, HW_DELETE, region, names[0], cb, &q)) != 0)
 		return r;
 	return hw_start(q);
 }
 
 static int
-hw_regions(struct hk_cloud *c, hk_cloud_cb *cb, void *arg)
+hw_regions(struct hk_cloud *c, const struct hk_cloud_cb *cb)
 {
-	struct hw_req *q;
+	struct hk_http_req *q;
 	int r;
 
-	if ((r = req_new(c, HW_REGIONS, "", NULL, cb, arg, &q)) != 0)
+	if ((r = req_new(c, HW_REGIONS, NULL, NULL, cb, &q)) != 0)
 		return r;
-	if ((r = hw_submit(q)) != 0)
-		req_free(q);
+	if ((q->path = strdup("/v3/projects")) == NULL)
+		r = HK_ERR_ALLOC;
+	else if ((r = hk_http_req_submit(q)) == 0)
+		return 0;
+	hk_http_req_free(q);
 	return r;
 }
 
-const struct hk_cloud_impl hk_cloud_huawei = {
-	.name = "huawei",
+static const struct hk_cloud_impl hw_impl = {
 	.open = hw_open,
 	.close = hw_close,
 	.import_keypair = hw_import,
@@ -673,4 +692,13 @@ const struct hk_cloud_impl hk_cloud_huawei = {
 	.attach_keypair = NULL,
 	.detach_keypair = NULL,
 	.list_regions = hw_regions,
+};
+
+const struct hk_cloud_provider hk_cloud_huawei = {
+	.name = "huawei",
+	.title = "Huawei Cloud KPS",
+	.impl = &hw_impl,
+	.caps = &hw_caps,
+	.creds_load = hw_creds,
+	.settings = hw_settings,
 };

@@ -1,7 +1,11 @@
-/* Cloud credentials from each cloud's standard chain (environment, then the
- * vendor CLI's profile file); never from argv. Secrets live in hk_secret. */
+/* Cloud credentials: the building blocks of each provider's chain
+ * (environment variables, a CLI's profile file that must be private to its
+ * owner); never from argv. Secrets live in hk_secret. The chains themselves
+ * are in the providers' rows (cloud_<provider>.c). */
 #ifndef HK_CREDS_H
 #define HK_CREDS_H
+
+#include <stddef.h>
 
 #include "secret.h"
 
@@ -13,17 +17,30 @@ struct hk_creds {
 	char *source;			/* where they came from, for messages */
 };
 
+/* The environment variables of one cloud (token and project may be NULL). */
+struct hk_creds_env {
+	const char *id;
+	const char *secret;
+	const char *token;
+	const char *project;
+};
 /*
- * provider "aliyun": ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET (+ _SECURITY_TOKEN),
- * else the aliyun CLI's ~/.aliyun/config.json (profile, or its "current"
- * one; modes AK and StsToken). With a profile name the file is the only
- * source. provider "huawei": HUAWEICLOUD_SDK_AK / _SK (+ _PROJECT_ID,
- * _SECURITY_TOKEN). HK_ERR_CREDENTIALS when nothing is found,
- * HK_ERR_CREDENTIALS_UNSAFE for a file readable by group or others.
+ * From the environment: 0; HK_ERR_NOT_FOUND when neither the id nor the
+ * secret is set; HK_ERR_CREDENTIALS when only one of them is.
  */
-int hk_creds_load(const char *provider, const char *profile, struct hk_creds **credsp);
-/* The aliyun CLI config file at path (exposed for tests). */
-int hk_creds_aliyun_file(const char *path, const char *profile, struct hk_creds **credsp);
+int hk_creds_from_env(const struct hk_creds_env *vars, struct hk_creds **credsp);
+/*
+ * Copies of id, secret and token (NULL or "": none); source says where
+ * they came from.
+ */
+int hk_creds_new(const char *id, const char *secret, const char *token,
+    const char *source, struct hk_creds **credsp);
+/*
+ * A credentials file that only its owner may read, NUL-terminated (wipe it
+ * with hk_freezero): HK_ERR_NOT_FOUND when absent, HK_ERR_CREDENTIALS_UNSAFE
+ * when group or others may read it (the detail says how to fix it).
+ */
+int hk_creds_read_private(const char *path, char **datap, size_t *lenp);
 void hk_creds_free(struct hk_creds *creds);	/* accepts NULL; wipes */
 
 #endif /* HK_CREDS_H */

@@ -1,7 +1,10 @@
-/* The HTTP engine over one libcurl multi handle: queueing, rate limiting,
- * retries with exponential backoff and full jitter, TLS always verified. */
+/* The request layer: the HTTP engine over one libcurl multi handle (queueing,
+ * rate limiting, retries with exponential backoff and full jitter, local
+ * timers, cancellation with a deadline, TLS always verified), and below it
+ * the life of a provider request: sign, send, classify, parse, page, deliver. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +15,10 @@
 
 #include "buf.h"
 #include "err.h"
-#include "file.h"
 #include "http.h"
 
 #define HTTP_BODY_MAX	(8 * 1024 * 1024)	/* a key-pair API answer is far smaller */
+#define HTTP_POLL_MS	100			/* how often a cancel source is polled */
 
 struct req {
 	struct hk_http_call call;
@@ -28,9 +31,19 @@ struct req {
 	char *resp;
 	size_t resp_len, resp_size;
 	int resp_overflow;
+	int prereq;			/* libcurl tells us when the request goes out */
+	int on_wire;			/* ... and it did, this attempt */
+	int on_wire_told;
 	char errbuf[CURL_ERROR_SIZE];
 	struct req *next;
 	struct req *anext, *aprev;	/* in the active list */
+};
+
+struct timer {
+	uint64_t due;
+	hk_http_timer_fn *fn;
+	void *arg;
+	struct timer *next;
 };
 
 struct hk_http {
@@ -41,10 +54,14 @@ struct hk_http {
 	struct req *wait_head, *wait_tail;	/* not started yet (or waiting to retry) */
 	struct req *active;		/* transfers in the multi handle */
 	size_t nwait, nactive;
+	struct timer *timers;		/* by due time */
 	double tokens;
 	uint64_t refill_at;
 	struct hk_http_stats stats;
 	int running;			/* inside hk_http_run() */
+	atomic_int cancel_asked;	/* hk_http_cancel(), from any thread */
+	int cancelling;			/* seen by the run loop */
+	uint64_t deadline;		/* for transfers in flight once cancelling */
 };
 
 static int curl_ready;
@@ -90,64 +107,6 @@ msg_clear(struct hk_http_msg *msg)
 	memset(msg, 0, sizeof(*msg));
 }
 
-/*
- * The system trust store plus the caller's CA file, as one PEM blob. curl's
- * CURLOPT_CAINFO would REPLACE the bundle; adding keeps public endpoints
- * working when --cacert names a private CA.
- */
-static int
-load_ca(struct hk_http *http)
-{
-	struct hk_buf *b = NULL;
-	char *sys = NULL, *extra = NULL, *def = NULL;
-	size_t syslen = 0, extralen = 0;
-	CURL *probe;
-	int r;
-
-	if ((r = hk_file_read(http->opts.cacert, 16 * 1024 * 1024, &extra, &extralen)) != 0) {
-		r = hk_errf(HK_ERR_TLS, "--cacert %s: cannot read: %s",
-		    http->opts.cacert, hk_strerror(r));
-		goto out;
-	}
-	if (strstr(extra, "-----BEGIN CERTIFICATE-----") == NULL) {
-		r = hk_errf(HK_ERR_TLS, "--cacert %s: no PEM certificate in it", http->opts.cacert);
-		goto out;
-	}
-	if ((probe = curl_easy_init()) != NULL) {
-		if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
-			def = strdup(def);
-		else
-			def = NULL;
-		curl_easy_cleanup(probe);
-	}
-	/* No system bundle is not an error: the given CA alone then anchors trust. */
-	if (def != NULL && hk_file_read(def, 16 * 1024 * 1024, &sys, &syslen) != 0)
-		sys = NULL;
-	if ((b = hk_buf_new()) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	if ((sys != NULL && ((r = hk_buf_put(b, sys, syslen)) != 0 ||
-	    (r = hk_buf_put_u8(b, '\n')) != 0)) ||
-	    (r = hk_buf_put(b, extra, extralen)) != 0)
-		goto out;
-	if ((http->ca_data = malloc(hk_buf_len(b))) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	memcpy(http->ca_data, hk_buf_ptr(b), hk_buf_len(b));
-	http->ca.data = http->ca_data;
-	http->ca.len = hk_buf_len(b);
-	http->ca.flags = CURL_BLOB_NOCOPY;
-	r = 0;
- out:
-	hk_buf_free(b);
-	free(sys);
-	free(extra);
-	free(def);
-	return r;
-}
-
 int
 hk_http_new(const struct hk_http_opts *opts, struct hk_http **httpp)
 {
@@ -177,10 +136,17 @@ hk_http_new(const struct hk_http_opts *opts, struct hk_http **httpp)
 		http->opts.backoff_base_ms = 100;
 	if (http->opts.backoff_max_ms <= 0)
 		http->opts.backoff_max_ms = 5000;
+	if (http->opts.cancel_grace_ms <= 0)
+		http->opts.cancel_grace_ms = 5000;
 	http->tokens = http->opts.burst;
 	http->refill_at = now_ms();
-	if (opts->cacert != NULL && (r = load_ca(http)) != 0)
-		goto fail;
+	atomic_init(&http->cancel_asked, 0);
+	if (opts->cacert != NULL) {
+		if ((r = hk_http_ca_blob(opts->cacert, &http->ca_data, &http->ca.len)) != 0)
+			goto fail;
+		http->ca.data = http->ca_data;
+		http->ca.flags = CURL_BLOB_NOCOPY;
+	}
 	if ((http->multi = curl_multi_init()) == NULL) {
 		r = hk_errf(HK_ERR_HTTP, "curl_multi_init failed");
 		goto fail;
@@ -215,23 +181,27 @@ void
 hk_http_free(struct hk_http *http)
 {
 	struct req *q, *next;
+	struct timer *t;
 
 	if (http == NULL)
 		return;
+	/* What is left was never run: dropped without its done() (run first). */
 	for (q = http->wait_head; q != NULL; q = next) {
 		next = q->next;
 		req_free(q);
 	}
+	while ((t = http->timers) != NULL) {
+		http->timers = t->next;
+		free(t);
+	}
 	if (http->multi != NULL) {
-		/* Transfers still running (a cancelled run) are freed with their req. */
 		while ((q = http->active) != NULL) {
 			http->active = q->anext;
 			req_free(q);
 		}
 		curl_multi_cleanup(http->multi);
 	}
-	if (http->ca_data != NULL)
-		free(http->ca_data);
+	free(http->ca_data);
 	free(http);
 }
 
@@ -245,6 +215,20 @@ wait_push(struct hk_http *http, struct req *q)
 		http->wait_head = q;
 	http->wait_tail = q;
 	http->nwait++;
+}
+
+static struct req *
+wait_pop(struct hk_http *http)
+{
+	struct req *q = http->wait_head;
+
+	if (q == NULL)
+		return NULL;
+	if ((http->wait_head = q->next) == NULL)
+		http->wait_tail = NULL;
+	q->next = NULL;
+	http->nwait--;
+	return q;
 }
 
 int
@@ -262,6 +246,61 @@ hk_http_submit(struct hk_http *http, const struct hk_http_call *call)
 	wait_push(http, q);
 	http->stats.requests++;
 	return 0;
+}
+
+int
+hk_http_defer(struct hk_http *http, long delay_ms, hk_http_timer_fn *fn, void *arg)
+{
+	struct timer *t, **pp;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return HK_ERR_ALLOC;
+	t->due = now_ms() + (uint64_t)(delay_ms > 0 ? delay_ms : 0);
+	t->fn = fn;
+	t->arg = arg;
+	/* By due time; equal times keep their order. */
+	for (pp = &http->timers; *pp != NULL && (*pp)->due <= t->due; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	return 0;
+}
+
+void
+hk_http_cancel(struct hk_http *http)
+{
+	atomic_store(&http->cancel_asked, 1);
+	/* Wake a poll that may wait for a slow answer. */
+	if (http->multi != NULL)
+		curl_multi_wakeup(http->multi);
+}
+
+int
+hk_http_cancelling(const struct hk_http *http)
+{
+	return http->cancelling || atomic_load(&((struct hk_http *)http)->cancel_asked);
+}
+
+int
+hk_http_running(const struct hk_http *http)
+{
+	return http->running;
+}
+
+static void
+tell(struct req *q, enum hk_http_event_kind kind, long retry_ms,
+    const struct hk_http_response *resp)
+{
+	struct hk_http_event ev;
+
+	if (q->call.event == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.attempt = q->attempt;
+	ev.retry_ms = retry_ms;
+	ev.resp = resp;
+	q->call.event(q->call.arg, &ev);
 }
 
 static size_t
@@ -290,6 +329,21 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The connection is up and the request is about to be written: it may land. */
+static int
+on_prereq(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+    int conn_local_port)
+{
+	struct req *q = arg;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	q->on_wire = 1;
+	return CURL_PREREQFUNC_OK;
+}
+
 /* Build this attempt's easy handle and add it to the multi handle. */
 static int
 req_start(struct hk_http *http, struct req *q)
@@ -301,6 +355,7 @@ req_start(struct hk_http *http, struct req *q)
 	q->attempt++;
 	q->resp_len = 0;
 	q->resp_overflow = 0;
+	q->on_wire = q->on_wire_told = 0;
 	q->errbuf[0] = '\0';
 	msg_clear(&q->msg);
 	curl_slist_free_all(q->hdrs);
@@ -337,6 +392,8 @@ req_start(struct hk_http *http, struct req *q)
 	curl_easy_setopt(q->easy, CURLOPT_ERRORBUFFER, q->errbuf);
 	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
 	curl_easy_setopt(q->easy, CURLOPT_USERAGENT, "hwkey/" HK_VERSION);
+	q->prereq = curl_easy_setopt(q->easy, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
+	    curl_easy_setopt(q->easy, CURLOPT_PREREQDATA, q) == CURLE_OK;
 	if (strcmp(q->msg.method, "GET") == 0) {
 		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(q->msg.method, "POST") == 0) {
@@ -351,6 +408,7 @@ req_start(struct hk_http *http, struct req *q)
 			    (curl_off_t)q->msg.body_len);
 		}
 	}
+	tell(q, HK_HTTP_EV_SENDING, 0, NULL);
 	if (curl_multi_add_handle(http->multi, q->easy) != CURLM_OK)
 		return hk_errf(HK_ERR_HTTP, "curl_multi_add_handle failed");
 	q->aprev = NULL;
@@ -366,29 +424,67 @@ req_start(struct hk_http *http, struct req *q)
 }
 
 static void
-req_finish(struct hk_http *http, struct req *q, const struct hk_http_response *resp)
+req_finish(struct req *q, const struct hk_http_response *resp)
 {
 	q->call.done(q->call.arg, resp);
-	(void)http;
 	req_free(q);
 }
 
-/* Deliver a failure that happened before any transfer. */
+/* Deliver an outcome that needs no transfer: err, with text. */
 static void
-req_fail_early(struct hk_http *http, struct req *q, int err)
+req_finish_err(struct req *q, int err, const char *text, int sent)
 {
 	struct hk_http_response resp;
 
 	memset(&resp, 0, sizeof(resp));
 	resp.err = err;
-	resp.curl_error = hk_err_detail();
+	resp.curl_error = text;
 	resp.body = "";
 	resp.attempt = q->attempt;
+	resp.sent = sent;
+	req_finish(q, &resp);
+}
+
+/* A failure before any transfer (the build callback, libcurl setup). */
+static void
+req_fail_early(struct req *q, int err)
+{
+	struct hk_error e;
+
+	hk_error_take(&e, err);
 	if (q->easy != NULL) {
 		curl_easy_cleanup(q->easy);
 		q->easy = NULL;
 	}
-	req_finish(http, q, &resp);
+	req_finish_err(q, err, hk_error_message(&e), 0);
+}
+
+/* Take q out of the multi handle and the active list. */
+static void
+active_unlink(struct hk_http *http, struct req *q)
+{
+	curl_multi_remove_handle(http->multi, q->easy);
+	http->nactive--;
+	if (q->aprev != NULL)
+		q->aprev->anext = q->anext;
+	else
+		http->active = q->anext;
+	if (q->anext != NULL)
+		q->anext->aprev = q->aprev;
+	q->anext = q->aprev = NULL;
+}
+
+/* Report the requests that went on the wire during the last perform. */
+static void
+tell_on_wire(struct hk_http *http)
+{
+	struct req *q;
+
+	for (q = http->active; q != NULL; q = q->anext)
+		if (q->on_wire && !q->on_wire_told) {
+			q->on_wire_told = 1;
+			tell(q, HK_HTTP_EV_SENT, 0, NULL);
+		}
 }
 
 static void
@@ -407,10 +503,10 @@ refill(struct hk_http *http, uint64_t now)
  * *waitp: ms until something could start (-1: nothing waits).
  */
 static void
-start_ready(struct hk_http *http, long *waitp)
+start_ready(struct hk_http *http, uint64_t now, long *waitp)
 {
 	struct req *q, *prev = NULL, *next;
-	uint64_t now = now_ms(), soonest = UINT64_MAX;
+	uint64_t soonest = UINT64_MAX;
 	int r;
 
 	*waitp = -1;
@@ -444,7 +540,7 @@ start_ready(struct hk_http *http, long *waitp)
 		if (http->opts.rate > 0)
 			http->tokens -= 1.0;
 		if ((r = req_start(http, q)) != 0)
-			req_fail_early(http, q, r);
+			req_fail_early(q, r);
 		/* done() may have queued more; next is still valid (appends only at the tail). */
 		if (next == NULL && prev == NULL)
 			next = http->wait_head;
@@ -507,21 +603,14 @@ on_transfer_done(struct hk_http *http, CURL *easy, CURLcode code)
 {
 	struct hk_http_response resp;
 	struct req *q = NULL;
-	long status = 0, conns = 0;
+	long status = 0, conns = 0, delay;
 	enum hk_http_verdict v = HK_HTTP_DONE;
+	int sent;
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&q);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &conns);
-	curl_multi_remove_handle(http->multi, easy);
-	http->nactive--;
-	if (q->aprev != NULL)
-		q->aprev->anext = q->anext;
-	else
-		http->active = q->anext;
-	if (q->anext != NULL)
-		q->anext->aprev = q->aprev;
-	q->anext = q->aprev = NULL;
+	active_unlink(http, q);
 	http->stats.connects += (unsigned long)conns;
 	memset(&resp, 0, sizeof(resp));
 	if (q->resp_overflow) {
@@ -529,7 +618,9 @@ on_transfer_done(struct hk_http *http, CURL *easy, CURLcode code)
 		resp.curl_error = "response body too large";
 		resp.sent = 1;
 	} else {
-		resp.err = map_curl(code, &resp.sent);
+		resp.err = map_curl(code, &sent);
+		/* Exactly when libcurl says so; by the error's kind on an old libcurl. */
+		resp.sent = resp.err == 0 ? 1 : q->prereq ? q->on_wire : sent;
 		resp.curl_error = q->errbuf[0] != '\0' ? q->errbuf :
 		    (code != CURLE_OK ? curl_easy_strerror(code) : "");
 	}
@@ -540,12 +631,110 @@ on_transfer_done(struct hk_http *http, CURL *easy, CURLcode code)
 	if (q->call.classify != NULL)
 		v = q->call.classify(q->call.arg, &resp);
 	if (v == HK_HTTP_RETRY && q->attempt < http->opts.max_attempts) {
+		/* A retry is a new send: not after a cancel. */
+		if (hk_http_cancelling(http)) {
+			req_finish_err(q, HK_ERR_CANCELLED, "cancelled before it was sent again", 0);
+			return;
+		}
+		delay = backoff_ms(http, q->attempt);
+		tell(q, HK_HTTP_EV_RETRY, delay, &resp);
 		msg_clear(&q->msg);
-		q->not_before = now_ms() + (uint64_t)backoff_ms(http, q->attempt);
+		q->not_before = now_ms() + (uint64_t)delay;
 		wait_push(http, q);
 		return;
 	}
-	req_finish(http, q, &resp);
+	req_finish(q, &resp);
+}
+
+/* Past the cancel deadline: what is still in flight is given up. */
+static void
+abandon_active(struct hk_http *http, int err, const char *why)
+{
+	struct req *q;
+
+	while ((q = http->active) != NULL) {
+		active_unlink(http, q);
+		req_finish_err(q, err, why, q->prereq ? q->on_wire : 1);
+	}
+}
+
+/*
+ * Everything that is not a transfer: notice a cancel (and its deadline),
+ * complete what waits once cancelled, fire due timers, start what is
+ * ready. *waitp: ms until the next of these is due (-1: none).
+ */
+static void
+step(struct hk_http *http, long *waitp)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	struct timer *t;
+	struct req *q;
+	int late;
+
+	if (!http->cancelling && (atomic_load(&http->cancel_asked) ||
+	    (http->opts.cancelled != NULL && http->opts.cancelled(http->opts.cancel_arg)))) {
+		http->cancelling = 1;
+		http->deadline = now + (uint64_t)http->opts.cancel_grace_ms;
+	}
+	late = http->cancelling && now >= http->deadline;
+	if (late)
+		abandon_active(http, HK_ERR_CANCELLED, "abandoned in flight at the cancel "
+		    "deadline; it may have been applied");
+	while ((t = http->timers) != NULL && (t->due <= now || late)) {
+		http->timers = t->next;
+		t->fn(t->arg, t->due > now);
+		free(t);
+	}
+	if (http->cancelling) {
+		/* Nothing new goes out; done() may queue more, which ends here too. */
+		while ((q = wait_pop(http)) != NULL)
+			req_finish_err(q, HK_ERR_CANCELLED, "cancelled before it was sent", 0);
+		*waitp = -1;
+	} else
+		start_ready(http, now, waitp);
+	if (http->timers != NULL)
+		next = http->timers->due;
+	if (http->cancelling && (http->nactive > 0 || http->timers != NULL) &&
+	    http->deadline < next)
+		next = http->deadline;
+	if (next != UINT64_MAX) {
+		long w = next > now ? (long)(next - now) : 0;
+
+		if (*waitp < 0 || w < *waitp)
+			*waitp = w;
+	}
+}
+
+static int
+idle(const struct hk_http *http)
+{
+	return http->nactive == 0 && http->nwait == 0 && http->timers == NULL;
+}
+
+/* libcurl failed under us: complete everything so no caller waits forever. */
+static int
+fatal(struct hk_http *http, const char *what)
+{
+	struct hk_error e;
+	struct req *q;
+	struct timer *t;
+	int r;
+
+	r = hk_errf(HK_ERR_HTTP, "%s failed", what);
+	hk_error_take(&e, r);
+	atomic_store(&http->cancel_asked, 1);
+	http->cancelling = 1;
+	do {
+		abandon_active(http, HK_ERR_HTTP, e.message);
+		while ((q = wait_pop(http)) != NULL)
+			req_finish_err(q, HK_ERR_HTTP, e.message, 0);
+		while ((t = http->timers) != NULL) {
+			http->timers = t->next;
+			t->fn(t->arg, 1);
+			free(t);
+		}
+	} while (!idle(http));
+	return hk_error_raise(&e);
 }
 
 int
@@ -553,23 +742,26 @@ hk_http_run(struct hk_http *http)
 {
 	CURLMsg *m;
 	long wait, t;
-	int running, left;
+	int running, left, r = 0;
 
 	if (http->running)
 		return hk_errf(HK_ERR_INTERNAL, "hk_http_run is not reentrant");
 	http->running = 1;
 	for (;;) {
-		start_ready(http, &wait);
-		if (http->nactive == 0 && http->nwait == 0)
+		step(http, &wait);
+		if (idle(http))
 			break;
-		if (curl_multi_perform(http->multi, &running) != CURLM_OK)
+		if (curl_multi_perform(http->multi, &running) != CURLM_OK) {
+			r = fatal(http, "curl_multi_perform");
 			break;
+		}
+		tell_on_wire(http);
 		while ((m = curl_multi_info_read(http->multi, &left)) != NULL)
 			if (m->msg == CURLMSG_DONE)
 				on_transfer_done(http, m->easy_handle, m->data.result);
-		if (http->nactive == 0 && http->nwait == 0)
+		step(http, &wait);
+		if (idle(http))
 			break;
-		start_ready(http, &wait);
 		if (http->nactive > 0) {
 			if (curl_multi_timeout(http->multi, &t) != CURLM_OK || t < 0)
 				t = 100;
@@ -577,15 +769,257 @@ hk_http_run(struct hk_http *http)
 			t = 1000;
 		if (wait >= 0 && wait < t)
 			t = wait;
-		if (t > 0)
-			curl_multi_poll(http->multi, NULL, 0, (int)t, NULL);
+		if (http->opts.cancelled != NULL && t > HTTP_POLL_MS)
+			t = HTTP_POLL_MS;
+		if (t > 0 && curl_multi_poll(http->multi, NULL, 0, (int)t, NULL) != CURLM_OK) {
+			r = fatal(http, "curl_multi_poll");
+			break;
+		}
 	}
 	http->running = 0;
-	return 0;
+	return r;
 }
 
 void
 hk_http_stats(const struct hk_http *http, struct hk_http_stats *stats)
 {
 	*stats = http->stats;
+}
+
+/* ---- provider requests ---- */
+
+int
+hk_http_req_new(struct hk_cloud *c, const struct hk_http_service *svc,
+    const struct hk_http_op *ops, int code, const char *region,
+    const struct hk_cloud_cb *cb, struct hk_http_req **qp)
+{
+	struct hk_http_req *q;
+
+	*qp = NULL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return HK_ERR_ALLOC;
+	q->c = c;
+	q->svc = svc;
+	q->op = &ops[code];
+	q->code = code;
+	q->page = 1;
+	q->cb = *cb;
+	if (region != NULL && (q->region = strdup(region)) == NULL) {
+		free(q);
+		return HK_ERR_ALLOC;
+	}
+	*qp = q;
+	return 0;
+}
+
+void
+hk_http_req_free(struct hk_http_req *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->nparams; i++)
+		free((char *)q->params[i].value);
+	free(q->region);
+	free(q->target);
+	free(q->path);
+	if (q->body != NULL)
+		hk_freezero(q->body, strlen(q->body));
+	free(q->cursor);
+	hk_cloud_reply_clear(&q->reply);
+	free(q);
+}
+
+int
+hk_http_req_param(struct hk_http_req *q, const char *name, const char *value)
+{
+	char *v;
+	size_t i;
+
+	for (i = 0; i < q->nparams && strcmp(q->params[i].name, name) != 0; i++)
+		;
+	if (i == HK_HTTP_REQ_PARAMS_MAX)
+		return hk_errf(HK_ERR_INTERNAL, "%s: too many parameters", q->op->what);
+	if ((v = strdup(value)) == NULL)
+		return HK_ERR_ALLOC;
+	if (i == q->nparams) {
+		q->params[i].name = name;
+		q->nparams++;
+	} else
+		free((char *)q->params[i].value);
+	q->params[i].value = v;
+	return 0;
+}
+
+static void
+req_deliver(struct hk_http_req *q)
+{
+	q->cb.done(q->cb.arg, &q->reply);
+	hk_http_req_free(q);
+}
+
+/* Sign afresh for every attempt: a new nonce and time each time. */
+static int
+req_build(void *arg, struct hk_http_msg *msg)
+{
+	struct hk_http_req *q = arg;
+	char *base;
+	int r;
+
+	base = q->c->endpoint != NULL ? strdup(q->c->endpoint) : q->svc->endpoint(q);
+	if (base == NULL)
+		return HK_ERR_ALLOC;
+	r = q->svc->sign(q, base, msg);
+	free(base);
+	return r;
+}
+
+/* What went wrong with an answer that is not a success. */
+static void
+req_error(const struct hk_http_req *q, const struct hk_http_response *resp, struct hk_error *e)
+{
+	if (resp->err != 0)
+		hk_cloud_error_transport(e, resp);
+	else
+		q->svc->parse_error(q, resp, e);
+	if (q->region != NULL)
+		snprintf(e->region, sizeof(e->region), "%s", q->region);
+}
+
+/*
+ * The one retry policy: an operation that is not idempotent (an import) is
+ * never sent again once it may have been applied; the caller looks first.
+ */
+static enum hk_http_verdict
+req_classify(void *arg, const struct hk_http_response *resp)
+{
+	struct hk_http_req *q = arg;
+	struct hk_error e;
+
+	if (resp->err != 0) {
+		if (resp->err == HK_ERR_TLS || resp->err == HK_ERR_CANCELLED)
+			return HK_HTTP_DONE;
+		return resp->sent && !q->op->idempotent ? HK_HTTP_DONE : HK_HTTP_RETRY;
+	}
+	if (resp->status >= 200 && resp->status < 300)
+		return HK_HTTP_DONE;
+	q->svc->parse_error(q, resp, &e);
+	if (e.code == HK_ERR_THROTTLED)
+		return HK_HTTP_RETRY;
+	if (e.code == HK_ERR_NETWORK || resp->status >= 500)
+		return q->op->idempotent ? HK_HTTP_RETRY : HK_HTTP_DONE;
+	return HK_HTTP_DONE;
+}
+
+static void
+req_event(void *arg, const struct hk_http_event *ev)
+{
+	struct hk_http_req *q = arg;
+	struct hk_cloud_event ce;
+	struct hk_error e;
+
+	if (q->cb.event == NULL)
+		return;
+	memset(&ce, 0, sizeof(ce));
+	ce.attempt = ev->attempt;
+	switch (ev->kind) {
+	case HK_HTTP_EV_SENDING:
+		ce.kind = HK_CLOUD_EV_SENDING;
+		break;
+	case HK_HTTP_EV_SENT:
+		ce.kind = HK_CLOUD_EV_SENT;
+		break;
+	case HK_HTTP_EV_RETRY:
+		ce.kind = HK_CLOUD_EV_RETRYING;
+		ce.retry_ms = ev->retry_ms;
+		req_error(q, ev->resp, &e);
+		ce.error = &e;
+		break;
+	}
+	q->cb.event(q->cb.arg, &ce);
+}
+
+int
+hk_http_req_parse(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	int r = 0;
+
+	q->reply.sent = resp->sent;
+	if (resp->err != 0 || resp->status < 200 || resp->status >= 300) {
+		req_error(q, resp, &q->reply.error);
+		/* Deleting what is gone, looking up what is not there: an answer. */
+		if (q->op->absent_ok && q->reply.error.code == HK_ERR_CLOUD_NOT_FOUND)
+			hk_error_clear(&q->reply.error);
+		return 0;
+	}
+	if (q->op->parse != NULL && (r = q->op->parse(q, resp)) == HK_HTTP_MORE)
+		return HK_HTTP_MORE;
+	if (r < 0 && q->reply.error.code == 0)
+		hk_error_set(&q->reply.error, r, "parsing the %s response", q->op->what);
+	if (q->reply.error.code != 0 && q->region != NULL)
+		snprintf(q->reply.error.region, sizeof(q->reply.error.region), "%s", q->region);
+	return 0;
+}
+
+static int req_send(struct hk_http_req *q);
+
+static void
+req_done(void *arg, const struct hk_http_response *resp)
+{
+	struct hk_http_req *q = arg;
+	int r;
+
+	if (hk_http_req_parse(q, resp) == HK_HTTP_MORE) {
+		/* The next page is a new request: not after a cancel. */
+		if (hk_http_cancelling(q->c->http))
+			hk_error_set(&q->reply.error, HK_ERR_CANCELLED, "cancelled before "
+			    "page %u of %s", q->page, q->op->what);
+		else if ((r = req_send(q)) == 0)
+			return;
+		else
+			hk_error_take(&q->reply.error, r);
+	}
+	req_deliver(q);
+}
+
+static int
+req_send(struct hk_http_req *q)
+{
+	struct hk_http_call call = {
+		.build = req_build,
+		.classify = req_classify,
+		.done = req_done,
+		.event = req_event,
+		.arg = q,
+	};
+
+	return hk_http_submit(q->c->http, &call);
+}
+
+int
+hk_http_req_submit(struct hk_http_req *q)
+{
+	return req_send(q);
+}
+
+void
+hk_http_req_finish(struct hk_http_req *q, const struct hk_error *e)
+{
+	hk_error_copy(&q->reply.error, e);
+	req_deliver(q);
+}
+
+static void
+req_fail_now(void *arg, int cancelled)
+{
+	(void)cancelled;
+	req_deliver(arg);
+}
+
+int
+hk_http_req_fail(struct hk_http_req *q, const struct hk_error *e)
+{
+	hk_error_copy(&q->reply.error, e);
+	return hk_http_defer(q->c->http, 0, req_fail_now, q);
 }

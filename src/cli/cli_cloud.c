@@ -1,11 +1,13 @@
 /* Shared option handling and error output of the cloud commands. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_cloud.h"
 #include "err.h"
+#include "ops.h"
 
 static int
 parse_uint(const char *s, unsigned long max, unsigned long *vp)
@@ -21,11 +23,36 @@ parse_uint(const char *s, unsigned long max, unsigned long *vp)
 	return 0;
 }
 
+/* A provider setting: checked for whichever cloud takes it, kept for the row. */
+static int
+setting(const struct hk_cmd *cmd, const char *name, const char *arg, struct hk_cli_cloud *cc)
+{
+	struct hk_error e;
+	size_t i;
+	int r;
+
+	if ((r = hk_cloud_setting_check(NULL, name, arg)) != 0) {
+		hk_error_take(&e, r);
+		return hk_cli_usage_error(cmd, "%s", hk_error_message(&e));
+	}
+	for (i = 0; i < cc->opts.nsettings && strcmp(cc->settings[i].name, name) != 0; i++)
+		;
+	if (i == HK_CLI_CLOUD_SETTINGS_MAX)
+		return hk_cli_usage_error(cmd, "--%s: too many cloud settings", name);
+	cc->settings[i].name = name;
+	cc->settings[i].value = arg;
+	if (i == cc->opts.nsettings)
+		cc->opts.nsettings++;
+	cc->opts.settings = cc->settings;
+	return 1;
+}
+
 int
 hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
     struct hk_cli_cloud *cc)
 {
 	const char *name = cmd->opts[idx].name, *a = arg;
+	char names[128];
 	unsigned long v;
 	char *end;
 
@@ -33,7 +60,8 @@ hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
 		cc->opts.cacert = a;
 	else if (strcmp(name, "cloud") == 0) {
 		if (hk_cloud_caps_find(a) == NULL)
-			return hk_cli_usage_error(cmd, "--cloud %s: aliyun or huawei", a);
+			return hk_cli_usage_error(cmd, "--cloud %s: %s", a,
+			    hk_cloud_provider_names(names, sizeof(names)));
 		cc->opts.provider = a;
 	} else if (strcmp(name, "endpoint") == 0)
 		cc->opts.endpoint = a;
@@ -43,8 +71,6 @@ hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
 		cc->opts.jobs = (unsigned int)v;
 	} else if (strcmp(name, "json") == 0)
 		cc->json = 1;
-	else if (strcmp(name, "profile") == 0)
-		cc->opts.profile = a;
 	else if (strcmp(name, "rate") == 0) {
 		double d = strtod(a, &end);
 
@@ -57,18 +83,13 @@ hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
 		if (parse_uint(a, 100, &v) != 0)
 			return hk_cli_usage_error(cmd, "--retries %s: 1 to 100 attempts", a);
 		cc->opts.max_attempts = (unsigned int)v;
-	} else if (strcmp(name, "signature") == 0) {
-		if (strcmp(a, "v1") == 0)
-			cc->opts.signature = 1;
-		else if (strcmp(a, "v3") == 0)
-			cc->opts.signature = 3;
-		else
-			return hk_cli_usage_error(cmd, "--signature %s: v1 or v3", a);
 	} else if (strcmp(name, "timeout") == 0) {
 		if (parse_uint(a, 3600, &v) != 0)
 			return hk_cli_usage_error(cmd, "--timeout %s: seconds, 1 to 3600", a);
 		cc->opts.timeout_ms = (long)v * 1000;
-	} else
+	} else if (hk_cloud_setting_known(name))
+		return setting(cmd, name, a, cc);
+	else
 		return 0;
 	return 1;
 }
@@ -78,14 +99,18 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
     size_t *np)
 {
 	struct hk_cloud *c = NULL;
+	char names[128];
 	const char *p;
 	int r;
 
 	*cp = NULL;
-	*regionsp = NULL;
-	*np = 0;
+	if (regionsp != NULL) {
+		*regionsp = NULL;
+		*np = 0;
+	}
 	if (cc->opts.provider == NULL)
-		return hk_errf(HK_ERR_USAGE, "--cloud is required (aliyun or huawei)");
+		return hk_errf(HK_ERR_USAGE, "--cloud is required (%s)",
+		    hk_cloud_provider_names(names, sizeof(names)));
 	if (cc->region == NULL)
 		return hk_errf(HK_ERR_USAGE, "--region is required (R[,R...] or all)");
 	if (strcmp(cc->region, "all") == 0)
@@ -96,7 +121,7 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 				cc->opts.nregions_hint++;
 	if ((r = hk_cloud_open(&cc->opts, &c)) != 0)
 		return r;
-	if ((r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0) {
+	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0) {
 		hk_cloud_free(c);
 		return r;
 	}
@@ -104,25 +129,48 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 	return 0;
 }
 
-void
-hk_cli_cloud_error_text(const struct hk_cloud_error *e, char *buf, size_t size)
+/* Append to buf at *offp, never past its end. */
+static void put(char *buf, size_t size, size_t *offp, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+put(char *buf, size_t size, size_t *offp, const char *fmt, ...)
 {
-	snprintf(buf, size, "%s%s%s%s%s%s", e->code, e->code[0] != '\0' ? ": " : "",
-	    e->message[0] != '\0' ? e->message : hk_strerror(e->err),
-	    e->request_id[0] != '\0' ? " [RequestId " : "", e->request_id,
-	    e->request_id[0] != '\0' ? "]" : "");
+	va_list ap;
+	int n;
+
+	if (*offp >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *offp, size - *offp, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*offp = *offp + (size_t)n < size ? *offp + (size_t)n : size;
+}
+
+void
+hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (e->provider_code[0] != '\0')
+		put(buf, size, &off, "%s: ", e->provider_code);
+	put(buf, size, &off, "%s", hk_error_message(e));
+	if (e->request_id[0] != '\0')
+		put(buf, size, &off, " [RequestId %s]", e->request_id);
 }
 
 json_t *
-hk_cli_cloud_error_json(const struct hk_cloud_error *e)
+hk_cli_cloud_error_json(const struct hk_error *e)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i}", "error", hk_err_name(e->err),
-	    "text", hk_strerror(e->err), "exit", hk_err_exit(e->err));
+	json_t *o = json_pack("{s:s,s:s,s:i}", "error", hk_err_name(e->code),
+	    "text", hk_strerror(e->code), "exit", hk_err_exit(e->code));
 
 	if (o == NULL)
 		return NULL;
-	if (e->code[0] != '\0')
-		json_object_set_new(o, "provider_code", json_string(e->code));
+	if (e->provider_code[0] != '\0')
+		json_object_set_new(o, "provider_code", json_string(e->provider_code));
 	if (e->message[0] != '\0')
 		json_object_set_new(o, "message", json_string(e->message));
 	if (e->request_id[0] != '\0')
@@ -133,19 +181,22 @@ hk_cli_cloud_error_json(const struct hk_cloud_error *e)
 }
 
 int
-hk_cli_cloud_batch_exit(const struct hk_cmd *cmd, size_t nfailed, size_t total,
-    const struct hk_cloud_error *first, const char *first_where)
+hk_cli_cloud_outcome(const struct hk_cmd *cmd, const struct hk_cloud_summary *s)
 {
-	char text[640];
+	struct hk_error first, out;
+	char text[HK_ERROR_MESSAGE_MAX];
+	int r;
 
-	if (nfailed == 0)
-		return HK_EXIT_OK;
-	hk_cli_cloud_error_text(first, text, sizeof(text));
-	if (nfailed == total) {
-		hk_errf(first->err, "%s: %s", first_where, text);
-		return hk_cli_fail(cmd, first->err);
+	/* The first failure as the tables print it: code, message, request id. */
+	hk_error_clear(&first);
+	if (s->first != NULL) {
+		hk_error_copy(&first, s->first);
+		hk_cli_cloud_error_text(s->first, text, sizeof(text));
+		snprintf(first.message, sizeof(first.message), "%s", text);
 	}
-	hk_errf(HK_ERR_PARTIAL, "%zu of %zu failed; first: %s: %s", nfailed, total,
-	    first_where, text);
-	return hk_cli_fail(cmd, HK_ERR_PARTIAL);
+	if ((r = hk_op_batch_outcome(s->nitems, s->nfailed, s->ncancelled, &first,
+	    s->first_where, &out)) == 0)
+		return HK_EXIT_OK;
+	hk_error_raise(&out);
+	return hk_cli_fail(cmd, r);
 }

@@ -1,5 +1,6 @@
 /* Options and output shared by the cloud commands (hwkey import, hwkey cloud
- * VERB): provider, regions, endpoint, TLS, credentials profile, concurrency. */
+ * VERB): provider, regions, endpoint, TLS, concurrency, and the provider's
+ * own settings (--profile, --signature) passed through to its registry row. */
 #ifndef HK_CLI_CLOUD_H
 #define HK_CLI_CLOUD_H
 
@@ -8,30 +9,33 @@
 #include "cli.h"
 #include "cloud.h"
 
+#define HK_CLI_CLOUD_SETTINGS_MAX 8
+
 struct hk_cli_cloud {
 	struct hk_cloud_opts opts;
+	struct hk_cloud_setting settings[HK_CLI_CLOUD_SETTINGS_MAX];
 	const char *region;		/* --region spec */
 	int json;
 };
 
 /*
- * Handle option idx if it is one of the shared cloud options: 1 handled,
- * 0 not a cloud option, HK_EXIT_USAGE after printing a usage error.
+ * Handle option idx if it is one of the shared cloud options or a provider
+ * setting: 1 handled, 0 not a cloud option, HK_EXIT_USAGE after printing a
+ * usage error.
  */
 int hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
     struct hk_cli_cloud *cc);
-/* Open the session and resolve --region; prints nothing. */
+/* Open the session (prints nothing); regionsp NULL: leave --region to the operation. */
 int hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regionsp,
     size_t *np);
 /* "QuotaExceed.KeyPair: The key pair quota exceeds. [RequestId X]" */
-void hk_cli_cloud_error_text(const struct hk_cloud_error *e, char *buf, size_t size);
-json_t *hk_cli_cloud_error_json(const struct hk_cloud_error *e);
+void hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size);
+json_t *hk_cli_cloud_error_json(const struct hk_error *e);
 /*
- * Exit status for a batch: 0 when nothing failed, the failure's own status
- * when everything failed (the first failure is printed), HK_EXIT_PARTIAL when
- * some did and some did not.
+ * The exit status of a batch, by hk_op_batch_outcome: 0 when nothing failed,
+ * the failure's own status when everything failed, HK_EXIT_PARTIAL when some
+ * did; the first failure (or the cancel) is printed.
  */
-int hk_cli_cloud_batch_exit(const struct hk_cmd *cmd, size_t nfailed, size_t total,
-    const struct hk_cloud_error *first, const char *first_where);
+int hk_cli_cloud_outcome(const struct hk_cmd *cmd, const struct hk_cloud_summary *s);
 
 #endif /* HK_CLI_CLOUD_H */

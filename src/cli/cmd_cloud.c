@@ -94,11 +94,10 @@ static int
 run_list(const struct hk_cmd *cmd, int argc, char **argv)
 {
 	struct hk_cloud_listing *l = NULL;
+	struct hk_cloud_summary sum;
 	struct hk_cloud *c = NULL;
-	const struct hk_cloud_error *first = NULL;
-	const char *first_where = NULL;
 	char **regions = NULL;
-	size_t nregions = 0, n = 0, i, j, nfailed = 0;
+	size_t nregions = 0, n = 0, i, j;
 	struct args a;
 	json_t *arr, *o, *pairs;
 	int r, ret;
@@ -108,15 +107,10 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 	if (a.nops != 0)
 		return hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
-	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n)) != 0) {
+	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n, &sum)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if (l[i].error.err != 0 && nfailed++ == 0) {
-			first = &l[i].error;
-			first_where = l[i].region;
-		}
 	if (a.cc.json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
@@ -130,21 +124,21 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 				json_array_append_new(pairs, o);
 			}
 			o = json_pack("{s:s,s:o}", "region", l[i].region, "keypairs", pairs);
-			if (o != NULL && l[i].error.err != 0)
+			if (o != NULL && l[i].error.code != 0)
 				json_object_set_new(o, "error", hk_cli_cloud_error_json(&l[i].error));
 			json_array_append_new(arr, o);
 		}
 		hk_cli_print_json(json_pack("{s:s,s:o}", "cloud", a.cc.opts.provider,
 		    "regions", arr));
 	} else {
-		char text[640];
+		char text[HK_ERROR_MESSAGE_MAX];
 
 		printf("%-16s %-32s %s\n", "REGION", "NAME", "FINGERPRINT");
 		for (i = 0; i < n; i++) {
-			if (l[i].error.err != 0) {
+			if (l[i].error.code != 0) {
 				hk_cli_cloud_error_text(&l[i].error, text, sizeof(text));
 				printf("%-16s failed: %s: %s\n", l[i].region,
-				    hk_strerror(l[i].error.err), text);
+				    hk_strerror(l[i].error.code), text);
 			}
 			for (j = 0; j < l[i].npairs; j++)
 				printf("%-16s %-32s %s\n", l[i].region, l[i].pairs[j].name,
@@ -153,7 +147,7 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	ret = hk_cli_cloud_batch_exit(cmd, nfailed, n, first, first_where);
+	ret = hk_cli_cloud_outcome(cmd, &sum);
  out:
 	hk_cloud_listings_free(l, n);
 	hk_cloud_strv_free(regions);
@@ -177,24 +171,18 @@ confirm(const char *what)
 /* Shared output of delete / attach / detach: one line per region × target. */
 static int
 op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
-    const struct hk_cloud_op_result *res, size_t n)
+    const struct hk_cloud_op_result *res, size_t n, const struct hk_cloud_summary *sum)
 {
-	const struct hk_cloud_error *first = NULL;
-	char text[640], where[256];
-	size_t i, nfailed = 0;
+	char text[HK_ERROR_MESSAGE_MAX];
+	size_t i;
 	json_t *arr, *o;
 
-	for (i = 0; i < n; i++)
-		if (res[i].error.err != 0 && nfailed++ == 0) {
-			first = &res[i].error;
-			snprintf(where, sizeof(where), "%s %s", res[i].region, res[i].target);
-		}
 	if (a->cc.json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
 			o = json_pack("{s:s,s:s,s:s}", "region", res[i].region, "target",
-			    res[i].target, "status", res[i].error.err == 0 ? verb : "failed");
-			if (o != NULL && res[i].error.err != 0)
+			    res[i].target, "status", res[i].error.code == 0 ? verb : "failed");
+			if (o != NULL && res[i].error.code != 0)
 				json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
 			json_array_append_new(arr, o);
 		}
@@ -202,23 +190,24 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
 		    "results", arr));
 	} else {
 		for (i = 0; i < n; i++) {
-			if (res[i].error.err == 0) {
+			if (res[i].error.code == 0) {
 				printf("%-16s %-32s %s\n", res[i].region, res[i].target, verb);
 				continue;
 			}
 			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
 			printf("%-16s %-32s failed: %s: %s\n", res[i].region, res[i].target,
-			    hk_strerror(res[i].error.err), text);
+			    hk_strerror(res[i].error.code), text);
 		}
 	}
 	fflush(stdout);
-	return hk_cli_cloud_batch_exit(cmd, nfailed, n, first, where);
+	return hk_cli_cloud_outcome(cmd, sum);
 }
 
 static int
 run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 {
 	struct hk_cloud_op_result *res = NULL;
+	struct hk_cloud_summary sum;
 	struct hk_cloud *c = NULL;
 	char **regions = NULL, what[256];
 	size_t nregions = 0, n = 0;
@@ -233,17 +222,18 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "Delete %d key pair%s in %zu region%s",
-	    a.nops, a.nops == 1 ? "" : "s", nregions, nregions == 1 ? "" : "s");
+	snprintf(what, sizeof(what), "Delete %d %s in %zu %s", a.nops,
+	    a.nops == 1 ? "key pair" : "key pairs", nregions, nregions == 1 ? "region" : "regions");
 	if (!a.yes && !confirm(what)) {
 		ret = hk_cli_usage_error(cmd, "not confirmed (use --yes when not on a terminal)");
 		goto out;
 	}
-	if ((r = hk_cloud_delete(c, regions, nregions, a.ops, (size_t)a.nops, &res, &n)) != 0) {
+	if ((r = hk_cloud_delete(c, regions, nregions, a.ops, (size_t)a.nops, &res, &n,
+	    &sum)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
-	ret = op_results(cmd, &a, "deleted", res, n);
+	ret = op_results(cmd, &a, "deleted", res, n, &sum);
  out:
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);
@@ -255,9 +245,10 @@ static int
 attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 {
 	struct hk_cloud_op_result *res = NULL;
+	struct hk_cloud_summary sum;
 	struct hk_cloud *c = NULL;
 	char **regions = NULL;
-	size_t nregions = 0, n = 0, i, ok = 0;
+	size_t nregions = 0, n = 0, ok = 0;
 	struct args a;
 	int r, ret;
 
@@ -274,18 +265,20 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	}
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_attach(c, regions[0], a.name, a.ops, (size_t)a.nops, detach,
-	    &res, &n)) != 0) {
+	    &res, &n, &sum)) != 0) {
 		ret = hk_cli_fail(cmd, r);
 		goto out;
 	}
-	ret = op_results(cmd, &a, detach ? "detached" : "attached", res, n);
-	for (i = 0; i < n; i++)
-		ok += res[i].error.err == 0;
+	ret = op_results(cmd, &a, detach ? "detached" : "attached", res, n, &sum);
+	ok = sum.nitems - sum.nfailed - sum.ncancelled;
 	/* The vendors' semantics, which surprise people: say them every time. */
-	if (ok > 0 && !a.cc.json)
-		fprintf(stderr, "hwkey cloud %s: restart the instance%s for the change to "
-		    "take effect%s\n", cmd->name, ok == 1 ? "" : "s", detach ? "" :
-		    "; the key pair replaces any previous one and password login is disabled");
+	if (ok > 0 && !a.cc.json && detach)
+		fprintf(stderr, "hwkey cloud %s: restart %s for the change to take effect\n",
+		    cmd->name, ok == 1 ? "the instance" : "the instances");
+	else if (ok > 0 && !a.cc.json)
+		fprintf(stderr, "hwkey cloud %s: restart %s for the change to take effect; "
+		    "the key pair replaces any previous one and password login is disabled\n",
+		    cmd->name, ok == 1 ? "the instance" : "the instances");
  out:
 	hk_cloud_op_results_free(res, n);
 	hk_cloud_strv_free(regions);

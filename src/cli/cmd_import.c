@@ -64,8 +64,9 @@ load_file(const char *path, struct keyset *ks)
 	int r;
 
 	ks->path = path;
+	/* The file layer names the path in its errors. */
 	if ((r = hk_file_read(path, HK_FILE_MAX, &data, &len)) != 0)
-		return r == hk_err_detail_code() ? r : hk_errf(r, "%s", path);
+		return r;
 	r = hk_keyfile_parse(data, len, on_entry, ks);
 	free(data);
 	if (r == 0 && ks->n == 0)
@@ -73,38 +74,11 @@ load_file(const char *path, struct keyset *ks)
 	return r;
 }
 
-/* NAME with "%n" replaced by the 1-based key number and "%%" by "%". */
-static char *
-expand_name(const char *tmpl, size_t n)
-{
-	char *out, *o;
-	const char *p;
-	size_t len = strlen(tmpl) + 32;
-
-	for (p = tmpl; *p != '\0'; p++)
-		if (p[0] == '%' && p[1] == 'n')
-			len += 24;
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	for (o = out, p = tmpl; *p != '\0'; p++) {
-		if (p[0] == '%' && p[1] == 'n') {
-			o += sprintf(o, "%zu", n);
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			*o++ = '%';
-			p++;
-		} else
-			*o++ = *p;
-	}
-	*o = '\0';
-	return out;
-}
-
 static json_t *
 results_json(const char *provider, const struct hk_import_result *res, size_t n,
-    const size_t counts[4])
+    const struct hk_import_summary *sum)
 {
-	json_t *doc, *arr, *o;
+	json_t *doc, *arr, *o, *counts;
 	size_t i;
 
 	if ((arr = json_array()) == NULL)
@@ -118,22 +92,30 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
 		if (res[i].cloud_fingerprint != NULL)
 			json_object_set_new(o, "cloud_fingerprint",
 			    json_string(res[i].cloud_fingerprint));
-		if (res[i].status == HK_IMPORT_FAILED)
+		if (res[i].error.code != 0)
 			json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
 		json_array_append_new(arr, o);
 	}
-	doc = json_pack("{s:s,s:o,s:{s:I,s:I,s:I,s:I}}", "cloud", provider, "results", arr,
-	    "summary", "imported", (json_int_t)counts[HK_IMPORT_IMPORTED],
-	    "already_present", (json_int_t)counts[HK_IMPORT_PRESENT],
-	    "replaced", (json_int_t)counts[HK_IMPORT_REPLACED],
-	    "failed", (json_int_t)counts[HK_IMPORT_FAILED]);
+	counts = json_pack("{s:I,s:I,s:I,s:I}",
+	    "imported", (json_int_t)sum->count[HK_IMPORT_IMPORTED],
+	    "already_present", (json_int_t)sum->count[HK_IMPORT_PRESENT],
+	    "replaced", (json_int_t)sum->count[HK_IMPORT_REPLACED],
+	    "failed", (json_int_t)sum->count[HK_IMPORT_FAILED]);
+	/* Only a cancelled run has these. */
+	if (counts != NULL && sum->count[HK_IMPORT_CANCELLED] > 0)
+		json_object_set_new(counts, "cancelled",
+		    json_integer((json_int_t)sum->count[HK_IMPORT_CANCELLED]));
+	if (counts != NULL && sum->count[HK_IMPORT_UNSETTLED] > 0)
+		json_object_set_new(counts, "may_have_landed",
+		    json_integer((json_int_t)sum->count[HK_IMPORT_UNSETTLED]));
+	doc = json_pack("{s:s,s:o,s:o}", "cloud", provider, "results", arr, "summary", counts);
 	return doc;
 }
 
 static void
-print_table(const struct hk_import_result *res, size_t n, const size_t counts[4])
+print_table(const struct hk_import_result *res, size_t n, const struct hk_import_summary *sum)
 {
-	char text[640];
+	char text[HK_ERROR_MESSAGE_MAX];
 	size_t i;
 
 	printf("%-16s %-24s %-16s %s\n", "REGION", "NAME", "STATUS", "FINGERPRINT");
@@ -141,14 +123,22 @@ print_table(const struct hk_import_result *res, size_t n, const size_t counts[4]
 		if (res[i].status == HK_IMPORT_FAILED) {
 			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
 			printf("%-16s %-24s failed: %s: %s\n", res[i].region, res[i].name,
-			    hk_strerror(res[i].error.err), text);
-		} else
+			    hk_strerror(res[i].error.code), text);
+		} else if (res[i].error.code != 0)
+			printf("%-16s %-24s %s: %s\n", res[i].region, res[i].name,
+			    hk_import_status_name(res[i].status), hk_error_message(&res[i].error));
+		else
 			printf("%-16s %-24s %-16s %s\n", res[i].region, res[i].name,
 			    hk_import_status_name(res[i].status), res[i].fingerprint);
 	}
-	printf("%zu imported, %zu already present, %zu replaced, %zu failed\n",
-	    counts[HK_IMPORT_IMPORTED], counts[HK_IMPORT_PRESENT],
-	    counts[HK_IMPORT_REPLACED], counts[HK_IMPORT_FAILED]);
+	printf("%zu imported, %zu already present, %zu replaced, %zu failed",
+	    sum->count[HK_IMPORT_IMPORTED], sum->count[HK_IMPORT_PRESENT],
+	    sum->count[HK_IMPORT_REPLACED], sum->count[HK_IMPORT_FAILED]);
+	if (sum->count[HK_IMPORT_CANCELLED] > 0)
+		printf(", %zu cancelled", sum->count[HK_IMPORT_CANCELLED]);
+	if (sum->count[HK_IMPORT_UNSETTLED] > 0)
+		printf(", %zu may have landed", sum->count[HK_IMPORT_UNSETTLED]);
+	printf("\n");
 }
 
 struct args {
@@ -183,13 +173,15 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 {
 	struct args a;
 	struct keyset ks = { NULL, 0, NULL };
-	struct hk_import_key *items = NULL;
-	struct hk_import_result *res = NULL;
+	struct hk_import_req req;
+	struct hk_import_summary sum;
+	struct hk_import *imp = NULL;
 	struct hk_cloud *cloud = NULL;
-	const struct hk_cloud_error *first = NULL;
-	const char *first_where = NULL, *operand;
-	char **regions = NULL, **names = NULL, **ops = NULL, where[256];
-	size_t nregions = 0, nres = 0, i, counts[4] = { 0, 0, 0, 0 };
+	const struct hk_import_result *res;
+	struct hk_error err;
+	const char *operand;
+	char **ops = NULL;
+	size_t nres, i;
 	int r = 0, ret, nops = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -215,59 +207,37 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		    "from 1) so each key pair gets its own name", operand, ks.n);
 		goto done;
 	}
-	if ((items = calloc(ks.n, sizeof(*items))) == NULL ||
-	    (names = calloc(ks.n + 1, sizeof(*names))) == NULL) {
-		r = HK_ERR_ALLOC;
+	/* The library refuses what the provider cannot take before anything opens. */
+	memset(&req, 0, sizeof(req));
+	req.keys = (const struct hk_key *const *)ks.keys;
+	req.nkeys = ks.n;
+	req.name = a.name;
+	req.regions = a.cc.region;
+	req.flags = a.flags;
+	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
+	    (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0 ||
+	    (r = hk_import_run(imp, cloud, &err)) != 0) {
+		if (err.code != 0)
+			hk_error_raise(&err);
 		goto out;
 	}
-	for (i = 0; i < ks.n; i++) {
-		if ((names[i] = expand_name(a.name, i + 1)) == NULL) {
-			r = HK_ERR_ALLOC;
-			goto out;
-		}
-		items[i].key = ks.keys[i];
-		items[i].name = names[i];
-	}
-	/* Refuse what the provider cannot take before opening anything. */
-	{
-		const struct hk_cloud_caps *caps = hk_cloud_caps_find(a.cc.opts.provider);
-
-		for (i = 0; i < ks.n; i++)
-			if ((r = hk_cloud_caps_check_key(caps, items[i].key)) != 0 ||
-			    (r = hk_cloud_caps_check_name(caps, items[i].name)) != 0)
-				goto out;
-	}
-	if ((r = hk_cli_cloud_open(&a.cc, &cloud, &regions, &nregions)) != 0)
-		goto out;
-	if ((r = hk_cloud_import(cloud, items, ks.n, regions, nregions, a.flags,
-	    &res, &nres)) != 0)
-		goto out;
-	for (i = 0; i < nres; i++) {
-		counts[res[i].status]++;
-		if (res[i].status == HK_IMPORT_FAILED && first == NULL) {
-			first = &res[i].error;
-			snprintf(where, sizeof(where), "%s %s", res[i].region, res[i].name);
-			first_where = where;
-		}
-	}
+	res = hk_import_results(imp, &nres);
+	hk_import_summary(imp, &sum);
 	if (a.cc.json)
-		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, counts));
+		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, &sum));
 	else
-		print_table(res, nres, counts);
+		print_table(res, nres, &sum);
 	fflush(stdout);
-	ret = hk_cli_cloud_batch_exit(cmd, counts[HK_IMPORT_FAILED], nres, first, first_where);
+	ret = hk_cli_cloud_outcome(cmd, &sum.batch);
 	goto done;
  out:
 	ret = r == 0 ? HK_EXIT_OK : hk_cli_fail(cmd, r);
  done:
-	hk_import_results_free(res, nres);
-	hk_cloud_strv_free(regions);
+	hk_import_free(imp);
 	hk_cloud_free(cloud);
 	for (i = 0; i < ks.n; i++)
 		hk_key_free(ks.keys[i]);
 	free(ks.keys);
-	hk_cloud_strv_free(names);
-	free(items);
 	return ret;
 }
 

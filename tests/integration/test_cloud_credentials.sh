@@ -68,6 +68,17 @@ expect_exit 0 "$HWKEY" import --cloud huawei --endpoint "$CLOUDSIM_URL" --region
 	--name k_ed --json ed.pub; keep
 expect_exit 2 "$HWKEY" cloud list --cloud huawei --endpoint "$CLOUDSIM_URL" --region cn-north-4 \
 	--profile default; keep
+assert_contains "$(cat err)" "aliyun CLI's config.json" "--profile refused for Huawei, saying why"
+# Provider settings are checked by the provider's own registry row.
+n0=$(sim_requests)
+expect_exit 2 "$HWKEY" import --cloud huawei --endpoint "$CLOUDSIM_URL" --region cn-north-4 \
+	--signature v3 --name k_sig ed.pub; keep
+assert_contains "$(cat err)" "--signature is a setting of Alibaba Cloud ECS, not of Huawei Cloud KPS" \
+	"--signature refused for Huawei"
+expect_exit 2 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
+	--signature v2 --name k-sig ec.pub; keep
+assert_contains "$(cat err)" "--signature v2: v1 or v3" "bad --signature value"
+assert_eq "$n0" "$(sim_requests)" "no request for a refused setting"
 
 # No secret in anything hwkey printed, human or JSON, success or failure.
 for s in "$CLOUDSIM_ALIYUN_SECRET" "$CLOUDSIM_ALIYUN_SECRET2" "$CLOUDSIM_HUAWEI_SK"; do

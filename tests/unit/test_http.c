@@ -1,7 +1,8 @@
 /* Unit tests for the HTTP engine against a small keep-alive HTTP/1.1 server
  * on loopback (threads in this process): every request completes exactly
  * once, connections are reused, retries stop at max_attempts, transport
- * errors are classified, bodies and headers go out intact. */
+ * errors are classified, bodies and headers go out intact; local timers
+ * fire in order; events come in order; a cancel sends nothing new. */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -189,7 +190,7 @@ done(void *arg, const struct hk_http_response *resp)
 static void
 submit(struct hk_http *h, struct call *c)
 {
-	struct hk_http_call hc = { build, classify, done, c };
+	struct hk_http_call hc = { build, classify, done, NULL, c };
 
 	assert_int_equal(hk_http_submit(h, &hc), 0);
 }
@@ -312,6 +313,7 @@ test_cacert_checked(void **state)
 {
 	struct hk_http_opts o = { .cacert = "/nonexistent/ca.pem" };
 	struct hk_http *h = NULL;
+	struct hk_error e;
 	char path[] = "/tmp/hk-http-ca-XXXXXX";
 	int fd;
 
@@ -322,9 +324,137 @@ test_cacert_checked(void **state)
 	assert_int_equal(write(fd, "junk\n", 5), 5);
 	close(fd);
 	o.cacert = path;
-	assert_int_equal(hk_http_new(&o, &h), HK_ERR_TLS);
-	assert_non_null(strstr(hk_err_detail(), "no PEM certificate"));
+	assert_int_equal(hk_error_take(&e, hk_http_new(&o, &h)), HK_ERR_TLS);
+	assert_non_null(strstr(e.message, "no PEM certificate"));
 	unlink(path);
+}
+
+struct tick {
+	int order[3];
+	int cancelled[4];
+	size_t n;
+};
+
+static struct tick ticks;
+
+static void
+on_tick(void *arg, int cancelled)
+{
+	int id = (int)(intptr_t)arg;
+
+	if (id < 3)
+		ticks.order[ticks.n++] = id;
+	ticks.cancelled[id] = cancelled;
+}
+
+static void
+test_timers_in_order(void **state)
+{
+	struct hk_http_opts o = { .jobs = 1 };
+	struct hk_http *h = NULL;
+
+	(void)state;
+	memset(&ticks, 0, sizeof(ticks));
+	assert_int_equal(hk_http_new(&o, &h), 0);
+	assert_int_equal(hk_http_defer(h, 30, on_tick, (void *)(intptr_t)2), 0);
+	assert_int_equal(hk_http_defer(h, 10, on_tick, (void *)(intptr_t)0), 0);
+	assert_int_equal(hk_http_defer(h, 20, on_tick, (void *)(intptr_t)1), 0);
+	assert_int_equal(hk_http_run(h), 0);
+	assert_int_equal(ticks.n, 3);
+	assert_int_equal(ticks.order[0], 0);
+	assert_int_equal(ticks.order[1], 1);
+	assert_int_equal(ticks.order[2], 2);
+	assert_int_equal(ticks.cancelled[2], 0);
+	hk_http_free(h);
+}
+
+/* Events of every call, in order, as "S:1 W:1 D" (sending, wire, done). */
+struct evcall {
+	struct call c;
+	struct hk_http *h;
+	int cancel_on_wire;
+	char seen[64];
+};
+
+static void
+ev_append(struct evcall *e, const char *what)
+{
+	size_t n = strlen(e->seen);
+
+	snprintf(e->seen + n, sizeof(e->seen) - n, "%s", what);
+}
+
+static void
+ev_event(void *arg, const struct hk_http_event *ev)
+{
+	struct evcall *e = arg;
+
+	if (ev->kind == HK_HTTP_EV_SENDING)
+		ev_append(e, "S ");
+	else if (ev->kind == HK_HTTP_EV_SENT)
+		ev_append(e, "W ");
+	else
+		ev_append(e, "R ");
+	if (ev->kind == HK_HTTP_EV_SENT && e->cancel_on_wire)
+		hk_http_cancel(e->h);
+}
+
+static int
+ev_build(void *arg, struct hk_http_msg *msg)
+{
+	return build(&((struct evcall *)arg)->c, msg);
+}
+
+static void
+ev_done(void *arg, const struct hk_http_response *resp)
+{
+	struct evcall *e = arg;
+
+	done(&e->c, resp);
+	ev_append(e, "D");
+}
+
+static void
+test_events_and_cancel(void **state)
+{
+	struct hk_http_opts o = { .jobs = 1, .cancel_grace_ms = 500 };
+	struct hk_http *h = NULL;
+	struct server s;
+	struct evcall calls[4];
+	size_t i;
+
+	(void)state;
+	memset(&ticks, 0, sizeof(ticks));
+	assert_int_equal(server_start(&s), 0);
+	assert_int_equal(hk_http_new(&o, &h), 0);
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < 4; i++) {
+		struct hk_http_call hc = { ev_build, NULL, ev_done, ev_event, &calls[i] };
+
+		calls[i].c.port = s.port;
+		calls[i].c.method = "GET";
+		calls[i].h = h;
+		calls[i].cancel_on_wire = i == 0;
+		assert_int_equal(hk_http_submit(h, &hc), 0);
+	}
+	/* Work that would outlive the grace period ends at the deadline. */
+	assert_int_equal(hk_http_defer(h, 60000, on_tick, (void *)(intptr_t)3), 0);
+	assert_int_equal(hk_http_run(h), 0);
+	/* The one on the wire settled normally; nothing else went out. */
+	assert_string_equal(calls[0].seen, "S W D");
+	assert_int_equal(calls[0].c.status, 200);
+	assert_int_equal(calls[0].c.last.sent, 1);
+	for (i = 1; i < 4; i++) {
+		assert_string_equal(calls[i].seen, "D");
+		assert_int_equal(calls[i].c.done_calls, 1);
+		assert_int_equal(calls[i].c.last.err, HK_ERR_CANCELLED);
+		assert_int_equal(calls[i].c.last.sent, 0);
+	}
+	assert_int_equal(ticks.cancelled[3], 1);
+	assert_true(hk_http_cancelling(h));
+	hk_http_free(h);
+	server_stop(&s);
+	assert_int_equal(s.requests, 1);
 }
 
 int
@@ -335,6 +465,8 @@ main(void)
 		cmocka_unit_test(test_retries_stop),
 		cmocka_unit_test(test_transport_errors),
 		cmocka_unit_test(test_cacert_checked),
+		cmocka_unit_test(test_timers_in_order),
+		cmocka_unit_test(test_events_and_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
