@@ -93,12 +93,6 @@ hk_err_detail(void)
 	return hk_detail;
 }
 
-int
-hk_err_detail_code(void)
-{
-	return hk_detail_code;
-}
-
 void
 hk_err_clear(void)
 {

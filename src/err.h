@@ -173,18 +173,22 @@ const char *hk_err_name(int err);
 int hk_err_exit(int err);
 
 /*
- * Detail for the last error on this thread: what and where
- * ("keys.txt:12: ...", "token alice", "region cn-hangzhou: Throttling ...").
- * hk_errf() sets it and returns err, so backends write
+ * How a failure travels up one call chain: hk_errf() sets the thread's
+ * detail (what and where: "keys.txt:12: ...", "token alice",
+ * "region cn-hangzhou: Throttling ...") and returns err, so backends write
  *	return hk_errf(HK_ERR_PIN_LOCKED, "token %s", label);
- * Never put a secret in the detail.
+ * The first boundary that outlives the call (a handle, a job, a result, the
+ * CLI's report) takes it into a struct hk_error with hk_error_take(); nothing
+ * else reads it. Never put a secret in the detail.
  */
 int hk_errf(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int hk_verrf(int err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* The detail, or "" when none was set since hk_err_clear(). */
-const char *hk_err_detail(void);
-/* The code the detail belongs to (0 when none). */
-int hk_err_detail_code(void);
+/* Forget the thread's detail (an operation starts afresh). */
 void hk_err_clear(void);
+/*
+ * The thread's detail as it stands, or "" (tests and hwkey-cloudsim's own
+ * messages; the library and the CLI take errors with hk_error_take).
+ */
+const char *hk_err_detail(void);
 
 #endif /* HK_ERR_H */

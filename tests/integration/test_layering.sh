@@ -42,6 +42,9 @@ reach "cloud calls PKCS#11/libfido2/SQLite" "^(fido_|sqlite3_)|$pkcs11" "$b/libh
 cli_objs=("$b/libhwkey_cli.a" "$b"/CMakeFiles/hwkey-cli.dir/src/cli/main.c.o)
 reach "the CLI calls PKCS#11, libfido2, libcurl or SQLite" \
 	"^(curl_|sqlite3_|fido_)|$pkcs11" "${cli_objs[@]}"
+# The CLI reports struct hk_error values, never the thread's raw detail.
+reach "the CLI reads the thread's error detail" '^hk_err_detail$' "${cli_objs[@]}" \
+	"$b/libhwkey_tokens.a" "$b/libhwkey_cloud.a" "$b/libhwkey_ops.a"
 # Sanity: the check sees calls at all (the CLI does call jansson and the library).
 undefined_in "${cli_objs[@]}" | grep -qx json_object || fail "nm sees no json_object in the CLI"
 undefined_in "${cli_objs[@]}" | grep -qx hk_key_fingerprint || fail "nm sees no hk_key_fingerprint in the CLI"

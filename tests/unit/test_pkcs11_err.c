@@ -79,14 +79,17 @@ test_unknown(void **state)
 static void
 test_detail(void **state)
 {
+	struct hk_error e;
 	int r;
 
 	(void)state;
 	hk_err_clear();
 	r = hk_p11_err(0x0a0, "token %s: %s", "alice", "C_Login");
 	assert_int_equal(r, HK_ERR_PIN_INCORRECT);
-	assert_int_equal(hk_err_detail_code(), HK_ERR_PIN_INCORRECT);
-	assert_string_equal(hk_err_detail(), "token alice: C_Login: CKR_PIN_INCORRECT");
+	/* The detail belongs to the code returned, and a boundary takes it. */
+	assert_int_equal(hk_error_take(&e, r), HK_ERR_PIN_INCORRECT);
+	assert_string_equal(e.message, "token alice: C_Login: CKR_PIN_INCORRECT");
+	assert_string_equal(hk_err_detail(), "");
 	r = hk_p11_err(0x32, "token %s: C_GenerateKeyPair", "bob");
 	assert_int_equal(r, HK_ERR_DEVICE_REMOVED);
 	assert_string_equal(hk_err_detail(), "token bob: C_GenerateKeyPair: CKR_DEVICE_REMOVED");
