@@ -6,7 +6,7 @@ HK_DEPS=(
 	libsqlite3-dev sqlite3 libjansson-dev jq libmicrohttpd-dev libcmocka-dev
 	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev
 	softhsm2 opensc openssh-client openssh-server putty-tools procps xxd
-	nodejs npm zsh
+	nodejs npm zsh python3 python3-jsonschema
 )
 # Only for bench/: never required by scripts/test.sh.
 HK_BENCH_DEPS=(hyperfine)

@@ -90,6 +90,14 @@ int hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
  * error code's text added when the reason does not already say it.
  */
 void hk_cli_entry_error(const char *file, size_t line, int err, const char *reason);
+/*
+ * The one --json error object: {"code", "message", "exit", and where it
+ * happened when known: file, line, token, region, provider_code,
+ * request_id, http_status} (docs/hwkey-json.7).
+ */
+json_t *hk_cli_error_json(const struct hk_error *e);
+/* A failure of a whole --json command: {"error": {...}} on stdout, the text on stderr. */
+int hk_cli_fail_json(const struct hk_cmd *cmd, const struct hk_error *e);
 /* Print a JSON document (steals the reference) followed by a newline. */
 int hk_cli_print_json(json_t *doc);
 /* Run a group's verb: argv[0] is the group name. */
