@@ -51,6 +51,8 @@ const struct hk_cloud_caps *hk_cloud_caps_find(const char *provider);
 const struct hk_cloud_caps *hk_cloud_caps_at(size_t i);
 /* "aliyun or huawei": every registered provider's name, for messages. */
 const char *hk_cloud_provider_names(char *buf, size_t size);
+/* "libcurl/7.88.1 OpenSSL/3.0.19 ...": the HTTP stack, for --version. */
+const char *hk_cloud_transport_version(void);
 /*
  * 0 if the provider accepts this key type/size, else HK_ERR_CLOUD_UNSUPPORTED
  * with a detail saying why and what to use instead.

@@ -1023,3 +1023,9 @@ hk_http_req_fail(struct hk_http_req *q, const struct hk_error *e)
 	hk_error_copy(&q->reply.error, e);
 	return hk_http_defer(q->c->http, 0, req_fail_now, q);
 }
+
+const char *
+hk_cloud_transport_version(void)
+{
+	return curl_version();
+}

@@ -43,6 +43,8 @@ int hk_key_from_ed25519(const uint8_t *pk, size_t len, struct hk_key **keyp);
 /* Security-key variants: type HK_KEY_ECDSA_SK (P-256 point) or HK_KEY_ED25519_SK. */
 int hk_key_from_sk(enum hk_key_type type, const uint8_t *pk, size_t pklen,
     const char *application, struct hk_key **keyp);
+/* The crypto library in use, for --version: "OpenSSL 3.0.19 ...". */
+const char *hk_key_crypto_version(void);
 int hk_key_dup(const struct hk_key *key, struct hk_key **keyp);
 void hk_key_free(struct hk_key *key);	/* accepts NULL */
 

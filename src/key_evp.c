@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -368,4 +369,10 @@ hk_key_to_evp(const struct hk_key *key, EVP_PKEY **pkeyp)
 	}
 	*pkeyp = pkey;
 	return 0;
+}
+
+const char *
+hk_key_crypto_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
 }

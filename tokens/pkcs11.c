@@ -932,6 +932,7 @@ p11_key_free(void *be)
 const struct hk_token_impl hk_token_pkcs11 = {
 	.name = "pkcs11",
 	.scheme = "pkcs11:",
+	.library = "p11-kit " HK_P11KIT_VERSION,
 	.flags = HK_TOKEN_IMPL_TAKES_MODULE,
 	.load = p11_load,
 	.unload = p11_unload,

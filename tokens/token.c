@@ -196,6 +196,23 @@ hk_tokens_open_backends(const struct hk_token_impl *const *impls, const char *mo
 	return 0;
 }
 
+const char *
+hk_tokens_backends(char *buf, size_t size)
+{
+	size_t i, len;
+
+	buf[0] = '\0';
+	for (i = 0; backends[i] != NULL; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s (%s)", i ? ", " : "",
+		    backends[i]->name, backends[i]->library != NULL ?
+		    backends[i]->library : "built in");
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "none");
+	return buf;
+}
+
 int
 hk_tokens_open(const char *module, struct hk_tokens **tsp)
 {

@@ -175,6 +175,9 @@ int hk_keygen_req_set_user_id(struct hk_keygen_req *req, const uint8_t *uid, siz
 #define HK_KEYGEN_CHALLENGE_MAX	256
 int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t len);
 
+/* "pkcs11 (p11-kit 0.24.1)": the backends built in, for --version. */
+const char *hk_tokens_backends(char *buf, size_t size);
+
 /*
  * Load the backends. module NULL: every backend, PKCS#11 with every module
  * registered with p11-kit (trust-policy modules skipped); else only the

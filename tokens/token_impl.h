@@ -12,6 +12,7 @@
 struct hk_token_impl {
 	const char *name;	/* "pkcs11": struct hk_token_info.backend, error texts */
 	const char *scheme;	/* URI prefix it selects: "pkcs11:" */
+	const char *library;	/* what it is built on, for --version: "p11-kit 0.24.1" */
 	unsigned int flags;	/* HK_TOKEN_IMPL_* */
 	/* module: NULL, or the --module path (only with HK_TOKEN_IMPL_TAKES_MODULE). */
 	int (*load)(const char *module, void **ctxp);

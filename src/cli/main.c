@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cloud.h"
 #include "err.h"
+#include "key.h"
+#include "token.h"
 
 /* Sorted by name; "hwkey --help" lists them in this order. */
 static const struct hk_cmd *const commands[] = {
@@ -80,7 +83,13 @@ main(int argc, char **argv)
 		return HK_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
+		char buf[256];
+
 		printf("hwkey %s\n", HK_VERSION);
+		printf("token backends: %s\n", hk_tokens_backends(buf, sizeof(buf)));
+		printf("cloud providers: %s\n", hk_cloud_provider_names(buf, sizeof(buf)));
+		printf("http: %s\n", hk_cloud_transport_version());
+		printf("crypto: %s\n", hk_key_crypto_version());
 		return HK_EXIT_OK;
 	}
 	if (strncmp(argv[1], "--completion", 12) == 0) {
