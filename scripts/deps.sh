@@ -13,9 +13,13 @@ HK_BENCH_DEPS=(hyperfine)
 
 # An installed package may provide another: a nodejs built elsewhere than in
 # Debian (NodeSource) carries npm and conflicts with Debian's npm package.
+# (Read whole first: with pipefail, grep -q closing the pipe early would make
+# dpkg-query's SIGPIPE the pipeline's status.)
 hk_dep_provided() {
-	dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null |
-		grep '^install ok installed' | grep -qE "[ ,]$1( |,|$)"
+	local provided
+	provided=$(dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null |
+		grep '^install ok installed' || true)
+	grep -qE "[ ,]$1( |,|$)" <<<"$provided"
 }
 
 hk_install_deps() {
