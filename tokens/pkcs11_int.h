@@ -100,6 +100,15 @@ hk_p11_tok(struct hk_token *tok)
 	return tok->be;
 }
 
+/* pkcs11_scan.c */
+void hk_p11_slot_free(struct hk_p11_slot *s);	/* accepts NULL */
+void hk_p11_slots_free(struct hk_p11_slot **slots, size_t n);
+/* HK_TOKEN_F_* of CK_TOKEN_INFO flags. */
+unsigned int hk_p11_flags(CK_FLAGS f);
+/* Every slot with a token, of every loaded module, into ctx->slots. */
+int hk_p11_scan(struct hk_p11_ctx *ctx);
+int hk_p11_enumerate(void *arg, struct hk_token_info *const **infosp, size_t *np);
+int hk_p11_rescan(void *arg, int *changedp);
 /* pkcs11.c */
 int hk_p11_session(struct hk_token *tok);
 int hk_p11_login(struct hk_token *tok, enum hk_token_user who);
