@@ -67,7 +67,7 @@ timed() {
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "hwkey $("$HWKEY" --version 2>/dev/null || echo '?'), $(nproc) CPUs, SoftHSM $MOD, tokens in $BENCH_DIR"
+echo "$("$HWKEY" --version 2>/dev/null | head -n 1 || echo "hwkey ?"), $(nproc) CPUs, SoftHSM $MOD, tokens in $BENCH_DIR"
 
 # 1. Listing 200 key pairs. ssh-keygen -D reads public objects without a
 # login; hwkey keys --no-login does the same work.
