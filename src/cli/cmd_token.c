@@ -60,6 +60,12 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_cli_token_open(&ct, a.module, ops[0], NULL, a.so_pin, NULL)) != 0)
 		goto out;
 	ti = hk_token_get_info(ct.tok);
+	/*
+	 * On a fresh token C_InitToken sets the SO PIN it is given: a new
+	 * secret, typed twice. An initialized token checks it against its own.
+	 */
+	ct.cu.secret[HK_UI_SECRET_SO_PIN].confirm =
+	    (ti->flags & HK_TOKEN_F_INITIALIZED) == 0;
 	/* Re-initializing destroys every key: never without a yes. */
 	if ((ti->flags & HK_TOKEN_F_INITIALIZED) != 0 && !a.yes) {
 		snprintf(q, sizeof(q), "Erase token %s (serial %s) and every key on it?",

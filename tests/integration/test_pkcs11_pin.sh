@@ -70,11 +70,11 @@ for mode in $HK_P11_MODES; do
 	expect_exit 0 "$HWKEY" keys "$uri" $args --pin env:UP
 	assert_contains "$(cat out)" 'label "pk"' "$mode: new PIN works"
 
-	# Too short for the token: exit 9, CKR_PIN_LEN_RANGE.
+	# Too short for the token: exit 9, refused before C_SetPIN, naming the range.
 	export UP=$U2
 	# shellcheck disable=SC2086
 	expect_exit 9 "$HWKEY" pin change "$uri" $args --pin env:UP --new-pin fd:3 3<<<"12"
-	assert_contains "$(cat err)" "CKR_PIN_LEN_RANGE" "$mode: PIN length"
+	assert_contains "$(cat err)" "PIN must be 4 to 255 characters" "$mode: PIN length"
 
 	# unblock as SO sets a new user PIN; a wrong SO PIN is exit 7.
 	printf '%s\n' 00000000 >badso.txt
