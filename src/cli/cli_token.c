@@ -1,6 +1,7 @@
 /* Shared plumbing of the token commands: option parsing among operands,
  * opening a token with its secret sources, key output fields, confirmation. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,27 @@ hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json)
 			hk_cli_print_json(json_pack("{s:o}", "error", doc));
 	}
 	return hk_err_exit(e->code);
+}
+
+int
+hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
+{
+	struct hk_error e;
+	va_list ap;
+	json_t *doc;
+
+	hk_error_clear(&e);
+	e.code = HK_ERR_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	(void)hk_cli_usage_error(cmd, "%s", e.message);
+	if (json) {
+		fflush(stderr);
+		if ((doc = hk_cli_error_json(&e)) != NULL)
+			hk_cli_print_json(json_pack("{s:o}", "error", doc));
+	}
+	return HK_EXIT_USAGE;
 }
 
 void

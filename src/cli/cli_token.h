@@ -38,6 +38,13 @@ int hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r);
  * json also {"error": {...}} on stdout. Returns the exit status.
  */
 int hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json);
+/*
+ * A usage error found after the options were parsed (operands, option
+ * combinations): hk_cli_usage_error, and with json the error document
+ * (HK_ERR_USAGE, exit 2) too. Returns HK_EXIT_USAGE.
+ */
+int hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Comma-separated set key flags ("local,never-extractable,..."), or "-".

@@ -63,11 +63,11 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.format != NULL && (hk_fmt_from_name(a.format, &fmt) != 0 ||
 	    (fmt != HK_FMT_OPENSSH && fmt != HK_FMT_RFC4716 && fmt != HK_FMT_PEM &&
 	    fmt != HK_FMT_PKCS1)))
-		return hk_cli_usage_error(cmd, "--format is openssh, rfc4716, pem or pkcs1");
+		return hk_cli_token_usage(cmd, a.json, "--format is openssh, rfc4716, pem or pkcs1");
 	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, NULL, NULL);
 	ct.json = a.json;
 	if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, a.login, &k)) != 0)

@@ -55,10 +55,10 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	/* Decide before touching the token: a script without --yes must not hang or half-run. */
 	if (!a.yes && hk_cli_confirm(NULL) == -1)
-		return hk_cli_usage_error(cmd, "no terminal to confirm on; pass --yes to delete");
+		return hk_cli_token_usage(cmd, a.json, "no terminal to confirm on; pass --yes to delete");
 	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, NULL);
 	ct.json = a.json;
 	if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, 1, &k)) != 0)

@@ -167,22 +167,22 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.type == NULL || a.label == NULL)
-		return hk_cli_usage_error(cmd, "--type and --label are required");
+		return hk_cli_token_usage(cmd, a.json, "--type and --label are required");
 	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
 		hk_error_take(&err, r);
-		return hk_cli_usage_error(cmd, "%s", hk_error_message(&err));
+		return hk_cli_token_usage(cmd, a.json, "%s", hk_error_message(&err));
 	}
 	if (a.id != NULL) {
 		if (unhex(a.id, id, sizeof(id), &req.idlen) != 0)
-			return hk_cli_usage_error(cmd, "--id wants hex bytes, not \"%s\"", a.id);
+			return hk_cli_token_usage(cmd, a.json, "--id wants hex bytes, not \"%s\"", a.id);
 		if (a.count > 1)
-			return hk_cli_usage_error(cmd, "--id and --count > 1 exclude each other");
+			return hk_cli_token_usage(cmd, a.json, "--id and --count > 1 exclude each other");
 		req.id = id;
 	}
 	if (strlen(a.label) > 200)
-		return hk_cli_usage_error(cmd, "--label is too long");
+		return hk_cli_token_usage(cmd, a.json, "--label is too long");
 	req.uri = ops[0];
 	req.module = a.module;
 	req.label = a.label;

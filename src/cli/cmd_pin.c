@@ -62,7 +62,7 @@ run_pin(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, a.new_pin);
 	ct.json = a.json;
 	if (r != 0)

@@ -52,11 +52,11 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.label == NULL)
-		return hk_cli_usage_error(cmd, "--label is required");
+		return hk_cli_token_usage(cmd, a.json, "--label is required");
 	if (strlen(a.label) > 32)
-		return hk_cli_usage_error(cmd, "--label is at most 32 bytes");
+		return hk_cli_token_usage(cmd, a.json, "--label is at most 32 bytes");
 	r = hk_cli_token_open(&ct, a.module, ops[0], NULL, a.so_pin, NULL);
 	ct.json = a.json;
 	if (r != 0)

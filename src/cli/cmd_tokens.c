@@ -132,7 +132,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 0)
-		return hk_cli_usage_error(cmd, "no operands expected");
+		return hk_cli_token_usage(cmd, a.json, "no operands expected");
 	r = hk_cli_token_open(&ct, a.module, NULL, NULL, NULL, NULL);
 	ct.json = a.json;
 	if (r != 0 || (r = hk_tokens_list(ct.ts, &infos, &n)) != 0)

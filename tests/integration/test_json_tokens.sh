@@ -124,4 +124,13 @@ assert_eq initialized "$(jq -r .status out)" "token init: status"
 expect_exit 2 setsid -w "$HWKEY" token init "$URI" "${M[@]}" --label again --so-pin env:SOP \
 	--json </dev/null
 failed token-init HK_ERR_USAGE "token init: no terminal" 2
+
+# A usage error found after the options were read is the error document too.
+for c in "tokens extra" "keys" "keygen $URI" "export" "key delete" "pin set" "pin change" \
+	"pin unblock" "token init $URI"; do
+	set -- $c
+	case $1 in key) schema=key-delete ;; token) schema=token-init ;; *) schema=$1 ;; esac
+	expect_exit 2 "$HWKEY" "$@" --json
+	failed "$schema" HK_ERR_USAGE "$c: usage" 2
+done
 hk_done
