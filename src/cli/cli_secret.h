@@ -37,10 +37,11 @@ struct hk_cli_secret {
  * Cancel) is HK_ERR_CANCELLED too. An empty PIN from a source is passed on
  * (the token decides). The secret is never logged or put in error details.
  *
- * A new secret (confirm set: the new PIN; the SO PIN of token init) typed
- * at the terminal or given through askpass is asked twice and the two
- * compared; on a mismatch the user is told and asked again, at most three
- * pairs, then HK_ERR_CANCELLED. A source is still read once.
+ * A new secret (confirm set: the new PIN; the SO PIN token init gives a
+ * token that is not yet initialized) typed at the terminal or given through
+ * askpass is asked twice and the two compared; on a mismatch the user is
+ * told and asked again, at most three pairs, then HK_ERR_CANCELLED. A
+ * source is still read once.
  */
 int hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp);
 

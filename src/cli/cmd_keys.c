@@ -143,7 +143,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		r = hk_cli_print_json(doc);
 		goto out;
 	}
-	r = print_table(keys, n, !a.nologin);
+	if (n == 0)
+		fprintf(stderr, "hwkey keys: no keys on %s\n", hk_token_get_info(ct.tok)->label);
+	r = n > 0 ? print_table(keys, n, !a.nologin) : 0;
  out:
 	hk_token_keys_free(keys, n);
 	return hk_cli_token_done(cmd, &ct, r);
