@@ -34,6 +34,11 @@ hk_p11_init_token(struct hk_token *tok, const char *label)
 	snprintf(prompt, sizeof(prompt), "SO PIN for %s", hk_p11_name(tok));
 	if ((r = hk_token_ask(tok, HK_UI_SECRET_SO_PIN, prompt, &so)) != 0)
 		return r;
+	/* A PIN the token would refuse is named with its range, not with a CKR_. */
+	if ((r = hk_token_info_pin_len_check(tok->info, hk_secret_len(so))) != 0) {
+		hk_secret_free(so);
+		return r;
+	}
 	rv = t->f->C_InitToken(t->s->slot, (CK_UTF8CHAR_PTR)hk_secret_str(so),
 	    hk_secret_len(so), lab);
 	hk_secret_free(so);
@@ -57,6 +62,10 @@ hk_p11_init_pin(struct hk_token *tok)
 	snprintf(prompt, sizeof(prompt), "New user PIN for %s", hk_p11_name(tok));
 	if ((r = hk_token_ask(tok, HK_UI_SECRET_NEW_PIN, prompt, &pin)) != 0)
 		return r;
+	if ((r = hk_token_info_pin_len_check(tok->info, hk_secret_len(pin))) != 0) {
+		hk_secret_free(pin);
+		return r;
+	}
 	rv = t->f->C_InitPIN(t->sess, (CK_UTF8CHAR_PTR)hk_secret_str(pin),
 	    hk_secret_len(pin));
 	hk_secret_free(pin);
@@ -92,7 +101,8 @@ hk_p11_set_pin(struct hk_token *tok, enum hk_token_user who)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "New %s for %s", who == HK_TOKEN_SO ?
 	    "SO PIN" : "user PIN", hk_p11_name(tok));
-	if ((r = hk_token_ask(tok, HK_UI_SECRET_NEW_PIN, prompt, &new)) != 0)
+	if ((r = hk_token_ask(tok, HK_UI_SECRET_NEW_PIN, prompt, &new)) != 0 ||
+	    (r = hk_token_info_pin_len_check(tok->info, hk_secret_len(new))) != 0)
 		goto out;
 	if (who == HK_TOKEN_SO) {
 		rv = t->f->C_Login(t->sess, CKU_SO, (CK_UTF8CHAR_PTR)hk_secret_str(old),

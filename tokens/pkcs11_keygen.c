@@ -329,10 +329,21 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	if (reqid != NULL && (r = p11_find_by(tok, CKA_ID, reqid, reqidlen,
 	    &old2, &nold2)) != 0)
 		goto out;
-	if ((nold > 0 || nold2 > 0) && !force) {
-		r = hk_errf(HK_ERR_KEY_EXISTS, "%s: a key with %s \"%s\" already exists; "
-		    "--force replaces it", hk_p11_name(tok), nold > 0 ? "label" : "id",
-		    nold > 0 ? label : "(given --id)");
+	if (nold > 0 && !force) {
+		r = hk_errf(HK_ERR_KEY_EXISTS, "key label \"%s\" already exists on %s; "
+		    "--force replaces it", label, hk_p11_name(tok));
+		goto out;
+	}
+	if (nold2 > 0 && !force) {
+		char hex[2 * HK_KEYGEN_ID_MAX + 1];
+		size_t j;
+
+		/* Name the id as it was given (hex), not "the id you gave". */
+		for (j = 0; j < reqidlen && j < HK_KEYGEN_ID_MAX; j++)
+			snprintf(hex + 2 * j, 3, "%02x", reqid[j]);
+		hex[2 * j] = '\0';
+		r = hk_errf(HK_ERR_KEY_EXISTS, "key id %s already exists on %s; "
+		    "--force replaces it", hex, hk_p11_name(tok));
 		goto out;
 	}
 	if (reqid != NULL) {

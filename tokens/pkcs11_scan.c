@@ -178,6 +178,12 @@ p11_fill_info(struct hk_p11_slot *s)
 	info->slot = s->slot;
 	info->quirk = s->quirk != NULL ? s->quirk->family : NULL;
 	info->flags = hk_p11_flags(s->ti.flags);
+	/* CK_UNAVAILABLE_INFORMATION (~0) and nonsense ranges mean "unknown". */
+	if (s->ti.ulMaxPinLen != 0 && s->ti.ulMaxPinLen != (CK_ULONG)-1 &&
+	    s->ti.ulMinPinLen <= s->ti.ulMaxPinLen) {
+		info->pin_min_len = s->ti.ulMinPinLen;
+		info->pin_max_len = s->ti.ulMaxPinLen;
+	}
 	if (info->module == NULL ||
 	    (info->library = p11_str(s->lib.libraryDescription,
 	    sizeof(s->lib.libraryDescription))) == NULL ||

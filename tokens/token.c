@@ -73,6 +73,17 @@ hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind)
 }
 
 int
+hk_token_info_pin_len_check(const struct hk_token_info *info, size_t len)
+{
+	if (info == NULL || info->pin_max_len == 0 ||
+	    (len >= info->pin_min_len && len <= info->pin_max_len))
+		return 0;
+	return hk_errf(HK_ERR_PIN_LEN_RANGE, "%s: PIN must be %lu to %lu characters",
+	    info->label[0] != '\0' ? info->label : "token", info->pin_min_len,
+	    info->pin_max_len);
+}
+
+int
 hk_token_key_proven(const struct hk_token_key *key)
 {
 	return key != NULL && key->proof.kind != HK_PROOF_NONE &&

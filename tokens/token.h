@@ -46,7 +46,15 @@ struct hk_token_info {
 	unsigned int gen_kinds;	/* HK_KIND_BIT(kind) per key kind it can make */
 	unsigned long rsa_min_bits, rsa_max_bits;	/* 0 when no RSA keygen */
 	unsigned long ec_min_bits, ec_max_bits;		/* 0 when no EC keygen */
+	/* PIN length range the token accepts (ulMinPinLen/ulMaxPinLen); 0: unknown. */
+	unsigned long pin_min_len, pin_max_len;
 };
+/*
+ * HK_ERR_PIN_LEN_RANGE ("PIN must be 4 to 255 characters") when len is
+ * outside the token's PIN length range, else 0. For a new PIN, before any
+ * call that would use it.
+ */
+int hk_token_info_pin_len_check(const struct hk_token_info *info, size_t len);
 /* 1 when the token can make keys of this kind. */
 int hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind);
 

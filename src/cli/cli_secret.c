@@ -20,6 +20,8 @@
 
 /* Longest secret typed or printed by askpass; PINs are far shorter. */
 #define CLI_SECRET_MAX	1024
+/* Typing a new PIN twice: pairs that may mismatch before we give up. */
+#define CLI_SECRET_TRIES	3
 
 /*
  * Terminal state shared with the signal handler: the handler must put echo
@@ -244,29 +246,12 @@ env_set(const char *name)
 	return v != NULL && *v != '\0';
 }
 
-int
-hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp)
+/* One secret from askpass or the terminal (steps 2-5 of cli_secret.h). */
+static int
+ask_interactive(const char *prompt, struct hk_secret **secp)
 {
-	struct hk_cli_secret *cs = arg;
 	const char *askpass, *req;
 	int display, use_askpass = 0, fd, r;
-
-	*secp = NULL;
-	if (prompt == NULL)
-		prompt = "PIN";
-	if (cs != NULL && cs->source != NULL) {
-		/*
-		 * Reading the same source twice would retry a PIN the token
-		 * just refused (burning its retry counter), and env:/fd:
-		 * cannot be read twice anyway.
-		 */
-		if (cs->used)
-			return hk_errf(HK_ERR_SECRET_SOURCE, "%s was already used "
-			    "once; a refused secret is not retried from a source",
-			    cs->source);
-		cs->used = 1;
-		return hk_secret_from_source(cs->source, secp);
-	}
 
 	/* OpenSSH's readpass.c rules for SSH_ASKPASS and SSH_ASKPASS_REQUIRE. */
 	askpass = env_set("SSH_ASKPASS") ? getenv("SSH_ASKPASS") : NULL;
@@ -294,6 +279,97 @@ hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp)
 	    "DISPLAY, or SSH_ASKPASS_REQUIRE=force)", prompt);
 }
 
+/* Say so where the user typed; stderr is the terminal's stand-in for askpass. */
+static void
+tell_mismatch(int tries_left)
+{
+	FILE *tty;
+
+	if ((tty = fopen("/dev/tty", "we")) == NULL)
+		tty = stderr;
+	fprintf(tty, "The PINs do not match; %d %s left.\n", tries_left,
+	    tries_left == 1 ? "try" : "tries");
+	fflush(tty);
+	if (tty != stderr)
+		fclose(tty);
+}
+
+/* Constant time in the contents: the comparison leaks at most the lengths. */
+static int
+secret_equal(const struct hk_secret *a, const struct hk_secret *b)
+{
+	const unsigned char *pa = (const unsigned char *)hk_secret_str(a);
+	const unsigned char *pb = (const unsigned char *)hk_secret_str(b);
+	size_t i, n = hk_secret_len(a);
+	unsigned char d = 0;
+
+	if (n != hk_secret_len(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		d |= pa[i] ^ pb[i];
+	return d == 0;
+}
+
+/* A new secret: typed twice, compared in constant time, at most CLI_SECRET_TRIES times. */
+static int
+ask_confirmed(const char *prompt, struct hk_secret **secp)
+{
+	struct hk_secret *a = NULL, *b = NULL;
+	char again[256];
+	int i, r;
+
+	snprintf(again, sizeof(again), "%s (again)", prompt);
+	for (i = 0; i < CLI_SECRET_TRIES; i++) {
+		if ((r = ask_interactive(prompt, &a)) != 0 ||
+		    (r = ask_interactive(again, &b)) != 0)
+			goto out;
+		if (secret_equal(a, b)) {
+			*secp = a;
+			a = NULL;
+			r = 0;
+			goto out;
+		}
+		hk_secret_free(a);
+		hk_secret_free(b);
+		a = b = NULL;
+		if (i + 1 < CLI_SECRET_TRIES)
+			tell_mismatch(CLI_SECRET_TRIES - i - 1);
+	}
+	r = hk_errf(HK_ERR_CANCELLED, "%s: the two entries did not match %d times",
+	    prompt, CLI_SECRET_TRIES);
+ out:
+	hk_secret_free(a);
+	hk_secret_free(b);
+	return r;
+}
+
+int
+hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp)
+{
+	struct hk_cli_secret *cs = arg;
+
+	*secp = NULL;
+	if (prompt == NULL)
+		prompt = "PIN";
+	if (cs != NULL && cs->source != NULL) {
+		/*
+		 * Reading the same source twice would retry a PIN the token
+		 * just refused (burning its retry counter), and env:/fd:
+		 * cannot be read twice anyway. A new PIN from a source is
+		 * read once too: the source is its own confirmation.
+		 */
+		if (cs->used)
+			return hk_errf(HK_ERR_SECRET_SOURCE, "%s was already used "
+			    "once; a refused secret is not retried from a source",
+			    cs->source);
+		cs->used = 1;
+		return hk_secret_from_source(cs->source, secp);
+	}
+	if (cs != NULL && cs->confirm)
+		return ask_confirmed(prompt, secp);
+	return ask_interactive(prompt, secp);
+}
+
 static int
 cli_ui_secret(void *arg, enum hk_ui_secret which, const char *prompt,
     struct hk_secret **secp)
@@ -311,6 +387,8 @@ hk_cli_ui_init(struct hk_cli_ui *cu, const char *pin, const char *so_pin,
 	cu->secret[HK_UI_SECRET_PIN].source = pin;
 	cu->secret[HK_UI_SECRET_SO_PIN].source = so_pin;
 	cu->secret[HK_UI_SECRET_NEW_PIN].source = new_pin;
+	/* A typo in a new PIN can lock a token: ask for it twice. */
+	cu->secret[HK_UI_SECRET_NEW_PIN].confirm = 1;
 	cu->ui.secret = cli_ui_secret;
 	cu->ui.arg = cu;
 }

@@ -9,6 +9,7 @@
 struct hk_cli_secret {
 	const char *source;	/* "env:VAR", "file:PATH", "fd:N", or NULL to ask */
 	int used;		/* a source is read once; a second ask is an error */
+	int confirm;		/* a new secret: asked twice when typed (see below) */
 };
 
 /*
@@ -35,6 +36,12 @@ struct hk_cli_secret {
  * tried and no retry is used up. askpass exiting non-zero (the user pressed
  * Cancel) is HK_ERR_CANCELLED too. An empty PIN from a source is passed on
  * (the token decides). The secret is never logged or put in error details.
+ *
+ * A new secret (confirm set: the new PIN; the SO PIN token init gives a
+ * token that is not yet initialized) typed at the terminal or given through
+ * askpass is asked twice and the two compared; on a mismatch the user is
+ * told and asked again, at most three pairs, then HK_ERR_CANCELLED. A
+ * source is still read once.
  */
 int hk_cli_secret_ask(void *arg, const char *prompt, struct hk_secret **secp);
 

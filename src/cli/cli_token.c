@@ -1,6 +1,7 @@
 /* Shared plumbing of the token commands: option parsing among operands,
  * opening a token with its secret sources, key output fields, confirmation. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,16 +53,63 @@ hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r)
 	else
 		hk_error_take(&ct->err, r);
 	hk_cli_token_close(ct);
-	return hk_cli_fail(cmd, hk_error_raise(&ct->err));
+	return hk_cli_token_fail(cmd, &ct->err, ct->json);
+}
+
+int
+hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json)
+{
+	char path[128];
+	json_t *doc;
+
+	/* file.c's messages end in strerror(errno): the code's text would repeat it. */
+	if (e->message[0] != '\0' && (e->code == HK_ERR_IO || e->code == HK_ERR_SYSTEM ||
+	    e->code == HK_ERR_NOT_FOUND))
+		fprintf(stderr, "%s: %s\n", hk_cli_cmd_path(cmd, path, sizeof(path)),
+		    e->message);
+	else
+		(void)hk_cli_fail_error(cmd, e);
+	if (json) {
+		fflush(stderr);
+		if ((doc = hk_cli_error_json(e)) != NULL)
+			hk_cli_print_json(json_pack("{s:o}", "error", doc));
+	}
+	return hk_err_exit(e->code);
+}
+
+int
+hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
+{
+	struct hk_error e;
+	va_list ap;
+	json_t *doc;
+
+	hk_error_clear(&e);
+	e.code = HK_ERR_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	(void)hk_cli_usage_error(cmd, "%s", e.message);
+	if (json) {
+		fflush(stderr);
+		if ((doc = hk_cli_error_json(&e)) != NULL)
+			hk_cli_print_json(json_pack("{s:o}", "error", doc));
+	}
+	return HK_EXIT_USAGE;
 }
 
 void
-hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size)
+hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t size)
 {
 	unsigned int f;
 	size_t len;
 
 	buf[0] = '\0';
+	if (!checked) {
+		/* Without a login private objects are hidden: absence proves nothing. */
+		snprintf(buf, size, "not checked");
+		return;
+	}
 	for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1) {
 		if ((k->known & f) == 0 || (k->flags & f) == 0)
 			continue;
@@ -78,15 +126,18 @@ hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size)
 }
 
 json_t *
-hk_cli_key_json(const struct hk_token_key *k)
+hk_cli_key_json(const struct hk_token_key *k, int checked)
 {
-	json_t *o, *fl;
+	json_t *o, *fl = NULL, *fps = NULL;
+	struct hk_error e;
 	char kind[HK_KEY_KIND_MAX], *line = NULL, *fp = NULL, *md5 = NULL;
 	unsigned int f;
 	size_t n;
 
-	if ((o = json_object()) == NULL || (fl = json_array()) == NULL) {
+	if ((o = json_object()) == NULL || (fl = json_array()) == NULL ||
+	    (fps = json_object()) == NULL) {
 		json_decref(o);
+		json_decref(fl);
 		return NULL;
 	}
 	json_object_set_new(o, "id", json_string(k->id_hex));
@@ -102,18 +153,34 @@ hk_cli_key_json(const struct hk_token_key *k)
 			json_object_set_new(o, "public_key", json_string(line));
 		}
 		if (hk_key_fingerprint(k->key, HK_FP_SHA256, &fp) == 0)
-			json_object_set_new(o, "fingerprint_sha256", json_string(fp));
+			json_object_set_new(fps, "sha256", json_string(fp));
 		if (hk_key_fingerprint(k->key, HK_FP_MD5, &md5) == 0)
-			json_object_set_new(o, "fingerprint_md5", json_string(md5));
+			json_object_set_new(fps, "md5", json_string(md5));
+		json_object_set_new(o, "fingerprints", fps);
+		fps = NULL;
 	} else if (k->error != NULL) {
-		json_object_set_new(o, "error", json_string(k->error));
+		/* A per-item failure: the one error object, inside the item. */
+		hk_error_clear(&e);
+		hk_error_set(&e, HK_ERR_KEY_TYPE_UNKNOWN, "key %s: %s", k->id_hex, k->error);
+		json_object_set_new(o, "error", hk_cli_error_json(&e));
 	}
-	json_object_set_new(o, "has_private", json_boolean(k->has_private));
-	for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1)
-		if ((k->known & f) != 0 && (k->flags & f) != 0)
-			json_array_append_new(fl, json_string(hk_token_key_flag_name(f)));
-	json_object_set_new(o, "flags", fl);
-	json_object_set_new(o, "proven_on_token", json_boolean(hk_token_key_proven(k)));
+	json_decref(fps);
+	if (!checked) {
+		/* What a --no-login listing cannot see is null, not a guess. */
+		json_decref(fl);
+		json_object_set_new(o, "has_private", json_null());
+		json_object_set_new(o, "flags", json_null());
+		json_object_set_new(o, "proven_on_token", json_null());
+	} else {
+		json_object_set_new(o, "has_private", json_boolean(k->has_private));
+		for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1)
+			if ((k->known & f) != 0 && (k->flags & f) != 0)
+				json_array_append_new(fl,
+				    json_string(hk_token_key_flag_name(f)));
+		json_object_set_new(o, "flags", fl);
+		json_object_set_new(o, "proven_on_token",
+		    json_boolean(hk_token_key_proven(k)));
+	}
 	free(line);
 	free(fp);
 	free(md5);

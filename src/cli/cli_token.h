@@ -15,10 +15,12 @@ struct hk_cli_token {
 	struct hk_token *tok;
 	struct hk_cli_ui cu;	/* the secret sources, handed to the token */
 	struct hk_error err;	/* what hk_cli_token_done reports */
+	int json;		/* --json: a failure is the {"error": {...}} document */
 };
 /*
  * Load the modules (or --module) and select uri (NULL: none); secret
  * sources may be NULL (ask). On failure the error is kept in ct->err.
+ * Clears *ct first: set ct->json after it, whatever it returned.
  */
 int hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *uri,
     const char *pin, const char *so_pin, const char *new_pin);
@@ -26,14 +28,36 @@ void hk_cli_token_close(struct hk_cli_token *ct);
 /*
  * End a token command with status r: the error comes from the token
  * handle (or the token set) when the failing call was theirs, else from
- * the call that just failed. Closes ct; returns the exit status.
+ * the call that just failed. Printed on stderr, and with ct->json as the
+ * document {"error": {...}} on stdout. Closes ct; returns the exit status.
  */
 int hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r);
+/*
+ * A failure on stderr: "hwkey CMD: message: text", without the text when
+ * the message already carries the system's reason (a file's errno). With
+ * json also {"error": {...}} on stdout. Returns the exit status.
+ */
+int hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json);
+/*
+ * A usage error found after the options were parsed (operands, option
+ * combinations): hk_cli_usage_error, and with json the error document
+ * (HK_ERR_USAGE, exit 2) too. Returns HK_EXIT_USAGE.
+ */
+int hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* Comma-separated set key flags ("local,never-extractable,..."). */
-void hk_cli_key_flags(const struct hk_token_key *k, char *buf, size_t size);
-/* {id, label, type, bits, public_key, fingerprints, flags} */
-json_t *hk_cli_key_json(const struct hk_token_key *k);
+/*
+ * Comma-separated set key flags ("local,never-extractable,..."), or "-".
+ * checked 0 (keys --no-login): the private half was not looked for, so
+ * "not checked" instead of flags or "public-only".
+ */
+void hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t size);
+/*
+ * {id, label, type, bits, public_key, fingerprints {sha256, md5},
+ * has_private, flags, proven_on_token, error}: docs/json/common.schema.json
+ * "token_key". checked 0: has_private, flags, proven_on_token are null.
+ */
+json_t *hk_cli_key_json(const struct hk_token_key *k, int checked);
 /*
  * Ask a yes/no question on the terminal. 1 yes, 0 no, -1 when there is no
  * terminal to ask on. question NULL: only check for a terminal (0 or -1).

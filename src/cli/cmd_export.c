@@ -10,6 +10,7 @@
 
 static const struct hk_opt opts[] = {
 	{ "format", 'f', 1, "FMT", "openssh (default), rfc4716, pem or pkcs1" },
+	{ "json", 0, 0, NULL, "print the key and what was written as JSON" },
 	{ "key", 'k', 1, "ID|LABEL", "the key: hex CKA_ID, label, or a pkcs11: object URI" },
 	{ "login", 0, 0, NULL, "log in first (tokens that hide public keys until then)" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
@@ -20,7 +21,7 @@ static const struct hk_opt opts[] = {
 
 struct args {
 	const char *format, *key, *module, *output, *pin;
-	int login;
+	int json, login;
 };
 
 static int
@@ -30,6 +31,8 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 
 	if (hk_opt_is_name(cmd, idx, "format"))
 		a->format = arg;
+	else if (hk_opt_is_name(cmd, idx, "json"))
+		a->json = 1;
 	else if (hk_opt_is_name(cmd, idx, "key"))
 		a->key = arg;
 	else if (hk_opt_is_name(cmd, idx, "login"))
@@ -60,13 +63,14 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.format != NULL && (hk_fmt_from_name(a.format, &fmt) != 0 ||
 	    (fmt != HK_FMT_OPENSSH && fmt != HK_FMT_RFC4716 && fmt != HK_FMT_PEM &&
 	    fmt != HK_FMT_PKCS1)))
-		return hk_cli_usage_error(cmd, "--format is openssh, rfc4716, pem or pkcs1");
-	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, NULL, NULL)) != 0 ||
-	    (r = hk_token_key_find(ct.tok, a.key, a.login, &k)) != 0)
+		return hk_cli_token_usage(cmd, a.json, "--format is openssh, rfc4716, pem or pkcs1");
+	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, NULL, NULL);
+	ct.json = a.json;
+	if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, a.login, &k)) != 0)
 		goto out;
 	if (k->key == NULL) {
 		r = hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "key %s: %s", k->id_hex,
@@ -75,9 +79,25 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	if ((r = hk_key_write(k->key, fmt, &text)) != 0)
 		goto out;
-	if (a.output != NULL)
-		r = hk_file_write_atomic(a.output, text, strlen(text), 0644);
-	else if (fputs(text, stdout) == EOF)
+	if (a.output != NULL &&
+	    (r = hk_file_write_atomic(a.output, text, strlen(text), 0644)) != 0)
+		goto out;
+	if (a.json) {
+		json_t *doc = json_object();
+
+		if (doc != NULL) {
+			json_object_set_new(doc, "token",
+			    json_string(hk_token_get_info(ct.tok)->uri));
+			json_object_set_new(doc, "format", json_string(hk_fmt_name(fmt)));
+			json_object_set_new(doc, "output", a.output != NULL ?
+			    json_string(a.output) : json_null());
+			/* Without --output stdout holds the document: the text goes in it. */
+			if (a.output == NULL)
+				json_object_set_new(doc, "text", json_string(text));
+			json_object_set_new(doc, "key", hk_cli_key_json(k, a.login));
+		}
+		r = hk_cli_print_json(doc);
+	} else if (a.output == NULL && fputs(text, stdout) == EOF)
 		r = HK_ERR_IO;
  out:
 	free(text);

@@ -55,19 +55,23 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	/* Decide before touching the token: a script without --yes must not hang or half-run. */
 	if (!a.yes && hk_cli_confirm(NULL) == -1)
-		return hk_cli_usage_error(cmd, "no terminal to confirm on; pass --yes to delete");
-	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, NULL)) != 0 ||
-	    (r = hk_token_key_find(ct.tok, a.key, 1, &k)) != 0)
+		return hk_cli_token_usage(cmd, a.json, "no terminal to confirm on; pass --yes to delete");
+	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, NULL);
+	ct.json = a.json;
+	if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, 1, &k)) != 0)
 		goto out;
 	if (!a.yes) {
 		snprintf(q, sizeof(q), "Delete %s key id %s label \"%s\" from token %s? "
 		    "This cannot be undone.", hk_key_kind_of(k->key, kind, sizeof(kind)),
 		    k->id_hex, k->label, hk_token_get_info(ct.tok)->label);
 		if ((yes = hk_cli_confirm(q)) != 1) {
-			r = yes == -1 ? HK_ERR_USAGE : HK_ERR_CANCELLED;
+			/* The terminal went away between the two asks: still a usage error. */
+			r = yes == -1 ? hk_errf(HK_ERR_USAGE, "no terminal to confirm on; "
+			    "pass --yes to delete") : hk_errf(HK_ERR_CANCELLED,
+			    "key id %s not deleted", k->id_hex);
 			goto out;
 		}
 	}
@@ -79,7 +83,8 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 		if (doc != NULL) {
 			json_object_set_new(doc, "token",
 			    json_string(hk_token_get_info(ct.tok)->uri));
-			json_object_set_new(doc, "deleted", hk_cli_key_json(k));
+			json_object_set_new(doc, "status", json_string("deleted"));
+			json_object_set_new(doc, "key", hk_cli_key_json(k, 1));
 		}
 		r = hk_cli_print_json(doc);
 	} else

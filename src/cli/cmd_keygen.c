@@ -109,9 +109,12 @@ key_text(const struct hk_token_key *k, struct hk_buf *text)
 	return r;
 }
 
-/* What was made, text or --json, from the one result; even after a failure. */
+/*
+ * What was made, text or --json, from the one result; even after a failure
+ * (err: what stopped the batch, put into the document beside the keys made).
+ */
 static int
-print_result(const struct hk_op_keygen_result *res, int json)
+print_result(const struct hk_op_keygen_result *res, int json, const struct hk_error *err)
 {
 	struct hk_buf *text = NULL;
 	json_t *doc = NULL, *arr = NULL;
@@ -127,15 +130,17 @@ print_result(const struct hk_op_keygen_result *res, int json)
 			return HK_ERR_ALLOC;
 		}
 		for (i = 0; i < res->nkeys; i++)
-			json_array_append_new(arr, hk_cli_key_json(res->keys[i]));
+			json_array_append_new(arr, hk_cli_key_json(res->keys[i], 1));
 		json_object_set_new(doc, "token", json_string(res->token_uri));
 		json_object_set_new(doc, "keys", arr);
+		if (err != NULL)
+			json_object_set_new(doc, "error", hk_cli_error_json(err));
 		return hk_cli_print_json(doc);
 	}
 	if ((text = hk_buf_new()) == NULL)
 		return HK_ERR_ALLOC;
 	for (i = 0; i < res->nkeys && r == 0; i++) {
-		hk_cli_key_flags(res->keys[i], flags, sizeof(flags));
+		hk_cli_key_flags(res->keys[i], 1, flags, sizeof(flags));
 		fprintf(stderr, "hwkey keygen: %s key id %s label \"%s\" on token %s: %s\n",
 		    hk_key_kind_name(res->kind), res->keys[i]->id_hex, res->keys[i]->label,
 		    res->token_label, flags);
@@ -156,28 +161,28 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_error err;
 	char **ops;
 	uint8_t id[HK_KEYGEN_ID_MAX];
-	int r, p, nops;
+	int r, p, nops, made = 0;
 
 	memset(&req, 0, sizeof(req));
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.type == NULL || a.label == NULL)
-		return hk_cli_usage_error(cmd, "--type and --label are required");
+		return hk_cli_token_usage(cmd, a.json, "--type and --label are required");
 	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
 		hk_error_take(&err, r);
-		return hk_cli_usage_error(cmd, "%s", hk_error_message(&err));
+		return hk_cli_token_usage(cmd, a.json, "%s", hk_error_message(&err));
 	}
 	if (a.id != NULL) {
 		if (unhex(a.id, id, sizeof(id), &req.idlen) != 0)
-			return hk_cli_usage_error(cmd, "--id wants hex bytes, not \"%s\"", a.id);
+			return hk_cli_token_usage(cmd, a.json, "--id wants hex bytes, not \"%s\"", a.id);
 		if (a.count > 1)
-			return hk_cli_usage_error(cmd, "--id and --count > 1 exclude each other");
+			return hk_cli_token_usage(cmd, a.json, "--id and --count > 1 exclude each other");
 		req.id = id;
 	}
 	if (strlen(a.label) > 200)
-		return hk_cli_usage_error(cmd, "--label is too long");
+		return hk_cli_token_usage(cmd, a.json, "--label is too long");
 	req.uri = ops[0];
 	req.module = a.module;
 	req.label = a.label;
@@ -187,15 +192,21 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.output = a.output;
 	hk_cli_ui_init(&cu, a.pin, a.so_pin, NULL);
 	r = hk_op_keygen(&req, &cu.ui, &res);
-	/* Keys already made are proven and stay: report them even after a failure. */
-	if (res != NULL && (p = print_result(res, a.json)) != 0 && r == 0)
-		r = hk_error_take(&res->err, p);
 	if (r != 0 && res != NULL)
 		hk_error_copy(&err, &res->err);
 	else
 		hk_error_take(&err, r);
+	/* Keys already made are proven and stay: report them even after a failure. */
+	if (res != NULL && res->nkeys > 0) {
+		if ((p = print_result(res, a.json, r != 0 ? &err : NULL)) != 0 && r == 0)
+			r = hk_error_take(&err, p);
+		made = 1;
+	}
 	hk_op_keygen_result_free(res);
-	return r != 0 ? hk_cli_fail(cmd, hk_error_raise(&err)) : HK_EXIT_OK;
+	if (r == 0)
+		return HK_EXIT_OK;
+	/* Under --json the document printed above already holds the error. */
+	return hk_cli_token_fail(cmd, &err, a.json && !made);
 }
 
 const struct hk_cmd hk_cmd_keygen = {

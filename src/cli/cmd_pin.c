@@ -62,8 +62,10 @@ run_pin(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
-	if ((r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, a.new_pin)) != 0)
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
+	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, a.so_pin, a.new_pin);
+	ct.json = a.json;
+	if (r != 0)
 		goto out;
 	if (strcmp(cmd->name, "change") == 0)
 		r = hk_token_pin_change(ct.tok, a.so ? HK_TOKEN_SO : HK_TOKEN_USER);
@@ -77,6 +79,9 @@ run_pin(const struct hk_cmd *cmd, int argc, char **argv)
 			    json_string(hk_token_get_info(ct.tok)->uri));
 			json_object_set_new(doc, "pin", json_string(a.so ? "so" : "user"));
 			json_object_set_new(doc, "action", json_string(cmd->name));
+			json_object_set_new(doc, "status", json_string(
+			    strcmp(cmd->name, "unblock") == 0 ? "unblocked" :
+			    strcmp(cmd->name, "set") == 0 ? "set" : "changed"));
 		}
 		r = hk_cli_print_json(doc);
 	} else if (r == 0)

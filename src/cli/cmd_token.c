@@ -52,14 +52,22 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_usage_error(cmd, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
 	if (a.label == NULL)
-		return hk_cli_usage_error(cmd, "--label is required");
+		return hk_cli_token_usage(cmd, a.json, "--label is required");
 	if (strlen(a.label) > 32)
-		return hk_cli_usage_error(cmd, "--label is at most 32 bytes");
-	if ((r = hk_cli_token_open(&ct, a.module, ops[0], NULL, a.so_pin, NULL)) != 0)
+		return hk_cli_token_usage(cmd, a.json, "--label is at most 32 bytes");
+	r = hk_cli_token_open(&ct, a.module, ops[0], NULL, a.so_pin, NULL);
+	ct.json = a.json;
+	if (r != 0)
 		goto out;
 	ti = hk_token_get_info(ct.tok);
+	/*
+	 * On a fresh token C_InitToken sets the SO PIN it is given: a new
+	 * secret, typed twice. An initialized token checks it against its own.
+	 */
+	ct.cu.secret[HK_UI_SECRET_SO_PIN].confirm =
+	    (ti->flags & HK_TOKEN_F_INITIALIZED) == 0;
 	/* Re-initializing destroys every key: never without a yes. */
 	if ((ti->flags & HK_TOKEN_F_INITIALIZED) != 0 && !a.yes) {
 		snprintf(q, sizeof(q), "Erase token %s (serial %s) and every key on it?",
@@ -67,7 +75,7 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 		if ((yes = hk_cli_confirm(q)) != 1) {
 			r = yes == -1 ? hk_errf(HK_ERR_USAGE, "token %s is initialized; "
 			    "no terminal to confirm on, pass --yes to erase it", ti->label) :
-			    HK_ERR_CANCELLED;
+			    hk_errf(HK_ERR_CANCELLED, "token %s not erased", ti->label);
 			goto out;
 		}
 	}
@@ -77,10 +85,11 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 		json_t *doc = json_object();
 
 		if (doc != NULL) {
+			json_object_set_new(doc, "token", json_string(ti->uri));
 			json_object_set_new(doc, "module", json_string(ti->module));
 			json_object_set_new(doc, "slot", json_integer((json_int_t)ti->slot));
 			json_object_set_new(doc, "label", json_string(a.label));
-			json_object_set_new(doc, "initialized", json_true());
+			json_object_set_new(doc, "status", json_string("initialized"));
 		}
 		r = hk_cli_print_json(doc);
 	} else

@@ -71,6 +71,10 @@ info_json(const struct hk_token_info *ti)
 		json_object_set_new(o, "ec_min_bits", json_integer((json_int_t)ti->ec_min_bits));
 		json_object_set_new(o, "ec_max_bits", json_integer((json_int_t)ti->ec_max_bits));
 	}
+	if (ti->pin_max_len != 0) {
+		json_object_set_new(o, "pin_min_len", json_integer((json_int_t)ti->pin_min_len));
+		json_object_set_new(o, "pin_max_len", json_integer((json_int_t)ti->pin_max_len));
+	}
 	json_object_set_new(o, "quirk", ti->quirk != NULL ? json_string(ti->quirk) :
 	    json_null());
 	json_object_set_new(o, "uri", json_string(ti->uri));
@@ -128,9 +132,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 0)
-		return hk_cli_usage_error(cmd, "no operands expected");
-	if ((r = hk_cli_token_open(&ct, a.module, NULL, NULL, NULL, NULL)) != 0 ||
-	    (r = hk_tokens_list(ct.ts, &infos, &n)) != 0)
+		return hk_cli_token_usage(cmd, a.json, "no operands expected");
+	r = hk_cli_token_open(&ct, a.module, NULL, NULL, NULL, NULL);
+	ct.json = a.json;
+	if (r != 0 || (r = hk_tokens_list(ct.ts, &infos, &n)) != 0)
 		return hk_cli_token_done(cmd, &ct, r);
 	if (a.json) {
 		if ((arr = json_array()) == NULL)

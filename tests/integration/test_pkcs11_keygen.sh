@@ -58,7 +58,7 @@ for mode in $HK_P11_MODES; do
 		assert_eq false "$(jq '.flags | index("extractable") != null' <<<"$k")" \
 			"$mode $t: not extractable"
 		assert_eq "$(ssh-keygen -l -f "$t.pub" | awk '{print $2}')" \
-			"$(jq -r .fingerprint_sha256 <<<"$k")" "$mode $t: keys fingerprint"
+			"$(jq -r .fingerprints.sha256 <<<"$k")" "$mode $t: keys fingerprint"
 		# The token itself refuses the secret attributes.
 		id=$(jq -r .id <<<"$k")
 		HK_PROBE_PIN=$KG_PIN "$HK_P11PROBE" "$HK_SOFTHSM_MODULE" "$tok" "$id" >probe.txt ||
@@ -95,7 +95,7 @@ expect_exit 0 "$HWKEY" keys "$uri" $args --pin env:KG_PIN --json
 export KG_PIN=24681357
 assert_eq 1 "$(jq '[.keys[] | select(.label == "key-ed25519")] | length' out)" \
 	"--force leaves exactly one key with the label"
-new=$(jq -r '.keys[] | select(.label == "key-ed25519") | .fingerprint_sha256' out)
+new=$(jq -r '.keys[] | select(.label == "key-ed25519") | .fingerprints.sha256' out)
 [ "$new" != "$old" ] || fail "--force did not replace the key"
 pass
 assert_eq 0a0b0c "$(jq -r '.keys[] | select(.label == "idkey") | .id' out)" "--id is CKA_ID"

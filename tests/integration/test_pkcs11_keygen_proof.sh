@@ -26,7 +26,7 @@ assert_eq 2 "$(grep -c ' C_GenerateKeyPair ' fault.log)" "minimal template: one 
 assert_eq 1 "$(grep ' C_GenerateKeyPair ' fault.log | grep -c injected)" "first call refused"
 assert_eq true "$(jq '.keys[0].proven_on_token' out)" "minimal-template key proven"
 assert_eq "$(ssh-keygen -l -f <(jq -r '.keys[0].public_key' out) | awk '{print $2}')" \
-	"$(jq -r '.keys[0].fingerprint_sha256' out)" "minimal-template key fingerprint"
+	"$(jq -r '.keys[0].fingerprints.sha256' out)" "minimal-template key fingerprint"
 
 # 2. Which C_GetAttributeValue reads the flags: the last one of a good keygen.
 fault expect_exit 0 "$HWKEY" keygen "$uri" --module "$HK_P11FAULT" --type ed25519 \
