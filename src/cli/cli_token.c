@@ -59,16 +59,9 @@ hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r)
 int
 hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json)
 {
-	char path[128];
 	json_t *doc;
 
-	/* file.c's messages end in strerror(errno): the code's text would repeat it. */
-	if (e->message[0] != '\0' && (e->code == HK_ERR_IO || e->code == HK_ERR_SYSTEM ||
-	    e->code == HK_ERR_NOT_FOUND))
-		fprintf(stderr, "%s: %s\n", hk_cli_cmd_path(cmd, path, sizeof(path)),
-		    e->message);
-	else
-		(void)hk_cli_fail_error(cmd, e);
+	(void)hk_cli_fail_error(cmd, e);
 	if (json) {
 		fflush(stderr);
 		if ((doc = hk_cli_error_json(e)) != NULL)

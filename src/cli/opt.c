@@ -253,7 +253,14 @@ hk_cli_fail_error(const struct hk_cmd *cmd, const struct hk_error *e)
 	char path[128];
 
 	hk_cli_cmd_path(cmd, path, sizeof(path));
-	if (e->message[0] != '\0')
+	/*
+	 * File and system errors end in strerror(errno) already: the code's
+	 * text ("input/output error") would only repeat it, less precisely.
+	 */
+	if (e->message[0] != '\0' && (e->code == HK_ERR_IO || e->code == HK_ERR_SYSTEM ||
+	    e->code == HK_ERR_NOT_FOUND))
+		fprintf(stderr, "%s: %s\n", path, e->message);
+	else if (e->message[0] != '\0')
 		fprintf(stderr, "%s: %s: %s\n", path, e->message, hk_strerror(e->code));
 	else
 		fprintf(stderr, "%s: %s\n", path, hk_strerror(e->code));
