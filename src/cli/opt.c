@@ -90,28 +90,50 @@ hk_opt_is(const struct hk_optstate *st, int idx, const char *name)
 	return idx >= 0 && strcmp(st->cmd->opts[idx].name, name) == 0;
 }
 
-/* "unknown option --regoin; did you mean --region?" when one is near. */
-static int
+/* The option nearest a mistyped long option (--regoin: region), or NULL. */
+static const char *
 opt_suggest(const struct hk_cmd *cmd, const char *bad)
 {
-	const char *names[128], *near;
+	const char *names[128];
 	char word[64];
 	size_t n = 0, len;
 
 	if (strncmp(bad, "--", 2) != 0)
-		return 0;
+		return NULL;
 	len = strcspn(bad + 2, "=");
 	if (len >= sizeof(word))
-		return 0;
+		return NULL;
 	memcpy(word, bad + 2, len);
 	word[len] = '\0';
 	for (n = 0; cmd->opts != NULL && cmd->opts[n].name != NULL && n < 127; n++)
 		names[n] = cmd->opts[n].name;
 	names[n++] = "help";
-	if ((near = hk_cli_suggest(word, names, n)) == NULL)
-		return 0;
-	hk_cli_usage_error(cmd, "unknown option --%s; did you mean --%s?", word, near);
-	return 1;
+	return hk_cli_suggest(word, names, n);
+}
+
+/*
+ * A command line that asked for --json gets its parse error as the one
+ * error document too, so a script reading stdout sees why it failed.
+ */
+static void
+opt_json_error(const struct hk_optstate *st, const char *msg)
+{
+	struct hk_error e;
+	json_t *doc;
+	int i, has = 0;
+
+	for (i = 0; st->cmd->opts != NULL && st->cmd->opts[i].name != NULL; i++)
+		if (strcmp(st->cmd->opts[i].name, "json") == 0)
+			has = 1;
+	for (i = 1; has && i < st->argc && strcmp(st->argv[i], "--") != 0; i++) {
+		if (strcmp(st->argv[i], "--json") != 0)
+			continue;
+		hk_error_set(&e, HK_ERR_USAGE, "%s", msg);
+		fflush(stderr);
+		if ((doc = hk_cli_error_json(&e)) != NULL)
+			hk_cli_print_json(json_pack("{s:o}", "error", doc));
+		return;
+	}
 }
 
 int
@@ -136,14 +158,21 @@ hk_opt_next(struct hk_optstate *st)
 		return c - 256;
 	}
 	if (c == '?' || c == ':') {
+		char msg[256];
+		const char *near = NULL;
+
 		bad = st->argv[optind - 1];
 		if (optopt != 0 && optopt < 256 && (bad == NULL || bad[1] != '-'))
-			hk_cli_usage_error(st->cmd, c == ':' ?
-			    "option -%c needs an argument" : "unknown option -%c", optopt);
-		else if (c == ':' || bad == NULL || !opt_suggest(st->cmd, bad))
-			hk_cli_usage_error(st->cmd, c == ':' ?
-			    "option %s needs an argument" : "unknown option %s",
-			    bad == NULL ? "?" : bad);
+			snprintf(msg, sizeof(msg), c == ':' ? "option -%c needs an argument" :
+			    "unknown option -%c", optopt);
+		else if (c == ':' || bad == NULL || (near = opt_suggest(st->cmd, bad)) == NULL)
+			snprintf(msg, sizeof(msg), c == ':' ? "option %s needs an argument" :
+			    "unknown option %s", bad == NULL ? "?" : bad);
+		else
+			snprintf(msg, sizeof(msg), "unknown option --%.*s; did you mean --%s?",
+			    (int)strcspn(bad + 2, "="), bad + 2, near);
+		hk_cli_usage_error(st->cmd, "%s", msg);
+		opt_json_error(st, msg);
 		return HK_OPT_ERROR;
 	}
 	for (i = 0; i < im->nopts; i++) {

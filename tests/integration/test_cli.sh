@@ -45,4 +45,13 @@ cp k.pub ./-E
 "$HWKEY" fingerprint -- -E >d
 ssh-keygen -l -f ./-E >e
 assert_files_equal d e "-- ends options"
+# A command line that asked for --json gets its parse error as the error
+# document on stdout too (docs/hwkey-json.7), the text on stderr.
+. "$HK_TESTLIB/json.sh"
+expect_exit 2 "$HWKEY" keys --json --bogus
+hk_json_valid keys "$HK_TMP/out"
+assert_eq "HK_ERR_USAGE" "$(jq -r .error.code "$HK_TMP/out")" "--json parse error code"
+assert_contains "$(cat "$HK_TMP/err")" "unknown option --bogus" "parse error text on stderr"
+expect_exit 2 "$HWKEY" keys --bogus
+assert_eq "" "$(cat "$HK_TMP/out")" "no JSON without --json"
 hk_done
