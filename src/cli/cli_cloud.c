@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_cloud.h"
+#include "cli_interrupt.h"
 #include "err.h"
 #include "ops.h"
 
@@ -119,6 +120,8 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 		for (cc->opts.nregions_hint = 1, p = cc->region; *p != '\0'; p++)
 			if (*p == ',')
 				cc->opts.nregions_hint++;
+	hk_cli_interrupt_install(&cc->ui);
+	cc->opts.ui = &cc->ui;
 	if ((r = hk_cloud_open(&cc->opts, &c)) != 0)
 		return r;
 	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0) {

@@ -16,6 +16,7 @@ struct hk_cli_cloud {
 	struct hk_cloud_setting settings[HK_CLI_CLOUD_SETTINGS_MAX];
 	const char *region;		/* --region spec */
 	int json;
+	struct hk_ui ui;		/* cancelled() by SIGINT/SIGTERM once opened */
 };
 
 /*
@@ -25,7 +26,11 @@ struct hk_cli_cloud {
  */
 int hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
     struct hk_cli_cloud *cc);
-/* Open the session (prints nothing); regionsp NULL: leave --region to the operation. */
+/*
+ * Open the session (prints nothing); regionsp NULL: leave --region to the
+ * operation. From here on SIGINT/SIGTERM cancel the session
+ * (cli_interrupt.h): what ran is still reported, and the batch exits 16.
+ */
 int hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regionsp,
     size_t *np);
 /* "QuotaExceed.KeyPair: The key pair quota exceeds. [RequestId X]" */
