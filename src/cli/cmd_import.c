@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_cloud.h"
@@ -112,25 +113,33 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
 	return doc;
 }
 
+/* One result's row of the table. */
 static void
-print_table(const struct hk_import_result *res, size_t n, const struct hk_import_summary *sum)
+print_row(const struct hk_import_result *res)
 {
 	char text[HK_ERROR_MESSAGE_MAX];
-	size_t i;
 
+	if (res->status == HK_IMPORT_FAILED) {
+		hk_cli_cloud_error_text(&res->error, text, sizeof(text));
+		printf("%-16s %-24s failed: %s: %s\n", res->region, res->name,
+		    hk_strerror(res->error.code), text);
+	} else if (res->error.code != 0)
+		printf("%-16s %-24s %s: %s\n", res->region, res->name,
+		    hk_import_status_name(res->status), hk_error_message(&res->error));
+	else
+		printf("%-16s %-24s %-16s %s\n", res->region, res->name,
+		    hk_import_status_name(res->status), res->fingerprint);
+}
+
+static void
+print_header(void)
+{
 	printf("%-16s %-24s %-16s %s\n", "REGION", "NAME", "STATUS", "FINGERPRINT");
-	for (i = 0; i < n; i++) {
-		if (res[i].status == HK_IMPORT_FAILED) {
-			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
-			printf("%-16s %-24s failed: %s: %s\n", res[i].region, res[i].name,
-			    hk_strerror(res[i].error.code), text);
-		} else if (res[i].error.code != 0)
-			printf("%-16s %-24s %s: %s\n", res[i].region, res[i].name,
-			    hk_import_status_name(res[i].status), hk_error_message(&res[i].error));
-		else
-			printf("%-16s %-24s %-16s %s\n", res[i].region, res[i].name,
-			    hk_import_status_name(res[i].status), res[i].fingerprint);
-	}
+}
+
+static void
+print_summary(const struct hk_import_summary *sum)
+{
 	printf("%zu imported, %zu already present, %zu replaced, %zu failed",
 	    sum->count[HK_IMPORT_IMPORTED], sum->count[HK_IMPORT_PRESENT],
 	    sum->count[HK_IMPORT_REPLACED], sum->count[HK_IMPORT_FAILED]);
@@ -139,6 +148,69 @@ print_table(const struct hk_import_result *res, size_t n, const struct hk_import
 	if (sum->count[HK_IMPORT_UNSETTLED] > 0)
 		printf(", %zu may have landed", sum->count[HK_IMPORT_UNSETTLED]);
 	printf("\n");
+}
+
+/* What the event callback needs: rows stream as results settle. */
+struct stream {
+	int table;			/* print rows (not --json) */
+	int tty;			/* stderr is a terminal: show retries */
+	int header;			/* the header was printed */
+	int names;			/* several keys: say which in retry lines */
+	size_t rows;
+	unsigned int max_attempts;
+};
+
+static const char *
+retry_reason(const struct hk_error *e)
+{
+	if (e == NULL)
+		return "failed";
+	switch (e->code) {
+	case HK_ERR_THROTTLED:
+		return "throttled";
+	case HK_ERR_TIMEOUT:
+		return "timed out";
+	case HK_ERR_NETWORK:
+		return "network error";
+	default:
+		return hk_strerror(e->code);
+	}
+}
+
+static void
+on_event(void *arg, const struct hk_import_event *ev)
+{
+	struct stream *st = arg;
+
+	switch (ev->kind) {
+	case HK_IMPORT_EV_RETRYING:
+		if (!st->tty)
+			return;
+		fprintf(stderr, "%s%s%s: %s%s, retry %u/%u in %.1f s\n", ev->result->region,
+		    st->names ? " " : "", st->names ? ev->result->name : "",
+		    ev->step == HK_IMPORT_STEP_DESCRIBE ? "describe: " :
+		    ev->step == HK_IMPORT_STEP_DELETE ? "delete: " : "",
+		    retry_reason(ev->error), ev->attempt, st->max_attempts - 1,
+		    (double)ev->retry_ms / 1000.0);
+		return;
+	case HK_IMPORT_EV_VERIFIED:
+	case HK_IMPORT_EV_FAILED:
+	case HK_IMPORT_EV_CANCELLED:
+	case HK_IMPORT_EV_UNSETTLED:
+		if (!st->table)
+			return;
+		if (!st->header) {
+			print_header();
+			st->header = 1;
+		}
+		print_row(ev->result);
+		st->rows++;
+		/* A pipe to tee or a log is read as it grows, too. */
+		fflush(stdout);
+		return;
+	default:
+		return;
+	}
 }
 
 struct args {
@@ -179,6 +251,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_cloud *cloud = NULL;
 	const struct hk_import_result *res;
 	struct hk_error err;
+	struct stream st;
 	const char *operand;
 	char **ops = NULL;
 	size_t nres, i;
@@ -214,6 +287,13 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.name = a.name;
 	req.regions = a.cc.region;
 	req.flags = a.flags;
+	memset(&st, 0, sizeof(st));
+	st.table = !a.cc.json;
+	st.tty = isatty(STDERR_FILENO);
+	st.names = ks.n > 1;
+	st.max_attempts = a.cc.opts.max_attempts != 0 ? a.cc.opts.max_attempts : 8;
+	req.event = on_event;
+	req.arg = &st;
 	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
 	    (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0 ||
 	    (r = hk_import_run(imp, cloud, &err)) != 0) {
@@ -225,8 +305,14 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_import_summary(imp, &sum);
 	if (a.cc.json)
 		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, &sum));
-	else
-		print_table(res, nres, &sum);
+	else {
+		/* Rows streamed as they settled (events); without any, all now. */
+		if (!st.header)
+			print_header();
+		for (i = 0; st.rows == 0 && i < nres; i++)
+			print_row(&res[i]);
+		print_summary(&sum);
+	}
 	fflush(stdout);
 	ret = hk_cli_cloud_outcome(cmd, &sum.batch);
 	goto done;
