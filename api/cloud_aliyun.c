@@ -501,6 +501,8 @@ parse_instances(struct hk_http_req *q, const struct hk_http_response *resp)
 		ir->ok = json_is_true(ok) || (json_is_string(ok) &&
 		    strcmp(json_string_value(ok), "true") == 0);
 		ir->code = hk_cloud_jdup(it, "Code");
+		ir->not_attached = !ir->ok && ir->code != NULL &&
+		    strcmp(ir->code, "InvalidKeyPairName.NotAttached") == 0;
 		ir->message = hk_cloud_jdup(it, "Message");
 	}
 	q->reply.ninstances = n;
@@ -716,6 +718,13 @@ ali_regions(struct hk_cloud *c, const struct hk_cloud_cb *cb)
 	return finish(q, 0);
 }
 
+/* DeleteKeyPairs refuses the whole call while one pair is bound. */
+static int
+ali_in_use(const struct hk_error *e)
+{
+	return strcmp(e->provider_code, "InvalidParameter.KeypairAlreadyAttachedInstance") == 0;
+}
+
 static const struct hk_cloud_impl ali_impl = {
 	.open = ali_open,
 	.close = ali_close,
@@ -724,6 +733,7 @@ static const struct hk_cloud_impl ali_impl = {
 	.delete_keypairs = ali_delete,
 	.attach_keypair = ali_attach,
 	.detach_keypair = ali_detach,
+	.in_use = ali_in_use,
 	.list_regions = ali_regions,
 };
 

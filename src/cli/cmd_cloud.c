@@ -155,17 +155,31 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 	return ret;
 }
 
+/* 1 yes; 0 declined (or the prompt was interrupted). */
 static int
 confirm(const char *what)
 {
 	char line[16];
 
-	if (!isatty(STDIN_FILENO))
-		return 0;
 	fprintf(stderr, "%s? [y/N] ", what);
-	if (fgets(line, sizeof(line), stdin) == NULL)
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fputc('\n', stderr);
 		return 0;
+	}
 	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* What a result came to, for the table and for --json. */
+static const char *
+op_status(const struct hk_cloud_op_result *r, const char *verb, int json)
+{
+	if (r->error.code != 0)
+		return "failed";
+	if (r->absent && strcmp(verb, "deleted") == 0)
+		return "absent";
+	if (r->absent)
+		return json ? "not_attached" : "not attached";
+	return verb;
 }
 
 /* Shared output of delete / attach / detach: one line per region × target. */
@@ -174,14 +188,18 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
     const struct hk_cloud_op_result *res, size_t n, const struct hk_cloud_summary *sum)
 {
 	char text[HK_ERROR_MESSAGE_MAX];
-	size_t i;
+	size_t i, nabsent = 0, ndone = 0;
 	json_t *arr, *o;
 
+	for (i = 0; i < n; i++) {
+		nabsent += res[i].error.code == 0 && res[i].absent;
+		ndone += res[i].error.code == 0 && !res[i].absent;
+	}
 	if (a->cc.json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
 			o = json_pack("{s:s,s:s,s:s}", "region", res[i].region, "target",
-			    res[i].target, "status", res[i].error.code == 0 ? verb : "failed");
+			    res[i].target, "status", op_status(&res[i], verb, 1));
 			if (o != NULL && res[i].error.code != 0)
 				json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
 			json_array_append_new(arr, o);
@@ -191,15 +209,28 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
 	} else {
 		for (i = 0; i < n; i++) {
 			if (res[i].error.code == 0) {
-				printf("%-16s %-32s %s\n", res[i].region, res[i].target, verb);
+				printf("%-16s %-32s %s\n", res[i].region, res[i].target,
+				    op_status(&res[i], verb, 0));
 				continue;
 			}
 			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
 			printf("%-16s %-32s failed: %s: %s\n", res[i].region, res[i].target,
 			    hk_strerror(res[i].error.code), text);
 		}
+		/* Nothing to do for some: say so, so "deleted" is never a guess. */
+		if (nabsent > 0)
+			printf("%zu %s, %zu %s\n", ndone, verb, nabsent,
+			    strcmp(verb, "deleted") == 0 ? "absent" : "not attached");
 	}
 	fflush(stdout);
+	for (i = 0; i < n; i++)
+		if (res[i].in_use) {
+			fprintf(stderr, "hwkey cloud %s: %s is bound to instances in %s; unbind it "
+			    "first: hwkey cloud detach --cloud %s --region %s --name %s "
+			    "INSTANCE...\n", cmd->name, res[i].target, res[i].region,
+			    a->cc.opts.provider, res[i].region, res[i].target);
+			break;
+		}
 	return hk_cli_cloud_outcome(cmd, sum);
 }
 
@@ -224,8 +255,15 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	snprintf(what, sizeof(what), "Delete %d %s in %zu %s", a.nops,
 	    a.nops == 1 ? "key pair" : "key pairs", nregions, nregions == 1 ? "region" : "regions");
+	/* No one to ask is a usage error; a "no" is a cancel, as a Ctrl-C is. */
+	if (!a.yes && !isatty(STDIN_FILENO)) {
+		ret = hk_cli_usage_error(cmd, "standard input is not a terminal: give --yes "
+		    "to delete without confirmation");
+		goto out;
+	}
 	if (!a.yes && !confirm(what)) {
-		ret = hk_cli_usage_error(cmd, "not confirmed (use --yes when not on a terminal)");
+		ret = hk_cli_fail(cmd, hk_errf(HK_ERR_CANCELLED, "not confirmed; nothing "
+		    "was deleted"));
 		goto out;
 	}
 	if ((r = hk_cloud_delete(c, regions, nregions, a.ops, (size_t)a.nops, &res, &n,
