@@ -294,6 +294,12 @@ hk_cloud_get_caps(const struct hk_cloud *c)
 	return c->caps;
 }
 
+const char *
+hk_cloud_default_region(const struct hk_cloud *c)
+{
+	return c->creds != NULL ? c->creds->region : NULL;
+}
+
 int
 hk_cloud_run(struct hk_cloud *c)
 {

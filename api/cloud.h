@@ -102,6 +102,11 @@ int hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp);
 void hk_cloud_free(struct hk_cloud *c);	/* accepts NULL */
 const struct hk_cloud_caps *hk_cloud_get_caps(const struct hk_cloud *c);
 /*
+ * The region the credentials' source names (Alibaba: ALIBABA_CLOUD_REGION_ID,
+ * else the aliyun profile's region_id), for a command without --region; or NULL.
+ */
+const char *hk_cloud_default_region(const struct hk_cloud *c);
+/*
  * Run queued operations until none is left (after a cancel, what was not
  * sent completes as cancelled). 0, or an error of the engine itself (called
  * from inside a callback; libcurl failed), after which every operation has

@@ -129,6 +129,14 @@ hk_cloud_aliyun_config(const char *path, const char *profile, struct hk_creds **
 	}
 	r = hk_creds_new(id, sec, mode != NULL && strcmp(mode, "StsToken") == 0 ? tok : NULL,
 	    source, credsp);
+	/* The aliyun CLI's default region for this profile. */
+	if (r == 0 && hk_cloud_jstr(chosen, "region_id") != NULL &&
+	    *hk_cloud_jstr(chosen, "region_id") != '\0' &&
+	    ((*credsp)->region = strdup(hk_cloud_jstr(chosen, "region_id"))) == NULL) {
+		hk_creds_free(*credsp);
+		*credsp = NULL;
+		r = HK_ERR_ALLOC;
+	}
  out:
 	if (root != NULL) {
 		/* Wipe the secrets inside jansson's copy before it is freed. */
@@ -149,6 +157,23 @@ hk_cloud_aliyun_config(const char *path, const char *profile, struct hk_creds **
 	return r;
 }
 
+/* ALIBABA_CLOUD_REGION_ID comes before the profile's region_id, as in the aliyun CLI. */
+static int
+ali_env_region(int r, struct hk_creds **credsp)
+{
+	const char *region = getenv("ALIBABA_CLOUD_REGION_ID");
+
+	if (r != 0 || region == NULL || *region == '\0')
+		return r;
+	free((*credsp)->region);
+	if (((*credsp)->region = strdup(region)) == NULL) {
+		hk_creds_free(*credsp);
+		*credsp = NULL;
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
 static int
 ali_creds(const struct hk_cloud_settings *s, struct hk_creds **credsp)
 {
@@ -159,15 +184,19 @@ ali_creds(const struct hk_cloud_settings *s, struct hk_creds **credsp)
 	int r;
 
 	*credsp = NULL;
+	/* As the aliyun CLI: --profile, else ALIBABA_CLOUD_PROFILE. */
+	if (profile == NULL && (profile = getenv("ALIBABA_CLOUD_PROFILE")) != NULL &&
+	    *profile == '\0')
+		profile = NULL;
 	/* With a profile named, the file is the only source. */
 	if (profile == NULL && (r = hk_creds_from_env(&env, credsp)) != HK_ERR_NOT_FOUND)
-		return r;
+		return ali_env_region(r, credsp);
 	if (home == NULL || *home == '\0')
 		return hk_errf(HK_ERR_CREDENTIALS, "no ALIBABA_CLOUD_ACCESS_KEY_ID and "
 		    "no HOME for ~/.aliyun/config.json");
 	if (asprintf(&path, "%s/.aliyun/config.json", home) < 0)
 		return HK_ERR_ALLOC;
-	r = hk_cloud_aliyun_config(path, profile, credsp);
+	r = ali_env_region(hk_cloud_aliyun_config(path, profile, credsp), credsp);
 	if (r == HK_ERR_NOT_FOUND)
 		r = hk_errf(HK_ERR_CREDENTIALS, "no Alibaba Cloud credentials: set "
 		    "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or "

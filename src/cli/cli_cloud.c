@@ -95,10 +95,46 @@ hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
 	return 1;
 }
 
+/*
+ * A region that is not in the provider's table but is close to one is a
+ * typo: refused before any request, with the suggestion. Others go to the
+ * cloud, which knows regions newer than the table.
+ */
+static int
+check_regions(const struct hk_cloud_caps *caps, const char *spec)
+{
+	const char *p, *end, *near;
+	char word[64];
+	size_t n, i, len;
+
+	if (caps == NULL || caps->regions == NULL || strcmp(spec, "all") == 0)
+		return 0;
+	for (n = 0; caps->regions[n] != NULL; n++)
+		;
+	for (p = spec; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (len == 0 || len >= sizeof(word))
+			continue;
+		memcpy(word, p, len);
+		word[len] = '\0';
+		for (i = 0; i < n && strcmp(caps->regions[i], word) != 0; i++)
+			;
+		if (i < n)
+			continue;
+		if ((near = hk_cli_suggest(word, caps->regions, n)) != NULL)
+			return hk_errf(HK_ERR_CLOUD_REGION, "--region %s: %s has no such "
+			    "region; did you mean %s?", word, caps->title, near);
+	}
+	return 0;
+}
+
 int
 hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regionsp,
     size_t *np)
 {
+	const struct hk_cloud_caps *caps;
 	struct hk_cloud *c = NULL;
 	char names[128];
 	const char *p;
@@ -112,24 +148,40 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 	if (cc->opts.provider == NULL)
 		return hk_errf(HK_ERR_USAGE, "--cloud is required (%s)",
 		    hk_cloud_provider_names(names, sizeof(names)));
-	if (cc->region == NULL)
-		return hk_errf(HK_ERR_USAGE, "--region is required (R[,R...] or all)");
-	if (strcmp(cc->region, "all") == 0)
+	caps = hk_cloud_caps_find(cc->opts.provider);
+	if (cc->region != NULL && (r = check_regions(caps, cc->region)) != 0)
+		return r;
+	/* Without --region: one region, the credentials' own default (below). */
+	cc->opts.nregions_hint = 1;
+	if (cc->region != NULL && strcmp(cc->region, "all") == 0)
 		cc->opts.nregions_hint = 0;
-	else
-		for (cc->opts.nregions_hint = 1, p = cc->region; *p != '\0'; p++)
+	else if (cc->region != NULL)
+		for (p = cc->region; *p != '\0'; p++)
 			if (*p == ',')
 				cc->opts.nregions_hint++;
 	hk_cli_interrupt_install(&cc->ui);
 	cc->opts.ui = &cc->ui;
 	if ((r = hk_cloud_open(&cc->opts, &c)) != 0)
 		return r;
-	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0) {
-		hk_cloud_free(c);
-		return r;
+	if (cc->region == NULL) {
+		/* As the vendor CLI: its environment variable, else the profile's. */
+		if ((p = hk_cloud_default_region(c)) == NULL) {
+			r = hk_errf(HK_ERR_USAGE, "--region is required (R[,R...] or all; for "
+			    "Alibaba also ALIBABA_CLOUD_REGION_ID or the profile's region_id)");
+			goto fail;
+		}
+		snprintf(cc->region_buf, sizeof(cc->region_buf), "%s", p);
+		cc->region = cc->region_buf;
+		if ((r = check_regions(caps, cc->region)) != 0)
+			goto fail;
 	}
+	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0)
+		goto fail;
 	*cp = c;
 	return 0;
+ fail:
+	hk_cloud_free(c);
+	return r;
 }
 
 /* Append to buf at *offp, never past its end. */

@@ -14,7 +14,8 @@
 struct hk_cli_cloud {
 	struct hk_cloud_opts opts;
 	struct hk_cloud_setting settings[HK_CLI_CLOUD_SETTINGS_MAX];
-	const char *region;		/* --region spec */
+	const char *region;		/* --region spec (or region_buf) */
+	char region_buf[64];		/* the credentials' default region */
 	int json;
 	struct hk_ui ui;		/* cancelled() by SIGINT/SIGTERM once opened */
 };

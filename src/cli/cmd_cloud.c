@@ -85,8 +85,9 @@ parse(const struct hk_cmd *cmd, int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, a, &a->ops, &a->nops)) >= 0)
 		return r;
-	if (a->cc.opts.provider == NULL || a->cc.region == NULL)
-		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+	/* Without --region, the credentials' default region (hk_cli_cloud_open). */
+	if (a->cc.opts.provider == NULL)
+		return hk_cli_usage_error(cmd, "--cloud is required");
 	return -1;
 }
 
@@ -296,7 +297,8 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 		ret = hk_cli_usage_error(cmd, "--name is required");
 	else if (a.nops == 0)
 		ret = hk_cli_usage_error(cmd, "name the instances");
-	else if (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0)
+	else if (a.cc.region != NULL &&
+	    (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0))
 		ret = hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
 	if (ret >= 0) {
 		return ret;

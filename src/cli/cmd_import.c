@@ -265,8 +265,8 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
 	if (a.name == NULL)
 		return hk_cli_usage_error(cmd, "--name is required");
-	if (a.cc.opts.provider == NULL || a.cc.region == NULL)
-		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+	if (a.cc.opts.provider == NULL)
+		return hk_cli_usage_error(cmd, "--cloud is required");
 	if (a.keysel != NULL)
 		r = hk_cli_import_token_key(operand, a.keysel, a.module, a.pin, &ks.keys, &ks.n);
 	else if (a.module != NULL || a.pin != NULL)
@@ -294,8 +294,13 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	st.max_attempts = a.cc.opts.max_attempts != 0 ? a.cc.opts.max_attempts : 8;
 	req.event = on_event;
 	req.arg = &st;
+	hk_error_clear(&err);
+	/* No --region: the credentials name it, so they are loaded first. */
+	if (a.cc.region == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0)
+		goto out;
+	req.regions = a.cc.region;
 	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
-	    (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0 ||
+	    (cloud == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0) ||
 	    (r = hk_import_run(imp, cloud, &err)) != 0) {
 		if (err.code != 0)
 			hk_error_raise(&err);
