@@ -213,6 +213,33 @@ on_event(void *arg, const struct hk_import_event *ev)
 	}
 }
 
+/*
+ * A fingerprint mismatch leaves the pair in the cloud (hwkey never deletes
+ * what it did not verify): say so, with the command that removes it.
+ */
+static void
+print_mismatch_hint(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc,
+    const struct hk_import_result *res, size_t n)
+{
+	const char *profile = NULL;
+	size_t i;
+
+	for (i = 0; i < cc->opts.nsettings; i++)
+		if (strcmp(cc->settings[i].name, "profile") == 0)
+			profile = cc->settings[i].value;
+	for (i = 0; i < n; i++) {
+		if (res[i].error.code != HK_ERR_FINGERPRINT_MISMATCH)
+			continue;
+		fprintf(stderr, "hwkey %s: %s is still in %s; if it is not yours, delete it:\n"
+		    "  hwkey cloud delete --cloud %s%s%s%s%s --region %s --yes %s\n",
+		    cmd->name, res[i].name, res[i].region, cc->opts.provider,
+		    cc->opts.endpoint != NULL ? " --endpoint " : "",
+		    cc->opts.endpoint != NULL ? cc->opts.endpoint : "",
+		    profile != NULL ? " --profile " : "", profile != NULL ? profile : "",
+		    res[i].region, res[i].name);
+	}
+}
+
 struct args {
 	struct hk_cli_cloud cc;
 	const char *name, *keysel, *module, *pin;
@@ -320,6 +347,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	fflush(stdout);
 	ret = hk_cli_cloud_outcome(cmd, &sum.batch);
+	print_mismatch_hint(cmd, &a.cc, res, nres);
 	goto done;
  out:
 	ret = r == 0 ? HK_EXIT_OK : hk_cli_fail(cmd, r);
