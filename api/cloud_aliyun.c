@@ -433,6 +433,17 @@ ali_json(struct hk_http_req *q, const struct hk_http_response *resp)
 		    NULL, "response is not JSON", NULL);
 		return NULL;
 	}
+	/*
+	 * A gateway or proxy may answer 200 with the error envelope: no success
+	 * reply has a top-level Code and Message, so it is the provider's error.
+	 */
+	if (hk_cloud_jstr(j, "Code") != NULL && hk_cloud_jstr(j, "Message") != NULL) {
+		ali_parse_error(q, resp, &q->reply.error);
+		if (q->reply.error.code == 0)
+			q->reply.error.code = HK_ERR_CLOUD;
+		json_decref(j);
+		return NULL;
+	}
 	snprintf(q->reply.error.request_id, sizeof(q->reply.error.request_id), "%s",
 	    hk_cloud_jstr(j, "RequestId") != NULL ? hk_cloud_jstr(j, "RequestId") : "");
 	return j;
