@@ -217,22 +217,39 @@ hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size)
 }
 
 json_t *
-hk_cli_cloud_error_json(const struct hk_error *e)
+hk_cli_cloud_fingerprints(const char *provider, const char *fp)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i}", "error", hk_err_name(e->code),
-	    "text", hk_strerror(e->code), "exit", hk_err_exit(e->code));
+	json_t *o = json_object();
 
-	if (o == NULL)
-		return NULL;
-	if (e->provider_code[0] != '\0')
-		json_object_set_new(o, "provider_code", json_string(e->provider_code));
-	if (e->message[0] != '\0')
-		json_object_set_new(o, "message", json_string(e->message));
-	if (e->request_id[0] != '\0')
-		json_object_set_new(o, "request_id", json_string(e->request_id));
-	if (e->http_status != 0)
-		json_object_set_new(o, "http_status", json_integer(e->http_status));
+	if (o != NULL && fp != NULL && provider != NULL)
+		json_object_set_new(o, provider, json_string(fp));
 	return o;
+}
+
+const char *
+hk_cli_cloud_status_id(const char *status, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; status[i] != '\0' && i + 1 < size; i++)
+		buf[i] = status[i] == ' ' ? '_' : status[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+int
+hk_cli_cloud_fail(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc, int err,
+    const struct hk_error *e)
+{
+	struct hk_error taken;
+
+	if (e == NULL || e->code == 0) {
+		hk_error_take(&taken, err);
+		e = &taken;
+	}
+	if (cc->json)
+		return hk_cli_fail_json(cmd, e);
+	return hk_cli_fail_error(cmd, e);
 }
 
 int

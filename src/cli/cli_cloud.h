@@ -36,7 +36,16 @@ int hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***reg
     size_t *np);
 /* "QuotaExceed.KeyPair: The key pair quota exceeds. [RequestId X]" */
 void hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size);
-json_t *hk_cli_cloud_error_json(const struct hk_error *e);
+/* {"aliyun": fp}: a cloud's fingerprint under the key of its formula (hwkey-json.7). */
+json_t *hk_cli_cloud_fingerprints(const char *provider, const char *fp);
+/* "already present" -> "already_present": status words as --json identifiers. */
+const char *hk_cli_cloud_status_id(const char *status, char *buf, size_t size);
+/*
+ * A whole cloud command failed (err just returned, or e): with --json the
+ * {"error": {...}} document on stdout, always the text on stderr.
+ */
+int hk_cli_cloud_fail(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc, int err,
+    const struct hk_error *e);
 /*
  * The exit status of a batch, by hk_op_batch_outcome: 0 when nothing failed,
  * the failure's own status when everything failed, HK_EXIT_PARTIAL when some

@@ -109,7 +109,7 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n, &sum)) != 0) {
-		ret = hk_cli_fail(cmd, r);
+		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
 		goto out;
 	}
 	if (a.cc.json) {
@@ -119,14 +119,15 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 			for (j = 0; j < l[i].npairs; j++) {
 				const struct hk_cloud_keypair *kp = &l[i].pairs[j];
 
-				o = json_pack("{s:s,s:s?,s:s?,s:s?}", "name", kp->name,
-				    "fingerprint", kp->fingerprint, "public_key",
+				o = json_pack("{s:s,s:o,s:s?,s:s?}", "name", kp->name,
+				    "fingerprints", hk_cli_cloud_fingerprints(
+				    a.cc.opts.provider, kp->fingerprint), "public_key",
 				    kp->public_key, "created", kp->created);
 				json_array_append_new(pairs, o);
 			}
 			o = json_pack("{s:s,s:o}", "region", l[i].region, "keypairs", pairs);
 			if (o != NULL && l[i].error.code != 0)
-				json_object_set_new(o, "error", hk_cli_cloud_error_json(&l[i].error));
+				json_object_set_new(o, "error", hk_cli_error_json(&l[i].error));
 			json_array_append_new(arr, o);
 		}
 		hk_cli_print_json(json_pack("{s:s,s:o}", "cloud", a.cc.opts.provider,
@@ -199,10 +200,16 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
 	if (a->cc.json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
-			o = json_pack("{s:s,s:s,s:s}", "region", res[i].region, "target",
-			    res[i].target, "status", op_status(&res[i], verb, 1));
+			/* The same keys as everywhere: name is a key pair's, instance an id. */
+			if (a->name == NULL)
+				o = json_pack("{s:s,s:s,s:s}", "region", res[i].region, "name",
+				    res[i].target, "status", op_status(&res[i], verb, 1));
+			else
+				o = json_pack("{s:s,s:s,s:s,s:s}", "region", res[i].region,
+				    "name", a->name, "instance", res[i].target, "status",
+				    op_status(&res[i], verb, 1));
 			if (o != NULL && res[i].error.code != 0)
-				json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
+				json_object_set_new(o, "error", hk_cli_error_json(&res[i].error));
 			json_array_append_new(arr, o);
 		}
 		hk_cli_print_json(json_pack("{s:s,s:o}", "cloud", a->cc.opts.provider,
@@ -251,7 +258,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	if (a.nops == 0)
 		return hk_cli_usage_error(cmd, "name the key pairs to delete");
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0) {
-		ret = hk_cli_fail(cmd, r);
+		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "Delete %d %s in %zu %s", a.nops,
@@ -263,13 +270,13 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (!a.yes && !confirm(what)) {
-		ret = hk_cli_fail(cmd, hk_errf(HK_ERR_CANCELLED, "not confirmed; nothing "
-		    "was deleted"));
+		ret = hk_cli_cloud_fail(cmd, &a.cc, hk_errf(HK_ERR_CANCELLED, "not confirmed; "
+		    "nothing was deleted"), NULL);
 		goto out;
 	}
 	if ((r = hk_cloud_delete(c, regions, nregions, a.ops, (size_t)a.nops, &res, &n,
 	    &sum)) != 0) {
-		ret = hk_cli_fail(cmd, r);
+		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
 		goto out;
 	}
 	ret = op_results(cmd, &a, "deleted", res, n, &sum);
@@ -306,7 +313,7 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_attach(c, regions[0], a.name, a.ops, (size_t)a.nops, detach,
 	    &res, &n, &sum)) != 0) {
-		ret = hk_cli_fail(cmd, r);
+		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
 		goto out;
 	}
 	ret = op_results(cmd, &a, detach ? "detached" : "attached", res, n, &sum);

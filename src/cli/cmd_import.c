@@ -80,21 +80,23 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
     const struct hk_import_summary *sum)
 {
 	json_t *doc, *arr, *o, *counts;
+	char id[32];
 	size_t i;
 
 	if ((arr = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		o = json_pack("{s:s,s:s,s:s,s:s}", "region", res[i].region, "name",
-		    res[i].name, "status", hk_import_status_name(res[i].status),
-		    "fingerprint", res[i].fingerprint);
+		o = json_pack("{s:s,s:s,s:s,s:o}", "region", res[i].region, "name",
+		    res[i].name, "status", hk_cli_cloud_status_id(
+		    hk_import_status_name(res[i].status), id, sizeof(id)),
+		    "fingerprints", hk_cli_cloud_fingerprints(provider, res[i].fingerprint));
 		if (o == NULL)
 			continue;
 		if (res[i].cloud_fingerprint != NULL)
 			json_object_set_new(o, "cloud_fingerprint",
 			    json_string(res[i].cloud_fingerprint));
 		if (res[i].error.code != 0)
-			json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
+			json_object_set_new(o, "error", hk_cli_error_json(&res[i].error));
 		json_array_append_new(arr, o);
 	}
 	counts = json_pack("{s:I,s:I,s:I,s:I}",
@@ -324,15 +326,12 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	hk_error_clear(&err);
 	/* No --region: the credentials name it, so they are loaded first. */
 	if (a.cc.region == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0)
-		goto out;
+		goto fail;
 	req.regions = a.cc.region;
 	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
 	    (cloud == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0) ||
-	    (r = hk_import_run(imp, cloud, &err)) != 0) {
-		if (err.code != 0)
-			hk_error_raise(&err);
-		goto out;
-	}
+	    (r = hk_import_run(imp, cloud, &err)) != 0)
+		goto fail;
 	res = hk_import_results(imp, &nres);
 	hk_import_summary(imp, &sum);
 	if (a.cc.json)
@@ -349,8 +348,12 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	ret = hk_cli_cloud_outcome(cmd, &sum.batch);
 	print_mismatch_hint(cmd, &a.cc, res, nres);
 	goto done;
+ fail:
+	/* A check before any request, the credentials, the session: one error. */
+	ret = hk_cli_cloud_fail(cmd, &a.cc, r, &err);
+	goto done;
  out:
-	ret = r == 0 ? HK_EXIT_OK : hk_cli_fail(cmd, r);
+	ret = r == 0 ? HK_EXIT_OK : hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
  done:
 	hk_import_free(imp);
 	hk_cloud_free(cloud);
