@@ -209,9 +209,19 @@ hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size)
 	size_t off = 0;
 
 	buf[0] = '\0';
+	const char *msg = hk_error_message(e);
+	size_t line = strcspn(msg, "\r\n");
+
 	if (e->provider_code[0] != '\0')
 		put(buf, size, &off, "%s: ", e->provider_code);
-	put(buf, size, &off, "%s", hk_error_message(e));
+	/*
+	 * One line: a provider message may hold many (Huawei quotes its whole
+	 * canonical request), which would break a table; --json has it all.
+	 */
+	if (msg[line] != '\0')
+		put(buf, size, &off, "%.*s ...", (int)line, msg);
+	else
+		put(buf, size, &off, "%s", msg);
 	if (e->request_id[0] != '\0')
 		put(buf, size, &off, " [RequestId %s]", e->request_id);
 }

@@ -134,16 +134,26 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 		    "regions", arr));
 	} else {
 		char text[HK_ERROR_MESSAGE_MAX];
+		int wr = 16, wn = 32;
 
-		printf("%-16s %-32s %s\n", "REGION", "NAME", "FINGERPRINT");
+		/* Columns as wide as the longest region and name. */
+		for (i = 0; i < n; i++) {
+			if (strlen(l[i].region) > (size_t)wr && strlen(l[i].region) < 128)
+				wr = (int)strlen(l[i].region);
+			for (j = 0; j < l[i].npairs; j++)
+				if (strlen(l[i].pairs[j].name) > (size_t)wn &&
+				    strlen(l[i].pairs[j].name) < 256)
+					wn = (int)strlen(l[i].pairs[j].name);
+		}
+		printf("%-*s %-*s %s\n", wr, "REGION", wn, "NAME", "FINGERPRINT");
 		for (i = 0; i < n; i++) {
 			if (l[i].error.code != 0) {
 				hk_cli_cloud_error_text(&l[i].error, text, sizeof(text));
-				printf("%-16s failed: %s: %s\n", l[i].region,
+				printf("%-*s failed: %s: %s\n", wr, l[i].region,
 				    hk_strerror(l[i].error.code), text);
 			}
 			for (j = 0; j < l[i].npairs; j++)
-				printf("%-16s %-32s %s\n", l[i].region, l[i].pairs[j].name,
+				printf("%-*s %-*s %s\n", wr, l[i].region, wn, l[i].pairs[j].name,
 				    l[i].pairs[j].fingerprint != NULL ?
 				    l[i].pairs[j].fingerprint : "-");
 		}
@@ -191,9 +201,14 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
 {
 	char text[HK_ERROR_MESSAGE_MAX];
 	size_t i, nabsent = 0, ndone = 0;
+	int wr = 16, wt = 32;
 	json_t *arr, *o;
 
 	for (i = 0; i < n; i++) {
+		if (strlen(res[i].region) > (size_t)wr && strlen(res[i].region) < 128)
+			wr = (int)strlen(res[i].region);
+		if (strlen(res[i].target) > (size_t)wt && strlen(res[i].target) < 256)
+			wt = (int)strlen(res[i].target);
 		nabsent += res[i].error.code == 0 && res[i].absent;
 		ndone += res[i].error.code == 0 && !res[i].absent;
 	}
@@ -217,12 +232,12 @@ op_results(const struct hk_cmd *cmd, const struct args *a, const char *verb,
 	} else {
 		for (i = 0; i < n; i++) {
 			if (res[i].error.code == 0) {
-				printf("%-16s %-32s %s\n", res[i].region, res[i].target,
+				printf("%-*s %-*s %s\n", wr, res[i].region, wt, res[i].target,
 				    op_status(&res[i], verb, 0));
 				continue;
 			}
 			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
-			printf("%-16s %-32s failed: %s: %s\n", res[i].region, res[i].target,
+			printf("%-*s %-*s failed: %s: %s\n", wr, res[i].region, wt, res[i].target,
 			    hk_strerror(res[i].error.code), text);
 		}
 		/* Nothing to do for some: say so, so "deleted" is never a guess. */

@@ -43,8 +43,22 @@ on_entry(const struct hk_key_entry *e, void *arg)
 {
 	struct keyset *ks = arg;
 	struct hk_key **v;
+	const char *cut;
+	char *pub = NULL;
 	int r;
 
+	if (e->err != 0 && e->reason != NULL && (cut = strstr(e->reason, "give its public key")) != NULL) {
+		/* A private key: fingerprint's words, then the file to give instead. */
+		if (asprintf(&pub, "%s.pub", ks->path) < 0)
+			return HK_ERR_ALLOC;
+		r = access(pub, R_OK) == 0 ?
+		    hk_errf(e->err, "%s:%zu: %.*sgive %s instead", ks->path, e->line,
+		    (int)(cut - e->reason), e->reason, pub) :
+		    hk_errf(e->err, "%s:%zu: %.*sgive its public key (ssh-keygen -y -f %s > %s)",
+		    ks->path, e->line, (int)(cut - e->reason), e->reason, ks->path, pub);
+		free(pub);
+		return r;
+	}
 	if (e->err != 0)
 		return hk_errf(e->err, "%s:%zu: %s", ks->path, e->line,
 		    e->reason != NULL ? e->reason : hk_strerror(e->err));
@@ -116,27 +130,48 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
 }
 
 /* One result's row of the table. */
+/* Column widths: the defaults, wider for longer regions or names. */
+struct widths {
+	int region, name;
+};
+
 static void
-print_row(const struct hk_import_result *res)
+widths_of(const struct hk_import_result *res, size_t n, struct widths *w)
+{
+	size_t i, len;
+
+	w->region = 16;
+	w->name = 24;
+	for (i = 0; i < n; i++) {
+		if ((len = strlen(res[i].region)) > (size_t)w->region && len < 128)
+			w->region = (int)len;
+		if ((len = strlen(res[i].name)) > (size_t)w->name && len < 256)
+			w->name = (int)len;
+	}
+}
+
+static void
+print_row(const struct hk_import_result *res, const struct widths *w)
 {
 	char text[HK_ERROR_MESSAGE_MAX];
 
 	if (res->status == HK_IMPORT_FAILED) {
 		hk_cli_cloud_error_text(&res->error, text, sizeof(text));
-		printf("%-16s %-24s failed: %s: %s\n", res->region, res->name,
+		printf("%-*s %-*s failed: %s: %s\n", w->region, res->region, w->name, res->name,
 		    hk_strerror(res->error.code), text);
 	} else if (res->error.code != 0)
-		printf("%-16s %-24s %s: %s\n", res->region, res->name,
+		printf("%-*s %-*s %s: %s\n", w->region, res->region, w->name, res->name,
 		    hk_import_status_name(res->status), hk_error_message(&res->error));
 	else
-		printf("%-16s %-24s %-16s %s\n", res->region, res->name,
+		printf("%-*s %-*s %-16s %s\n", w->region, res->region, w->name, res->name,
 		    hk_import_status_name(res->status), res->fingerprint);
 }
 
 static void
-print_header(void)
+print_header(const struct widths *w)
 {
-	printf("%-16s %-24s %-16s %s\n", "REGION", "NAME", "STATUS", "FINGERPRINT");
+	printf("%-*s %-*s %-16s %s\n", w->region, "REGION", w->name, "NAME", "STATUS",
+	    "FINGERPRINT");
 }
 
 static void
@@ -160,6 +195,8 @@ struct stream {
 	int names;			/* several keys: say which in retry lines */
 	size_t rows;
 	unsigned int max_attempts;
+	struct hk_import *imp;		/* for the column widths, once it started */
+	struct widths w;
 };
 
 static const char *
@@ -202,10 +239,16 @@ on_event(void *arg, const struct hk_import_event *ev)
 		if (!st->table)
 			return;
 		if (!st->header) {
-			print_header();
+			const struct hk_import_result *all;
+			size_t n;
+
+			/* Every result exists once the import started: size for all. */
+			all = hk_import_results(st->imp, &n);
+			widths_of(all, n, &st->w);
+			print_header(&st->w);
 			st->header = 1;
 		}
-		print_row(ev->result);
+		print_row(ev->result, &st->w);
 		st->rows++;
 		/* A pipe to tee or a log is read as it grows, too. */
 		fflush(stdout);
@@ -329,8 +372,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		goto fail;
 	req.regions = a.cc.region;
 	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
-	    (cloud == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0) ||
-	    (r = hk_import_run(imp, cloud, &err)) != 0)
+	    (cloud == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0))
+		goto fail;
+	st.imp = imp;
+	if ((r = hk_import_run(imp, cloud, &err)) != 0)
 		goto fail;
 	res = hk_import_results(imp, &nres);
 	hk_import_summary(imp, &sum);
@@ -338,10 +383,12 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, &sum));
 	else {
 		/* Rows streamed as they settled (events); without any, all now. */
-		if (!st.header)
-			print_header();
+		if (!st.header) {
+			widths_of(res, nres, &st.w);
+			print_header(&st.w);
+		}
 		for (i = 0; st.rows == 0 && i < nres; i++)
-			print_row(&res[i]);
+			print_row(&res[i], &st.w);
 		print_summary(&sum);
 	}
 	fflush(stdout);
