@@ -242,10 +242,21 @@ row_json(const struct fp_row *row)
 	const char *c;
 	enum hk_fp fp;
 
-	if (row->err != 0)
-		return json_pack("{s:o, s:I, s:s, s:o}", "file", json_text(row->file),
-		    "line", (json_int_t)row->line, "error", hk_err_name(row->err),
-		    "message", json_text(row->reason));
+	if (row->err != 0) {
+		struct hk_error e;
+
+		/* The one error object (hwkey-json.7), saying where. */
+		hk_error_clear(&e);
+		hk_error_set(&e, row->err, "%s", row->reason != NULL ? row->reason :
+		    hk_strerror(row->err));
+		snprintf(e.file, sizeof(e.file), "%s", row->file != NULL ? row->file : "");
+		e.line = row->line;
+		o = json_pack("{s:o, s:o}", "file", json_text(row->file), "error",
+		    hk_cli_error_json(&e));
+		if (o != NULL && row->line != 0)
+			json_object_set_new(o, "line", json_integer((json_int_t)row->line));
+		return o;
+	}
 	if ((fps = json_object()) == NULL)
 		return NULL;
 	for (fp = HK_FP_SHA256; fp <= HK_FP_AWS; fp++)
