@@ -248,6 +248,23 @@ hk_cli_cloud_status_id(const char *status, char *buf, size_t size)
 }
 
 int
+hk_cli_cloud_usage(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc,
+    const char *fmt, ...)
+{
+	struct hk_error e;
+	va_list ap;
+
+	hk_error_clear(&e);
+	e.code = HK_ERR_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	if (!cc->json)
+		return hk_cli_usage_error(cmd, "%s", e.message);
+	return hk_cli_fail_json(cmd, &e);
+}
+
+int
 hk_cli_cloud_fail(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc, int err,
     const struct hk_error *e)
 {

@@ -46,6 +46,9 @@ const char *hk_cli_cloud_status_id(const char *status, char *buf, size_t size);
  */
 int hk_cli_cloud_fail(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc, int err,
     const struct hk_error *e);
+/* A usage error after the options were read: with --json, also the error document. */
+int hk_cli_cloud_usage(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
  * The exit status of a batch, by hk_op_batch_outcome: 0 when nothing failed,
  * the failure's own status when everything failed, HK_EXIT_PARTIAL when some

@@ -87,7 +87,7 @@ parse(const struct hk_cmd *cmd, int argc, char **argv, struct args *a)
 		return r;
 	/* Without --region, the credentials' default region (hk_cli_cloud_open). */
 	if (a->cc.opts.provider == NULL)
-		return hk_cli_usage_error(cmd, "--cloud is required");
+		return hk_cli_cloud_usage(cmd, &a->cc, "--cloud is required");
 	return -1;
 }
 
@@ -106,7 +106,7 @@ run_list(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
 	if (a.nops != 0)
-		return hk_cli_usage_error(cmd, "unexpected operand %s", a.ops[0]);
+		return hk_cli_cloud_usage(cmd, &a.cc, "unexpected operand %s", a.ops[0]);
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0 ||
 	    (r = hk_cloud_list(c, regions, nregions, a.name, &l, &n, &sum)) != 0) {
 		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
@@ -271,7 +271,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
 	if (a.nops == 0)
-		return hk_cli_usage_error(cmd, "name the key pairs to delete");
+		return hk_cli_cloud_usage(cmd, &a.cc, "name the key pairs to delete");
 	if ((r = hk_cli_cloud_open(&a.cc, &c, &regions, &nregions)) != 0) {
 		ret = hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
 		goto out;
@@ -280,7 +280,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	    a.nops == 1 ? "key pair" : "key pairs", nregions, nregions == 1 ? "region" : "regions");
 	/* No one to ask is a usage error; a "no" is a cancel, as a Ctrl-C is. */
 	if (!a.yes && !isatty(STDIN_FILENO)) {
-		ret = hk_cli_usage_error(cmd, "standard input is not a terminal: give --yes "
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "standard input is not a terminal: give --yes "
 		    "to delete without confirmation");
 		goto out;
 	}
@@ -316,12 +316,12 @@ attach_common(const struct hk_cmd *cmd, int argc, char **argv, int detach)
 	if ((ret = parse(cmd, argc, argv, &a)) >= 0)
 		return ret;
 	if (a.name == NULL)
-		ret = hk_cli_usage_error(cmd, "--name is required");
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "--name is required");
 	else if (a.nops == 0)
-		ret = hk_cli_usage_error(cmd, "name the instances");
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "name the instances");
 	else if (a.cc.region != NULL &&
 	    (strchr(a.cc.region, ',') != NULL || strcmp(a.cc.region, "all") == 0))
-		ret = hk_cli_usage_error(cmd, "--region: one region (instance ids are regional)");
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "--region: one region (instance ids are regional)");
 	if (ret >= 0) {
 		return ret;
 	}

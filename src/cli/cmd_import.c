@@ -334,21 +334,21 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return ret;
 	operand = nops == 1 ? ops[0] : NULL;
 	if (operand == NULL)
-		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
+		return hk_cli_cloud_usage(cmd, &a.cc, "expected one FILE, or TOKEN with --key");
 	if (a.name == NULL)
-		return hk_cli_usage_error(cmd, "--name is required");
+		return hk_cli_cloud_usage(cmd, &a.cc, "--name is required");
 	if (a.cc.opts.provider == NULL)
-		return hk_cli_usage_error(cmd, "--cloud is required");
+		return hk_cli_cloud_usage(cmd, &a.cc, "--cloud is required");
 	if (a.keysel != NULL)
 		r = hk_cli_import_token_key(operand, a.keysel, a.module, a.pin, &ks.keys, &ks.n);
 	else if (a.module != NULL || a.pin != NULL)
-		return hk_cli_usage_error(cmd, "--module and --pin go with TOKEN --key K");
+		return hk_cli_cloud_usage(cmd, &a.cc, "--module and --pin go with TOKEN --key K");
 	else
 		r = load_file(operand, &ks);
 	if (r != 0)
 		goto out;
 	if (ks.n > 1 && strstr(a.name, "%n") == NULL) {
-		ret = hk_cli_usage_error(cmd, "%s holds %zu keys: put %%n in --name (numbered "
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "%s holds %zu keys: put %%n in --name (numbered "
 		    "from 1) so each key pair gets its own name", operand, ks.n);
 		goto done;
 	}

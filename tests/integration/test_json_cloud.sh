@@ -36,6 +36,14 @@ expect_exit 2 "$HWKEY" import "${A[@]}" --region cn-hangzou --name j2 ec.pub
 valid import "import region typo"
 whole "import region typo" HK_ERR_CLOUD_REGION
 
+# A usage check after the options were read: the error document, too.
+expect_exit 2 "$HWKEY" import "${A[@]}" --region cn-hangzhou ec.pub
+valid import "import without --name"
+whole "import usage" HK_ERR_USAGE
+expect_exit 2 "$HWKEY" cloud delete "${A[@]}" --region cn-hangzhou --yes
+valid cloud-delete "delete without names"
+whole "delete usage" HK_ERR_USAGE
+
 # cloud list
 expect_exit 0 "$HWKEY" cloud list "${A[@]}" --region cn-hangzhou
 valid cloud-list "list success"
