@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -190,6 +191,39 @@ poll_ui(void *arg)
 	return hk_ui_cancelled(arg);
 }
 
+/*
+ * The host of an http:// URL (after the scheme) is a loopback address:
+ * 127.0.0.0/8, [::1] or localhost; userinfo and a port are allowed.
+ */
+static int
+loopback_url(const char *hostport)
+{
+	char host[256];
+	const char *p = hostport, *end, *at;
+	size_t len;
+	unsigned int a, b, cc, d;
+	char extra;
+
+	end = p + strcspn(p, "/?#");
+	/* user:pass@host: the host is after the last '@' of the authority. */
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
+	if (*p == '[') {
+		len = strcspn(p, "]");
+		return p + len < end && len == 4 && strncmp(p, "[::1", 4) == 0;
+	}
+	len = strcspn(p, ":/?#");
+	if (len == 0 || len >= sizeof(host) || p + len > end)
+		return 0;
+	memcpy(host, p, len);
+	host[len] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &cc, &d, &extra) == 4 && a == 127 &&
+	    b <= 255 && cc <= 255 && d <= 255;
+}
+
 int
 hk_cloud_open_impl(const struct hk_cloud_provider *row, const struct hk_cloud_opts *opts,
     struct hk_cloud **cp)
@@ -221,6 +255,12 @@ hk_cloud_open_impl(const struct hk_cloud_provider *row, const struct hk_cloud_op
 		    strncmp(c->endpoint, "https://", 8) != 0) {
 			r = hk_errf(HK_ERR_USAGE, "--endpoint %s: expected http:// or https:// URL",
 			    opts->endpoint);
+			goto fail;
+		}
+		if (strncmp(c->endpoint, "http://", 7) == 0 && !loopback_url(c->endpoint + 7)) {
+			r = hk_errf(HK_ERR_USAGE, "--endpoint %s: plain http:// only for a loopback "
+			    "address (127.0.0.0/8, ::1, localhost); TLS is always verified: use "
+			    "https:// (and --cacert for a private CA)", opts->endpoint);
 			goto fail;
 		}
 	}
@@ -292,6 +332,12 @@ const struct hk_cloud_caps *
 hk_cloud_get_caps(const struct hk_cloud *c)
 {
 	return c->caps;
+}
+
+const char *
+hk_cloud_default_region(const struct hk_cloud *c)
+{
+	return c->creds != NULL ? c->creds->region : NULL;
 }
 
 int

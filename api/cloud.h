@@ -104,6 +104,11 @@ int hk_cloud_open(const struct hk_cloud_opts *opts, struct hk_cloud **cp);
 void hk_cloud_free(struct hk_cloud *c);	/* accepts NULL */
 const struct hk_cloud_caps *hk_cloud_get_caps(const struct hk_cloud *c);
 /*
+ * The region the credentials' source names (Alibaba: ALIBABA_CLOUD_REGION_ID,
+ * else the aliyun profile's region_id), for a command without --region; or NULL.
+ */
+const char *hk_cloud_default_region(const struct hk_cloud *c);
+/*
  * Run queued operations until none is left (after a cancel, what was not
  * sent completes as cancelled). 0, or an error of the engine itself (called
  * from inside a callback; libcurl failed), after which every operation has
@@ -254,12 +259,23 @@ void hk_cloud_listings_free(struct hk_cloud_listing *l, size_t n);
 struct hk_cloud_op_result {
 	const char *region;
 	char *target;			/* key pair name (delete) or instance id (attach/detach) */
-	struct hk_error error;		/* code 0: done */
+	struct hk_error error;		/* code 0: done (or absent) */
+	int absent;			/* nothing to do: delete, no such pair (nothing was
+					   sent for it); detach, it was not attached */
+	int in_use;			/* delete failed: the pair is bound to instances */
 };
+/*
+ * Each region is described first (one listing), so a name that is not there
+ * is reported absent and not sent: some clouds' delete calls ignore unknown
+ * names. Repeating a delete is success, as repeating an import is.
+ */
 int hk_cloud_delete(struct hk_cloud *c, char *const *regions, size_t nregions,
     char *const *names, size_t nnames, struct hk_cloud_op_result **resp, size_t *np,
     struct hk_cloud_summary *sum);
-/* detach = 0: attach. Batches ids by caps->attach_batch_max. */
+/*
+ * detach = 0: attach. Batches ids by caps->attach_batch_max. Detaching an
+ * instance the pair is not bound to succeeds, absent.
+ */
 int hk_cloud_attach(struct hk_cloud *c, const char *region, const char *name,
     char *const *ids, size_t nids, int detach, struct hk_cloud_op_result **resp, size_t *np,
     struct hk_cloud_summary *sum);

@@ -129,6 +129,14 @@ hk_cloud_aliyun_config(const char *path, const char *profile, struct hk_creds **
 	}
 	r = hk_creds_new(id, sec, mode != NULL && strcmp(mode, "StsToken") == 0 ? tok : NULL,
 	    source, credsp);
+	/* The aliyun CLI's default region for this profile. */
+	if (r == 0 && hk_cloud_jstr(chosen, "region_id") != NULL &&
+	    *hk_cloud_jstr(chosen, "region_id") != '\0' &&
+	    ((*credsp)->region = strdup(hk_cloud_jstr(chosen, "region_id"))) == NULL) {
+		hk_creds_free(*credsp);
+		*credsp = NULL;
+		r = HK_ERR_ALLOC;
+	}
  out:
 	if (root != NULL) {
 		/* Wipe the secrets inside jansson's copy before it is freed. */
@@ -149,6 +157,23 @@ hk_cloud_aliyun_config(const char *path, const char *profile, struct hk_creds **
 	return r;
 }
 
+/* ALIBABA_CLOUD_REGION_ID comes before the profile's region_id, as in the aliyun CLI. */
+static int
+ali_env_region(int r, struct hk_creds **credsp)
+{
+	const char *region = getenv("ALIBABA_CLOUD_REGION_ID");
+
+	if (r != 0 || region == NULL || *region == '\0')
+		return r;
+	free((*credsp)->region);
+	if (((*credsp)->region = strdup(region)) == NULL) {
+		hk_creds_free(*credsp);
+		*credsp = NULL;
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
 static int
 ali_creds(const struct hk_cloud_settings *s, struct hk_creds **credsp)
 {
@@ -159,15 +184,19 @@ ali_creds(const struct hk_cloud_settings *s, struct hk_creds **credsp)
 	int r;
 
 	*credsp = NULL;
+	/* As the aliyun CLI: --profile, else ALIBABA_CLOUD_PROFILE. */
+	if (profile == NULL && (profile = getenv("ALIBABA_CLOUD_PROFILE")) != NULL &&
+	    *profile == '\0')
+		profile = NULL;
 	/* With a profile named, the file is the only source. */
 	if (profile == NULL && (r = hk_creds_from_env(&env, credsp)) != HK_ERR_NOT_FOUND)
-		return r;
+		return ali_env_region(r, credsp);
 	if (home == NULL || *home == '\0')
 		return hk_errf(HK_ERR_CREDENTIALS, "no ALIBABA_CLOUD_ACCESS_KEY_ID and "
 		    "no HOME for ~/.aliyun/config.json");
 	if (asprintf(&path, "%s/.aliyun/config.json", home) < 0)
 		return HK_ERR_ALLOC;
-	r = hk_cloud_aliyun_config(path, profile, credsp);
+	r = ali_env_region(hk_cloud_aliyun_config(path, profile, credsp), credsp);
 	if (r == HK_ERR_NOT_FOUND)
 		r = hk_errf(HK_ERR_CREDENTIALS, "no Alibaba Cloud credentials: set "
 		    "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or "
@@ -404,6 +433,17 @@ ali_json(struct hk_http_req *q, const struct hk_http_response *resp)
 		    NULL, "response is not JSON", NULL);
 		return NULL;
 	}
+	/*
+	 * A gateway or proxy may answer 200 with the error envelope: no success
+	 * reply has a top-level Code and Message, so it is the provider's error.
+	 */
+	if (hk_cloud_jstr(j, "Code") != NULL && hk_cloud_jstr(j, "Message") != NULL) {
+		ali_parse_error(q, resp, &q->reply.error);
+		if (q->reply.error.code == 0)
+			q->reply.error.code = HK_ERR_CLOUD;
+		json_decref(j);
+		return NULL;
+	}
 	snprintf(q->reply.error.request_id, sizeof(q->reply.error.request_id), "%s",
 	    hk_cloud_jstr(j, "RequestId") != NULL ? hk_cloud_jstr(j, "RequestId") : "");
 	return j;
@@ -501,6 +541,8 @@ parse_instances(struct hk_http_req *q, const struct hk_http_response *resp)
 		ir->ok = json_is_true(ok) || (json_is_string(ok) &&
 		    strcmp(json_string_value(ok), "true") == 0);
 		ir->code = hk_cloud_jdup(it, "Code");
+		ir->not_attached = !ir->ok && ir->code != NULL &&
+		    strcmp(ir->code, "InvalidKeyPairName.NotAttached") == 0;
 		ir->message = hk_cloud_jdup(it, "Message");
 	}
 	q->reply.ninstances = n;
@@ -716,6 +758,13 @@ ali_regions(struct hk_cloud *c, const struct hk_cloud_cb *cb)
 	return finish(q, 0);
 }
 
+/* DeleteKeyPairs refuses the whole call while one pair is bound. */
+static int
+ali_in_use(const struct hk_error *e)
+{
+	return strcmp(e->provider_code, "InvalidParameter.KeypairAlreadyAttachedInstance") == 0;
+}
+
 static const struct hk_cloud_impl ali_impl = {
 	.open = ali_open,
 	.close = ali_close,
@@ -724,6 +773,7 @@ static const struct hk_cloud_impl ali_impl = {
 	.delete_keypairs = ali_delete,
 	.attach_keypair = ali_attach,
 	.detach_keypair = ali_detach,
+	.in_use = ali_in_use,
 	.list_regions = ali_regions,
 };
 

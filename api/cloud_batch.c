@@ -121,9 +121,22 @@ hk_cloud_listings_free(struct hk_cloud_listing *l, size_t n)
 enum batch_kind { BATCH_DELETE, BATCH_ATTACH, BATCH_DETACH };
 
 struct batch {
-	struct hk_cloud_op_result *res;	/* the batch's first result */
+	struct hk_cloud *c;
+	enum batch_kind kind;
+	struct hk_cloud_op_result **res;	/* the batch's results, in target order */
+	const char **targets;			/* their targets, for the provider call */
 	size_t n;
 };
+
+static void
+batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->res);
+	free(b->targets);
+	free(b);
+}
 
 static void
 on_batch(void *arg, const struct hk_cloud_reply *reply)
@@ -132,9 +145,17 @@ on_batch(void *arg, const struct hk_cloud_reply *reply)
 	size_t i, j;
 
 	for (i = 0; i < b->n; i++) {
-		struct hk_cloud_op_result *res = &b->res[i];
+		struct hk_cloud_op_result *res = b->res[i];
 
 		error_at(&res->error, &reply->error, res->region);
+		/* Gone between the describe and the delete (or never listed): absent. */
+		if (b->kind == BATCH_DELETE && res->error.code == HK_ERR_CLOUD_NOT_FOUND) {
+			hk_error_clear(&res->error);
+			res->absent = 1;
+			continue;
+		}
+		if (b->kind == BATCH_DELETE && res->error.code != 0 && b->c->impl->in_use != NULL)
+			res->in_use = b->c->impl->in_use(&res->error);
 		if (reply->error.code != 0 || reply->ninstances == 0)
 			continue;
 		/* Per-instance outcome when the provider reports one. */
@@ -143,47 +164,56 @@ on_batch(void *arg, const struct hk_cloud_reply *reply)
 
 			if (ir->instance_id == NULL || strcmp(ir->instance_id, res->target) != 0)
 				continue;
-			if (!ir->ok) {
+			if (!ir->ok && ir->not_attached && b->kind == BATCH_DETACH)
+				res->absent = 1;
+			else if (!ir->ok) {
 				hk_cloud_error_provider(&res->error, HK_ERR_CLOUD, 0,
 				    ir->code, ir->message, reply->error.request_id);
 				error_at(&res->error, &res->error, res->region);
 			}
 		}
 	}
-	free(b);
+	batch_free(b);
 }
 
+/* Queue the calls for res[0..nres-1] (one region), max targets a call. */
 static int
 run_batches(struct hk_cloud *c, const char *region, const char *name,
-    char *const *targets, size_t ntargets, enum batch_kind kind, size_t max,
-    struct hk_cloud_op_result *res)
+    struct hk_cloud_op_result **res, size_t nres, enum batch_kind kind, size_t max)
 {
 	struct hk_cloud_cb cb = { on_batch, NULL, NULL };
-	const char *const *t;
 	struct batch *b;
 	size_t i, k, n;
 	int r;
 
-	for (i = 0; i < ntargets; i += n) {
-		n = ntargets - i < max ? ntargets - i : max;
-		if ((b = calloc(1, sizeof(*b))) == NULL)
+	for (i = 0; i < nres; i += n) {
+		n = nres - i < max ? nres - i : max;
+		if ((b = calloc(1, sizeof(*b))) == NULL ||
+		    (b->res = calloc(n, sizeof(*b->res))) == NULL ||
+		    (b->targets = calloc(n, sizeof(*b->targets))) == NULL) {
+			batch_free(b);
 			return HK_ERR_ALLOC;
-		b->res = &res[i];
+		}
+		b->c = c;
+		b->kind = kind;
 		b->n = n;
+		for (k = 0; k < n; k++) {
+			b->res[k] = res[i + k];
+			b->targets[k] = res[i + k]->target;
+		}
 		cb.arg = b;
-		t = (const char *const *)&targets[i];
 		if (kind == BATCH_DELETE)
-			r = c->impl->delete_keypairs(c, region, t, n, &cb);
+			r = c->impl->delete_keypairs(c, region, b->targets, n, &cb);
 		else if (kind == BATCH_ATTACH)
-			r = c->impl->attach_keypair(c, region, name, t, n, &cb);
+			r = c->impl->attach_keypair(c, region, name, b->targets, n, &cb);
 		else
-			r = c->impl->detach_keypair(c, region, name, t, n, &cb);
+			r = c->impl->detach_keypair(c, region, name, b->targets, n, &cb);
 		if (r != 0) {
-			hk_error_take(&res[i].error, r);
-			error_at(&res[i].error, &res[i].error, region);
+			hk_error_take(&res[i]->error, r);
+			error_at(&res[i]->error, &res[i]->error, region);
 			for (k = 1; k < n; k++)
-				hk_error_copy(&res[i + k].error, &res[i].error);
-			free(b);
+				hk_error_copy(&res[i + k]->error, &res[i]->error);
+			batch_free(b);
 		}
 	}
 	return 0;
@@ -210,26 +240,99 @@ alloc_results(char *const *regions, size_t nregions, char *const *targets,
 	return 0;
 }
 
+static int
+listing_has(const struct hk_cloud_listing *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->npairs; i++)
+		if (l->pairs[i].name != NULL && strcmp(l->pairs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Delete only: describe every region (one call each), then mark the names
+ * a region does not hold absent and leave them out of *todo (per region:
+ * ntodo[i] pointers from todo[i * ntargets]).
+ */
+static int
+describe_first(struct hk_cloud *c, char *const *regions, size_t nregions,
+    char *const *targets, size_t ntargets, struct hk_cloud_op_result *res,
+    struct hk_cloud_op_result **todo, size_t *ntodo)
+{
+	struct hk_cloud_cb cb = { on_list, NULL, NULL };
+	struct hk_cloud_listing *l;
+	size_t i, j;
+	int r = 0;
+
+	if ((l = calloc(nregions + 1, sizeof(*l))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < nregions; i++) {
+		l[i].region = regions[i];
+		cb.arg = &l[i];
+		if ((r = c->impl->describe_keypairs(c, regions[i],
+		    ntargets == 1 ? targets[0] : NULL, &cb)) != 0) {
+			hk_error_take(&l[i].error, r);
+			error_at(&l[i].error, &l[i].error, regions[i]);
+			r = 0;
+		}
+	}
+	if ((r = hk_cloud_run(c)) != 0)
+		goto out;
+	for (i = 0; i < nregions; i++) {
+		ntodo[i] = 0;
+		for (j = 0; j < ntargets; j++) {
+			struct hk_cloud_op_result *x = &res[i * ntargets + j];
+
+			/* One name is described by name: some clouds answer 404. */
+			if (l[i].error.code == HK_ERR_CLOUD_NOT_FOUND && ntargets == 1)
+				x->absent = 1;
+			else if (l[i].error.code != 0)
+				hk_error_copy(&x->error, &l[i].error);
+			else if (!listing_has(&l[i], x->target))
+				x->absent = 1;
+			else
+				todo[i * ntargets + ntodo[i]++] = x;
+		}
+	}
+ out:
+	hk_cloud_listings_free(l, nregions);
+	return r;
+}
+
 /* Queue the batches of every region, run them, sum up. */
 static int
 run_op(struct hk_cloud *c, char *const *regions, size_t nregions, const char *name,
     char *const *targets, size_t ntargets, enum batch_kind kind, size_t max,
     struct hk_cloud_op_result **resp, size_t *np, struct hk_cloud_summary *sum)
 {
-	struct hk_cloud_op_result *res = NULL;
-	size_t i, n = nregions * ntargets;
+	struct hk_cloud_op_result *res = NULL, **todo = NULL;
+	size_t i, n = nregions * ntargets, *ntodo = NULL;
 	int r, rr;
 
 	if ((r = hk_cloud_not_running(c, "hk_cloud_delete/attach")) != 0 ||
 	    (r = alloc_results(regions, nregions, targets, ntargets, &res)) != 0)
 		return r;
-	for (i = 0; i < nregions; i++)
-		if ((r = run_batches(c, regions[i], name, targets, ntargets, kind, max,
-		    &res[i * ntargets])) != 0)
-			break;
+	if ((todo = calloc(n + 1, sizeof(*todo))) == NULL ||
+	    (ntodo = calloc(nregions + 1, sizeof(*ntodo))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if (kind == BATCH_DELETE)
+		r = describe_first(c, regions, nregions, targets, ntargets, res, todo, ntodo);
+	else
+		for (i = 0; i < nregions; i++)
+			for (ntodo[i] = 0; ntodo[i] < ntargets; ntodo[i]++)
+				todo[i * ntargets + ntodo[i]] = &res[i * ntargets + ntodo[i]];
+	for (i = 0; r == 0 && i < nregions; i++)
+		r = run_batches(c, regions[i], name, &todo[i * ntargets], ntodo[i], kind, max);
 	/* Whatever was queued runs (its callbacks point into res) before res can go. */
 	if ((rr = hk_cloud_run(c)) != 0 && r == 0)
 		r = rr;
+ out:
+	free(todo);
+	free(ntodo);
 	if (r != 0) {
 		hk_cloud_op_results_free(res, n);
 		return r;
@@ -249,7 +352,7 @@ hk_cloud_delete(struct hk_cloud *c, char *const *regions, size_t nregions,
 	*resp = NULL;
 	*np = 0;
 	memset(sum, 0, sizeof(*sum));
-	if (c->impl->delete_keypairs == NULL)
+	if (c->impl->delete_keypairs == NULL || c->impl->describe_keypairs == NULL)
 		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s: deleting key pairs", c->caps->title);
 	return run_op(c, regions, nregions, NULL, names, nnames, BATCH_DELETE,
 	    c->caps->delete_batch_max, resp, np, sum);

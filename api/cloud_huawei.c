@@ -291,9 +291,20 @@ hw_json(struct hk_http_req *q, const struct hk_http_response *resp)
 {
 	json_t *j;
 
-	if ((j = hk_cloud_json(resp)) == NULL)
+	if ((j = hk_cloud_json(resp)) == NULL) {
 		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
 		    NULL, "response is not JSON", NULL);
+		return NULL;
+	}
+	/* A 2xx carrying the error envelope is the provider's error. */
+	if (hk_cloud_jstr(j, "error_code") != NULL ||
+	    json_is_object(json_object_get(j, "error"))) {
+		hw_parse_error(q, resp, &q->reply.error);
+		if (q->reply.error.code == 0)
+			q->reply.error.code = HK_ERR_CLOUD;
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 

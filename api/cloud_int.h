@@ -15,6 +15,7 @@ struct hk_http_response;
 struct hk_cloud_instance_result {
 	char *instance_id;
 	int ok;
+	int not_attached;		/* detach: the pair was not bound to it (nothing to do) */
 	char *code;			/* provider code for this instance */
 	char *message;
 };
@@ -67,7 +68,10 @@ struct hk_cloud_impl {
 	/* name NULL: every pair (all pages); else the pair of that exact name (0 or 1). */
 	int (*describe_keypairs)(struct hk_cloud *c, const char *region, const char *name,
 	    const struct hk_cloud_cb *cb);
-	/* At most caps->delete_batch_max names. Deleting an absent pair succeeds. */
+	/*
+	 * At most caps->delete_batch_max names. An absent pair succeeds or fails
+	 * with HK_ERR_CLOUD_NOT_FOUND, by provider: hk_cloud_delete describes first.
+	 */
 	int (*delete_keypairs)(struct hk_cloud *c, const char *region,
 	    const char *const *names, size_t nnames, const struct hk_cloud_cb *cb);
 	/* At most caps->attach_batch_max instance ids. */
@@ -76,6 +80,8 @@ struct hk_cloud_impl {
 	int (*detach_keypair)(struct hk_cloud *c, const char *region, const char *name,
 	    const char *const *ids, size_t nids, const struct hk_cloud_cb *cb);
 	int (*list_regions)(struct hk_cloud *c, const struct hk_cloud_cb *cb);
+	/* 1 if a delete's error says the pair is bound to instances; may be NULL. */
+	int (*in_use)(const struct hk_error *e);
 };
 
 /* A setting a provider takes (or names, to refuse it with a reason). */

@@ -26,6 +26,7 @@ hk_creds_free(struct hk_creds *c)
 	hk_secret_free(c->token);
 	free(c->project_id);
 	free(c->source);
+	free(c->region);
 	free(c);
 }
 
@@ -71,6 +72,7 @@ hk_creds_from_env(const struct hk_creds_env *vars, struct hk_creds **credsp)
 	const char *id = getenv(vars->id), *sec = getenv(vars->secret);
 	const char *tok = vars->token != NULL ? getenv(vars->token) : NULL;
 	const char *proj = vars->project != NULL ? getenv(vars->project) : NULL;
+	char source[128];
 	int r;
 
 	*credsp = NULL;
@@ -80,7 +82,9 @@ hk_creds_from_env(const struct hk_creds_env *vars, struct hk_creds **credsp)
 		return hk_errf(HK_ERR_CREDENTIALS, "%s is set but %s is not",
 		    nonempty(id) ? vars->id : vars->secret,
 		    nonempty(id) ? vars->secret : vars->id);
-	if ((r = hk_creds_new(id, sec, tok, "environment", credsp)) != 0)
+	/* Which variables, so a refusal can say where to look; never the values. */
+	snprintf(source, sizeof(source), "the environment (%s)", vars->id);
+	if ((r = hk_creds_new(id, sec, tok, source, credsp)) != 0)
 		return r;
 	if (nonempty(proj) && ((*credsp)->project_id = strdup(proj)) == NULL) {
 		hk_creds_free(*credsp);

@@ -15,6 +15,7 @@ struct hk_creds {
 	struct hk_secret *token;	/* STS security token, or NULL */
 	char *project_id;		/* Huawei: HUAWEICLOUD_SDK_PROJECT_ID, or NULL */
 	char *source;			/* where they came from, for messages */
+	char *region;			/* the source's default region, or NULL */
 };
 
 /* The environment variables of one cloud (token and project may be NULL). */

@@ -883,6 +883,14 @@ req_error(const struct hk_http_req *q, const struct hk_http_response *resp, stru
 		hk_cloud_error_transport(e, resp);
 	else
 		q->svc->parse_error(q, resp, e);
+	/* Refused credentials: say which source they came from (never the secret). */
+	if (e->code == HK_ERR_CLOUD_AUTH && q->c->creds != NULL && q->c->creds->source != NULL &&
+	    strstr(e->message, "credentials from ") == NULL) {
+		size_t len = strlen(e->message);
+
+		snprintf(e->message + len, sizeof(e->message) - len, "%s(credentials from %s)",
+		    len > 0 ? " " : "", q->c->creds->source);
+	}
 	if (q->region != NULL)
 		snprintf(e->region, sizeof(e->region), "%s", q->region);
 }

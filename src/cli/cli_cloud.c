@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_cloud.h"
+#include "cli_interrupt.h"
 #include "err.h"
 #include "ops.h"
 
@@ -94,10 +95,46 @@ hk_cli_cloud_opt(const struct hk_cmd *cmd, int idx, const char *arg,
 	return 1;
 }
 
+/*
+ * A region that is not in the provider's table but is close to one is a
+ * typo: refused before any request, with the suggestion. Others go to the
+ * cloud, which knows regions newer than the table.
+ */
+static int
+check_regions(const struct hk_cloud_caps *caps, const char *spec)
+{
+	const char *p, *end, *near;
+	char word[64];
+	size_t n, i, len;
+
+	if (caps == NULL || caps->regions == NULL || strcmp(spec, "all") == 0)
+		return 0;
+	for (n = 0; caps->regions[n] != NULL; n++)
+		;
+	for (p = spec; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (len == 0 || len >= sizeof(word))
+			continue;
+		memcpy(word, p, len);
+		word[len] = '\0';
+		for (i = 0; i < n && strcmp(caps->regions[i], word) != 0; i++)
+			;
+		if (i < n)
+			continue;
+		if ((near = hk_cli_suggest(word, caps->regions, n)) != NULL)
+			return hk_errf(HK_ERR_CLOUD_REGION, "--region %s: %s has no such "
+			    "region; did you mean %s?", word, caps->title, near);
+	}
+	return 0;
+}
+
 int
 hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regionsp,
     size_t *np)
 {
+	const struct hk_cloud_caps *caps;
 	struct hk_cloud *c = NULL;
 	char names[128];
 	const char *p;
@@ -111,22 +148,40 @@ hk_cli_cloud_open(struct hk_cli_cloud *cc, struct hk_cloud **cp, char ***regions
 	if (cc->opts.provider == NULL)
 		return hk_errf(HK_ERR_USAGE, "--cloud is required (%s)",
 		    hk_cloud_provider_names(names, sizeof(names)));
-	if (cc->region == NULL)
-		return hk_errf(HK_ERR_USAGE, "--region is required (R[,R...] or all)");
-	if (strcmp(cc->region, "all") == 0)
+	caps = hk_cloud_caps_find(cc->opts.provider);
+	if (cc->region != NULL && (r = check_regions(caps, cc->region)) != 0)
+		return r;
+	/* Without --region: one region, the credentials' own default (below). */
+	cc->opts.nregions_hint = 1;
+	if (cc->region != NULL && strcmp(cc->region, "all") == 0)
 		cc->opts.nregions_hint = 0;
-	else
-		for (cc->opts.nregions_hint = 1, p = cc->region; *p != '\0'; p++)
+	else if (cc->region != NULL)
+		for (p = cc->region; *p != '\0'; p++)
 			if (*p == ',')
 				cc->opts.nregions_hint++;
+	hk_cli_interrupt_install(&cc->ui);
+	cc->opts.ui = &cc->ui;
 	if ((r = hk_cloud_open(&cc->opts, &c)) != 0)
 		return r;
-	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0) {
-		hk_cloud_free(c);
-		return r;
+	if (cc->region == NULL) {
+		/* As the vendor CLI: its environment variable, else the profile's. */
+		if ((p = hk_cloud_default_region(c)) == NULL) {
+			r = hk_errf(HK_ERR_USAGE, "--region is required (R[,R...] or all; for "
+			    "Alibaba also ALIBABA_CLOUD_REGION_ID or the profile's region_id)");
+			goto fail;
+		}
+		snprintf(cc->region_buf, sizeof(cc->region_buf), "%s", p);
+		cc->region = cc->region_buf;
+		if ((r = check_regions(caps, cc->region)) != 0)
+			goto fail;
 	}
+	if (regionsp != NULL && (r = hk_cloud_regions(c, cc->region, regionsp, np)) != 0)
+		goto fail;
 	*cp = c;
 	return 0;
+ fail:
+	hk_cloud_free(c);
+	return r;
 }
 
 /* Append to buf at *offp, never past its end. */
@@ -154,30 +209,74 @@ hk_cli_cloud_error_text(const struct hk_error *e, char *buf, size_t size)
 	size_t off = 0;
 
 	buf[0] = '\0';
+	const char *msg = hk_error_message(e);
+	size_t line = strcspn(msg, "\r\n");
+
 	if (e->provider_code[0] != '\0')
 		put(buf, size, &off, "%s: ", e->provider_code);
-	put(buf, size, &off, "%s", hk_error_message(e));
+	/*
+	 * One line: a provider message may hold many (Huawei quotes its whole
+	 * canonical request), which would break a table; --json has it all.
+	 */
+	if (msg[line] != '\0')
+		put(buf, size, &off, "%.*s ...", (int)line, msg);
+	else
+		put(buf, size, &off, "%s", msg);
 	if (e->request_id[0] != '\0')
 		put(buf, size, &off, " [RequestId %s]", e->request_id);
 }
 
 json_t *
-hk_cli_cloud_error_json(const struct hk_error *e)
+hk_cli_cloud_fingerprints(const char *provider, const char *fp)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i}", "error", hk_err_name(e->code),
-	    "text", hk_strerror(e->code), "exit", hk_err_exit(e->code));
+	json_t *o = json_object();
 
-	if (o == NULL)
-		return NULL;
-	if (e->provider_code[0] != '\0')
-		json_object_set_new(o, "provider_code", json_string(e->provider_code));
-	if (e->message[0] != '\0')
-		json_object_set_new(o, "message", json_string(e->message));
-	if (e->request_id[0] != '\0')
-		json_object_set_new(o, "request_id", json_string(e->request_id));
-	if (e->http_status != 0)
-		json_object_set_new(o, "http_status", json_integer(e->http_status));
+	if (o != NULL && fp != NULL && provider != NULL)
+		json_object_set_new(o, provider, json_string(fp));
 	return o;
+}
+
+const char *
+hk_cli_cloud_status_id(const char *status, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; status[i] != '\0' && i + 1 < size; i++)
+		buf[i] = status[i] == ' ' ? '_' : status[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+int
+hk_cli_cloud_usage(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc,
+    const char *fmt, ...)
+{
+	struct hk_error e;
+	va_list ap;
+
+	hk_error_clear(&e);
+	e.code = HK_ERR_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	if (!cc->json)
+		return hk_cli_usage_error(cmd, "%s", e.message);
+	return hk_cli_fail_json(cmd, &e);
+}
+
+int
+hk_cli_cloud_fail(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc, int err,
+    const struct hk_error *e)
+{
+	struct hk_error taken;
+
+	if (e == NULL || e->code == 0) {
+		hk_error_take(&taken, err);
+		e = &taken;
+	}
+	if (cc->json)
+		return hk_cli_fail_json(cmd, e);
+	return hk_cli_fail_error(cmd, e);
 }
 
 int

@@ -39,8 +39,15 @@ record_failure(struct convert *c, size_t line, int err, const char *reason)
 	if (c->first_err == 0)
 		c->first_err = err;
 	if (c->json) {
-		o = json_pack("{s:s, s:I, s:s, s:s}", "file", c->file,
-		    "line", (json_int_t)line, "error", hk_err_name(err), "reason", reason);
+		struct hk_error e;
+
+		/* The one error object (hwkey-json.7), saying where. */
+		hk_error_clear(&e);
+		hk_error_set(&e, err, "%s", reason);
+		snprintf(e.file, sizeof(e.file), "%s", c->file);
+		e.line = line;
+		o = json_pack("{s:s, s:I, s:o}", "file", c->file, "line", (json_int_t)line,
+		    "error", hk_cli_error_json(&e));
 		if (o != NULL)
 			json_array_append_new(c->results, o);
 	}
@@ -91,13 +98,13 @@ on_entry(const struct hk_key_entry *e, void *arg)
 	if (c->json) {
 		if ((r = hk_key_fingerprint(e->key, HK_FP_SHA256, &fp)) != 0)
 			goto out;
-		o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s, s:s}",
+		o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:{s:s}, s:s}",
 		    "file", c->file, "line", (json_int_t)e->line,
 		    "type", hk_key_type_name(e->key), "label", hk_key_type_label(e->key),
 		    "bits", (json_int_t)hk_key_bits(e->key),
 		    "comment", hk_key_comment(e->key), "options", e->options,
 		    "format", hk_fmt_name(e->fmt), "to", hk_fmt_name(c->to),
-		    "fingerprint", fp, "output", text);
+		    "fingerprints", "sha256", fp, "output", text);
 		if (o == NULL || json_array_append_new(c->results, o) != 0) {
 			r = HK_ERR_ALLOC;
 			goto out;
@@ -128,10 +135,15 @@ convert_file(struct convert *c, const char *path)
 		fprintf(stderr, "%s: %s\n", c->file, hk_strerror(HK_ERR_FORMAT_EMPTY));
 		if (c->first_err == 0)
 			c->first_err = HK_ERR_FORMAT_EMPTY;
-		if (c->json)
-			json_array_append_new(c->results, json_pack("{s:s, s:s, s:s}",
-			    "file", c->file, "error", hk_err_name(HK_ERR_FORMAT_EMPTY),
-			    "reason", hk_strerror(HK_ERR_FORMAT_EMPTY)));
+		if (c->json) {
+			struct hk_error e;
+
+			hk_error_clear(&e);
+			hk_error_set(&e, HK_ERR_FORMAT_EMPTY, "%s", hk_strerror(HK_ERR_FORMAT_EMPTY));
+			snprintf(e.file, sizeof(e.file), "%s", c->file);
+			json_array_append_new(c->results, json_pack("{s:s, s:o}",
+			    "file", c->file, "error", hk_cli_error_json(&e)));
+		}
 	}
 	r = 0;
 out:
@@ -180,7 +192,11 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	for (i = 0; i < nfiles; i++) {
 		if ((r = convert_file(&c, files[i])) != 0) {
-			status = hk_cli_fail(cmd, r);
+			struct hk_error e;
+
+			/* The whole command stops: with --json, the error document. */
+			hk_error_take(&e, r);
+			status = c.json ? hk_cli_fail_json(cmd, &e) : hk_cli_fail_error(cmd, &e);
 			goto out;
 		}
 	}

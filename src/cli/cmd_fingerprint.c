@@ -16,6 +16,7 @@
 #include "key.h"
 
 static const struct hk_opt opts[] = {
+	{ "file", 'f', 1, "FILE", "a key file, as ssh-keygen -l -f FILE (with any operands)" },
 	{ "hash", 'E', 1, "ALG", "sha256 (default), md5, aliyun, huawei or aws" },
 	{ "json", 0, 0, NULL, "print a JSON array with every fingerprint of each key" },
 	{ "verbose", 'v', 0, NULL, "draw the randomart picture after each key (sha256, md5)" },
@@ -241,10 +242,21 @@ row_json(const struct fp_row *row)
 	const char *c;
 	enum hk_fp fp;
 
-	if (row->err != 0)
-		return json_pack("{s:o, s:I, s:s, s:o}", "file", json_text(row->file),
-		    "line", (json_int_t)row->line, "error", hk_err_name(row->err),
-		    "message", json_text(row->reason));
+	if (row->err != 0) {
+		struct hk_error e;
+
+		/* The one error object (hwkey-json.7), saying where. */
+		hk_error_clear(&e);
+		hk_error_set(&e, row->err, "%s", row->reason != NULL ? row->reason :
+		    hk_strerror(row->err));
+		snprintf(e.file, sizeof(e.file), "%s", row->file != NULL ? row->file : "");
+		e.line = row->line;
+		o = json_pack("{s:o, s:o}", "file", json_text(row->file), "error",
+		    hk_cli_error_json(&e));
+		if (o != NULL && row->line != 0)
+			json_object_set_new(o, "line", json_integer((json_int_t)row->line));
+		return o;
+	}
 	if ((fps = json_object()) == NULL)
 		return NULL;
 	for (fp = HK_FP_SHA256; fp <= HK_FP_AWS; fp++)
@@ -343,8 +355,8 @@ run_cmd(const struct hk_cmd *cmd, int argc, char **argv)
 	struct run run;
 	struct out *out = NULL;
 	int i, idx, rc = HK_EXIT_OK, json = 0;
-	char **files;
-	int nfiles;
+	char **files, **fv = NULL, **tmp;
+	int nfiles, nf = 0;
 
 	memset(&run, 0, sizeof(run));
 	run.cmd = cmd;
@@ -353,11 +365,22 @@ run_cmd(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_fail(cmd, HK_ERR_ALLOC);
 	while ((idx = hk_opt_next(&st)) != HK_OPT_END) {
 		if (idx == HK_OPT_HELP || idx == HK_OPT_ERROR) {
+			free(fv);
 			hk_opt_free(&st);
 			return idx == HK_OPT_HELP ? HK_EXIT_OK : HK_EXIT_USAGE;
 		}
-		if (hk_opt_is(&st, idx, "hash")) {
+		if (hk_opt_is(&st, idx, "file")) {
+			/* ssh-keygen's spelling; the files come before the operands. */
+			if ((tmp = realloc(fv, (size_t)(nf + 1) * sizeof(*fv))) == NULL) {
+				free(fv);
+				hk_opt_free(&st);
+				return hk_cli_fail(cmd, HK_ERR_ALLOC);
+			}
+			fv = tmp;
+			fv[nf++] = (char *)st.arg;
+		} else if (hk_opt_is(&st, idx, "hash")) {
 			if (hk_fp_from_name(st.arg, &run.hash) != 0) {
+				free(fv);
 				hk_opt_free(&st);
 				return hk_cli_usage_error(cmd, "unknown hash '%s'", st.arg);
 			}
@@ -369,20 +392,39 @@ run_cmd(const struct hk_cmd *cmd, int argc, char **argv)
 	}
 	files = argv + st.optind;
 	nfiles = argc - st.optind;
+	if (nf > 0) {
+		if ((tmp = realloc(fv, (size_t)(nf + nfiles + 1) * sizeof(*fv))) == NULL) {
+			free(fv);
+			hk_opt_free(&st);
+			return hk_cli_fail(cmd, HK_ERR_ALLOC);
+		}
+		fv = tmp;
+		for (i = 0; i < nfiles; i++)
+			fv[nf + i] = files[i];
+		files = fv;
+		nfiles += nf;
+	}
 	hk_opt_free(&st);
-	if (run.verbose && run.hash != HK_FP_SHA256 && run.hash != HK_FP_MD5)
+	if (run.verbose && run.hash != HK_FP_SHA256 && run.hash != HK_FP_MD5) {
+		free(fv);
 		return hk_cli_usage_error(cmd, "--verbose draws sha256 and md5 only");
-	if (run.verbose && json)
+	}
+	if (run.verbose && json) {
+		free(fv);
 		return hk_cli_usage_error(cmd, "--verbose and --json exclude each other");
+	}
 	if (nfiles == 0) {
 		files = stdin_argv;
 		nfiles = 1;
 	}
-	if ((out = calloc(1, sizeof(*out))) == NULL)
+	if ((out = calloc(1, sizeof(*out))) == NULL) {
+		free(fv);
 		return hk_cli_fail(cmd, HK_ERR_ALLOC);
+	}
 	run.out = out;
 	run.utf8 = set_ctype();
 	if (json && (run.json = json_array()) == NULL) {
+		free(fv);
 		free(out);
 		return hk_cli_fail(cmd, HK_ERR_ALLOC);
 	}
@@ -395,6 +437,7 @@ run_cmd(const struct hk_cmd *cmd, int argc, char **argv)
 		rc = hk_cli_fail(cmd, HK_ERR_IO);
 	else if (run.status != 0)
 		rc = run.status;
+	free(fv);
 	free(out);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_cloud.h"
@@ -42,8 +43,22 @@ on_entry(const struct hk_key_entry *e, void *arg)
 {
 	struct keyset *ks = arg;
 	struct hk_key **v;
+	const char *cut;
+	char *pub = NULL;
 	int r;
 
+	if (e->err != 0 && e->reason != NULL && (cut = strstr(e->reason, "give its public key")) != NULL) {
+		/* A private key: fingerprint's words, then the file to give instead. */
+		if (asprintf(&pub, "%s.pub", ks->path) < 0)
+			return HK_ERR_ALLOC;
+		r = access(pub, R_OK) == 0 ?
+		    hk_errf(e->err, "%s:%zu: %.*sgive %s instead", ks->path, e->line,
+		    (int)(cut - e->reason), e->reason, pub) :
+		    hk_errf(e->err, "%s:%zu: %.*sgive its public key (ssh-keygen -y -f %s > %s)",
+		    ks->path, e->line, (int)(cut - e->reason), e->reason, ks->path, pub);
+		free(pub);
+		return r;
+	}
 	if (e->err != 0)
 		return hk_errf(e->err, "%s:%zu: %s", ks->path, e->line,
 		    e->reason != NULL ? e->reason : hk_strerror(e->err));
@@ -79,21 +94,23 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
     const struct hk_import_summary *sum)
 {
 	json_t *doc, *arr, *o, *counts;
+	char id[32];
 	size_t i;
 
 	if ((arr = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		o = json_pack("{s:s,s:s,s:s,s:s}", "region", res[i].region, "name",
-		    res[i].name, "status", hk_import_status_name(res[i].status),
-		    "fingerprint", res[i].fingerprint);
+		o = json_pack("{s:s,s:s,s:s,s:o}", "region", res[i].region, "name",
+		    res[i].name, "status", hk_cli_cloud_status_id(
+		    hk_import_status_name(res[i].status), id, sizeof(id)),
+		    "fingerprints", hk_cli_cloud_fingerprints(provider, res[i].fingerprint));
 		if (o == NULL)
 			continue;
 		if (res[i].cloud_fingerprint != NULL)
 			json_object_set_new(o, "cloud_fingerprint",
 			    json_string(res[i].cloud_fingerprint));
 		if (res[i].error.code != 0)
-			json_object_set_new(o, "error", hk_cli_cloud_error_json(&res[i].error));
+			json_object_set_new(o, "error", hk_cli_error_json(&res[i].error));
 		json_array_append_new(arr, o);
 	}
 	counts = json_pack("{s:I,s:I,s:I,s:I}",
@@ -112,25 +129,54 @@ results_json(const char *provider, const struct hk_import_result *res, size_t n,
 	return doc;
 }
 
+/* One result's row of the table. */
+/* Column widths: the defaults, wider for longer regions or names. */
+struct widths {
+	int region, name;
+};
+
 static void
-print_table(const struct hk_import_result *res, size_t n, const struct hk_import_summary *sum)
+widths_of(const struct hk_import_result *res, size_t n, struct widths *w)
+{
+	size_t i, len;
+
+	w->region = 16;
+	w->name = 24;
+	for (i = 0; i < n; i++) {
+		if ((len = strlen(res[i].region)) > (size_t)w->region && len < 128)
+			w->region = (int)len;
+		if ((len = strlen(res[i].name)) > (size_t)w->name && len < 256)
+			w->name = (int)len;
+	}
+}
+
+static void
+print_row(const struct hk_import_result *res, const struct widths *w)
 {
 	char text[HK_ERROR_MESSAGE_MAX];
-	size_t i;
 
-	printf("%-16s %-24s %-16s %s\n", "REGION", "NAME", "STATUS", "FINGERPRINT");
-	for (i = 0; i < n; i++) {
-		if (res[i].status == HK_IMPORT_FAILED) {
-			hk_cli_cloud_error_text(&res[i].error, text, sizeof(text));
-			printf("%-16s %-24s failed: %s: %s\n", res[i].region, res[i].name,
-			    hk_strerror(res[i].error.code), text);
-		} else if (res[i].error.code != 0)
-			printf("%-16s %-24s %s: %s\n", res[i].region, res[i].name,
-			    hk_import_status_name(res[i].status), hk_error_message(&res[i].error));
-		else
-			printf("%-16s %-24s %-16s %s\n", res[i].region, res[i].name,
-			    hk_import_status_name(res[i].status), res[i].fingerprint);
-	}
+	if (res->status == HK_IMPORT_FAILED) {
+		hk_cli_cloud_error_text(&res->error, text, sizeof(text));
+		printf("%-*s %-*s failed: %s: %s\n", w->region, res->region, w->name, res->name,
+		    hk_strerror(res->error.code), text);
+	} else if (res->error.code != 0)
+		printf("%-*s %-*s %s: %s\n", w->region, res->region, w->name, res->name,
+		    hk_import_status_name(res->status), hk_error_message(&res->error));
+	else
+		printf("%-*s %-*s %-16s %s\n", w->region, res->region, w->name, res->name,
+		    hk_import_status_name(res->status), res->fingerprint);
+}
+
+static void
+print_header(const struct widths *w)
+{
+	printf("%-*s %-*s %-16s %s\n", w->region, "REGION", w->name, "NAME", "STATUS",
+	    "FINGERPRINT");
+}
+
+static void
+print_summary(const struct hk_import_summary *sum)
+{
 	printf("%zu imported, %zu already present, %zu replaced, %zu failed",
 	    sum->count[HK_IMPORT_IMPORTED], sum->count[HK_IMPORT_PRESENT],
 	    sum->count[HK_IMPORT_REPLACED], sum->count[HK_IMPORT_FAILED]);
@@ -139,6 +185,104 @@ print_table(const struct hk_import_result *res, size_t n, const struct hk_import
 	if (sum->count[HK_IMPORT_UNSETTLED] > 0)
 		printf(", %zu may have landed", sum->count[HK_IMPORT_UNSETTLED]);
 	printf("\n");
+}
+
+/* What the event callback needs: rows stream as results settle. */
+struct stream {
+	int table;			/* print rows (not --json) */
+	int tty;			/* stderr is a terminal: show retries */
+	int header;			/* the header was printed */
+	int names;			/* several keys: say which in retry lines */
+	size_t rows;
+	unsigned int max_attempts;
+	struct hk_import *imp;		/* for the column widths, once it started */
+	struct widths w;
+};
+
+static const char *
+retry_reason(const struct hk_error *e)
+{
+	if (e == NULL)
+		return "failed";
+	switch (e->code) {
+	case HK_ERR_THROTTLED:
+		return "throttled";
+	case HK_ERR_TIMEOUT:
+		return "timed out";
+	case HK_ERR_NETWORK:
+		return "network error";
+	default:
+		return hk_strerror(e->code);
+	}
+}
+
+static void
+on_event(void *arg, const struct hk_import_event *ev)
+{
+	struct stream *st = arg;
+
+	switch (ev->kind) {
+	case HK_IMPORT_EV_RETRYING:
+		if (!st->tty)
+			return;
+		fprintf(stderr, "%s%s%s: %s%s, retry %u/%u in %.1f s\n", ev->result->region,
+		    st->names ? " " : "", st->names ? ev->result->name : "",
+		    ev->step == HK_IMPORT_STEP_DESCRIBE ? "describe: " :
+		    ev->step == HK_IMPORT_STEP_DELETE ? "delete: " : "",
+		    retry_reason(ev->error), ev->attempt, st->max_attempts - 1,
+		    (double)ev->retry_ms / 1000.0);
+		return;
+	case HK_IMPORT_EV_VERIFIED:
+	case HK_IMPORT_EV_FAILED:
+	case HK_IMPORT_EV_CANCELLED:
+	case HK_IMPORT_EV_UNSETTLED:
+		if (!st->table)
+			return;
+		if (!st->header) {
+			const struct hk_import_result *all;
+			size_t n;
+
+			/* Every result exists once the import started: size for all. */
+			all = hk_import_results(st->imp, &n);
+			widths_of(all, n, &st->w);
+			print_header(&st->w);
+			st->header = 1;
+		}
+		print_row(ev->result, &st->w);
+		st->rows++;
+		/* A pipe to tee or a log is read as it grows, too. */
+		fflush(stdout);
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * A fingerprint mismatch leaves the pair in the cloud (hwkey never deletes
+ * what it did not verify): say so, with the command that removes it.
+ */
+static void
+print_mismatch_hint(const struct hk_cmd *cmd, const struct hk_cli_cloud *cc,
+    const struct hk_import_result *res, size_t n)
+{
+	const char *profile = NULL;
+	size_t i;
+
+	for (i = 0; i < cc->opts.nsettings; i++)
+		if (strcmp(cc->settings[i].name, "profile") == 0)
+			profile = cc->settings[i].value;
+	for (i = 0; i < n; i++) {
+		if (res[i].error.code != HK_ERR_FINGERPRINT_MISMATCH)
+			continue;
+		fprintf(stderr, "hwkey %s: %s is still in %s; if it is not yours, delete it:\n"
+		    "  hwkey cloud delete --cloud %s%s%s%s%s --region %s --yes %s\n",
+		    cmd->name, res[i].name, res[i].region, cc->opts.provider,
+		    cc->opts.endpoint != NULL ? " --endpoint " : "",
+		    cc->opts.endpoint != NULL ? cc->opts.endpoint : "",
+		    profile != NULL ? " --profile " : "", profile != NULL ? profile : "",
+		    res[i].region, res[i].name);
+	}
 }
 
 struct args {
@@ -179,6 +323,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_cloud *cloud = NULL;
 	const struct hk_import_result *res;
 	struct hk_error err;
+	struct stream st;
 	const char *operand;
 	char **ops = NULL;
 	size_t nres, i;
@@ -189,21 +334,21 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return ret;
 	operand = nops == 1 ? ops[0] : NULL;
 	if (operand == NULL)
-		return hk_cli_usage_error(cmd, "expected one FILE, or TOKEN with --key");
+		return hk_cli_cloud_usage(cmd, &a.cc, "expected one FILE, or TOKEN with --key");
 	if (a.name == NULL)
-		return hk_cli_usage_error(cmd, "--name is required");
-	if (a.cc.opts.provider == NULL || a.cc.region == NULL)
-		return hk_cli_usage_error(cmd, "--cloud and --region are required");
+		return hk_cli_cloud_usage(cmd, &a.cc, "--name is required");
+	if (a.cc.opts.provider == NULL)
+		return hk_cli_cloud_usage(cmd, &a.cc, "--cloud is required");
 	if (a.keysel != NULL)
 		r = hk_cli_import_token_key(operand, a.keysel, a.module, a.pin, &ks.keys, &ks.n);
 	else if (a.module != NULL || a.pin != NULL)
-		return hk_cli_usage_error(cmd, "--module and --pin go with TOKEN --key K");
+		return hk_cli_cloud_usage(cmd, &a.cc, "--module and --pin go with TOKEN --key K");
 	else
 		r = load_file(operand, &ks);
 	if (r != 0)
 		goto out;
 	if (ks.n > 1 && strstr(a.name, "%n") == NULL) {
-		ret = hk_cli_usage_error(cmd, "%s holds %zu keys: put %%n in --name (numbered "
+		ret = hk_cli_cloud_usage(cmd, &a.cc, "%s holds %zu keys: put %%n in --name (numbered "
 		    "from 1) so each key pair gets its own name", operand, ks.n);
 		goto done;
 	}
@@ -214,24 +359,48 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.name = a.name;
 	req.regions = a.cc.region;
 	req.flags = a.flags;
+	memset(&st, 0, sizeof(st));
+	st.table = !a.cc.json;
+	st.tty = isatty(STDERR_FILENO);
+	st.names = ks.n > 1;
+	st.max_attempts = a.cc.opts.max_attempts != 0 ? a.cc.opts.max_attempts : 8;
+	req.event = on_event;
+	req.arg = &st;
+	hk_error_clear(&err);
+	/* No --region: the credentials name it, so they are loaded first. */
+	if (a.cc.region == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0)
+		goto fail;
+	req.regions = a.cc.region;
 	if ((r = hk_import_new(hk_cloud_caps_find(a.cc.opts.provider), &req, &imp, &err)) != 0 ||
-	    (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0 ||
-	    (r = hk_import_run(imp, cloud, &err)) != 0) {
-		if (err.code != 0)
-			hk_error_raise(&err);
-		goto out;
-	}
+	    (cloud == NULL && (r = hk_cli_cloud_open(&a.cc, &cloud, NULL, NULL)) != 0))
+		goto fail;
+	st.imp = imp;
+	if ((r = hk_import_run(imp, cloud, &err)) != 0)
+		goto fail;
 	res = hk_import_results(imp, &nres);
 	hk_import_summary(imp, &sum);
 	if (a.cc.json)
 		hk_cli_print_json(results_json(a.cc.opts.provider, res, nres, &sum));
-	else
-		print_table(res, nres, &sum);
+	else {
+		/* Rows streamed as they settled (events); without any, all now. */
+		if (!st.header) {
+			widths_of(res, nres, &st.w);
+			print_header(&st.w);
+		}
+		for (i = 0; st.rows == 0 && i < nres; i++)
+			print_row(&res[i], &st.w);
+		print_summary(&sum);
+	}
 	fflush(stdout);
 	ret = hk_cli_cloud_outcome(cmd, &sum.batch);
+	print_mismatch_hint(cmd, &a.cc, res, nres);
+	goto done;
+ fail:
+	/* A check before any request, the credentials, the session: one error. */
+	ret = hk_cli_cloud_fail(cmd, &a.cc, r, &err);
 	goto done;
  out:
-	ret = r == 0 ? HK_EXIT_OK : hk_cli_fail(cmd, r);
+	ret = r == 0 ? HK_EXIT_OK : hk_cli_cloud_fail(cmd, &a.cc, r, NULL);
  done:
 	hk_import_free(imp);
 	hk_cloud_free(cloud);

@@ -149,7 +149,7 @@ assert_contains "$(cat "$HK_TMP/err")" "mixed.txt:" "failure names the file"
 conv openssh --json sk-ecdsa521.pt.rfc sk-rsa4096.v3.ppk >j.json
 assert_eq 2 "$(jq length j.json)" "json entries"
 assert_eq "$(ssh-keygen -lf sk-ecdsa521.pub | cut -d' ' -f2)" \
-	"$(jq -r '.[0].fingerprint' j.json)" "json fingerprint"
+	"$(jq -r '.[0].fingerprints.sha256' j.json)" "json fingerprint"
 assert_eq "521 ECDSA rfc4716" "$(jq -r '.[0] | "\(.bits) \(.label) \(.format)"' j.json)" "json fields"
 assert_eq "4096 ppk" "$(jq -r '.[1] | "\(.bits) \(.format)"' j.json)" "json ppk"
 assert_eq "$(cat sk-rsa4096.pt.line)" "$(jq -r '.[1].output' j.json)" "json output"
@@ -173,7 +173,7 @@ for alg in "rsa:2048" "ec -pkeyopt ec_paramgen_curve:P-384" "ed25519"; do
 	assert_eq "$(ssh-keygen -lf cert.pub)" "$("$HWKEY" fingerprint cert.pem)" \
 		"x509 $alg: hwkey fingerprint"
 	assert_eq "$(ssh-keygen -lf cert.pub | cut -d' ' -f2)" \
-		"$(conv openssh --json cert.pem | jq -r '.[0].fingerprint')" "x509 $alg: fingerprint"
+		"$(conv openssh --json cert.pem | jq -r '.[0].fingerprints.sha256')" "x509 $alg: fingerprint"
 	assert_eq x509 "$(conv openssh --json cert.pem | jq -r '.[0].format')" "x509 format"
 done
 

@@ -156,7 +156,7 @@ expect_exit 12 "$HWKEY" fingerprint -E aws ec256.pub
 expect_exit 3 "$HWKEY" fingerprint --json mixed.pub
 mv out j.json
 assert_eq 5 "$(jq length j.json)" "json entries"
-assert_eq HK_ERR_BUF_TOO_SHORT "$(jq -r '.[2].error' j.json)" "json error entry"
+assert_eq HK_ERR_BUF_TOO_SHORT "$(jq -r '.[2].error.code' j.json)" "json error entry"
 assert_eq "$(ssh-keygen -E md5 -lf ec256.pub | cut -d' ' -f2)" "$(jq -r '.[1].fingerprints.md5' j.json)" "json md5"
 assert_eq null "$(jq -r '.[1].fingerprints.aws' j.json)" "json aws null for ecdsa"
 # Comments need not be UTF-8; JSON output must still be valid.

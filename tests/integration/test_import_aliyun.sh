@@ -20,19 +20,19 @@ want=$(fp_aliyun ec.pub)
 assert_eq 2 "$(grep -c " imported *$want\$" out)" "two regions imported with Alibaba's fingerprint"
 # What the cloud now lists (the simulator computes its own) is the same key.
 "$HWKEY" cloud list "${A[@]}" --region cn-hangzhou,cn-shanghai --json >list.json
-assert_eq "$want $want" "$(jq -r '[.regions[].keypairs[] | select(.name=="alice") | .fingerprint] | join(" ")' list.json)" \
+assert_eq "$want $want" "$(jq -r '[.regions[].keypairs[] | select(.name=="alice") | .fingerprints.aliyun] | join(" ")' list.json)" \
 	"listed fingerprints"
 assert_eq "$(awk '{print $2}' ec.pub)" "$(jq -r '.regions[0].keypairs[0].public_key' list.json | awk '{print $2}')" \
 	"listed public key"
 
 # Options may follow the operand.
 expect_exit 0 "$HWKEY" import ec.pub "${A[@]}" --region cn-hangzhou --name alice --json
-assert_eq "already present" "$(jq -r '.results[0].status' out)" "options after FILE"
+assert_eq already_present "$(jq -r '.results[0].status' out)" "options after FILE"
 
 # Same name, same key: already present, nothing imported again.
 before=$(sim_applied_imports)
 expect_exit 0 "$HWKEY" import "${A[@]}" --region cn-hangzhou,cn-shanghai --name alice --json ec.pub
-assert_eq '["already present","already present"]' "$(jq -c '[.results[].status]' out)" "second run"
+assert_eq '["already_present","already_present"]' "$(jq -c '[.results[].status]' out)" "second run"
 assert_eq "$before" "$(sim_applied_imports)" "no import was applied on the second run"
 assert_eq "$want" "$(jq -r '.results[0].cloud_fingerprint' out)" "cloud fingerprint in JSON"
 
@@ -41,13 +41,13 @@ expect_exit 13 "$HWKEY" import "${A[@]}" --region cn-hangzhou --name alice other
 assert_contains "$(cat out err)" "holds another key" "conflict explained"
 assert_contains "$(cat err)" "--replace" "conflict suggests --replace"
 "$HWKEY" cloud list "${A[@]}" --region cn-hangzhou --name alice --json >l.json
-assert_eq "$want" "$(jq -r '.regions[0].keypairs[0].fingerprint' l.json)" "pair untouched after conflict"
+assert_eq "$want" "$(jq -r '.regions[0].keypairs[0].fingerprints.aliyun' l.json)" "pair untouched after conflict"
 
 # --replace: deleted and imported; the cloud now holds the other key.
 expect_exit 0 "$HWKEY" import "${A[@]}" --region cn-hangzhou --name alice --replace other.pub
 assert_contains "$(cat out)" "replaced" "status replaced"
 "$HWKEY" cloud list "${A[@]}" --region cn-hangzhou --name alice --json >l.json
-assert_eq "$(fp_aliyun other.pub)" "$(jq -r '.regions[0].keypairs[0].fingerprint' l.json)" "replaced key listed"
+assert_eq "$(fp_aliyun other.pub)" "$(jq -r '.regions[0].keypairs[0].fingerprints.aliyun' l.json)" "replaced key listed"
 
 # ACS3 signature and an RSA key.
 expect_exit 0 "$HWKEY" import "${A[@]}" --signature v3 --region cn-beijing --name rsa-key rsa.pub
@@ -60,7 +60,7 @@ expect_exit 0 "$HWKEY" import "${A[@]}" --region cn-qingdao,cn-shenzhen --name f
 assert_eq 6 "$(jq '.summary.imported' out)" "3 keys x 2 regions"
 for i in 1 2 3; do
 	assert_eq "$(fp_aliyun m$i.pub)" \
-		"$(jq -r --arg n fleet-$i '[.results[] | select(.name==$n and .region=="cn-shenzhen")][0].fingerprint' out)" \
+		"$(jq -r --arg n fleet-$i '[.results[] | select(.name==$n and .region=="cn-shenzhen")][0].fingerprints.aliyun' out)" \
 		"fleet-$i fingerprint"
 done
 # Several keys and no %n: refused, nothing sent.

@@ -21,14 +21,14 @@ pairs_in() {
 hk_cloudsim_start --bad-fingerprint
 expect_exit 14 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
 	--name fp-check --json k1.pub
-assert_eq HK_ERR_FINGERPRINT_MISMATCH "$(jq -r '.results[0].error.error' out)" "mismatch code"
+assert_eq HK_ERR_FINGERPRINT_MISMATCH "$(jq -r '.results[0].error.code' out)" "mismatch code"
 assert_contains "$(jq -r '.results[0].error.message' out)" "$(fp_aliyun k1.pub)" "hwkey's fingerprint shown"
 assert_eq 14 "$(jq -r '.results[0].error.exit' out)" "exit 14 in JSON"
 # The simulator lies only in the import answer: a second look finds the pair by
 # its key and checks the fingerprint DescribeKeyPairs reports, which is right.
 expect_exit 0 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
 	--name fp-check --json k1.pub
-assert_eq "already present $(fp_aliyun k1.pub)" "$(jq -r '.results[0] | .status + " " + .cloud_fingerprint' out)" \
+assert_eq "already_present $(fp_aliyun k1.pub)" "$(jq -r '.results[0] | .status + " " + .cloud_fingerprint' out)" \
 	"second look verified against the listing"
 hk_keygen hed ed25519
 expect_exit 14 "$HWKEY" import --cloud huawei --endpoint "$CLOUDSIM_URL" --region cn-north-4 \
@@ -118,11 +118,11 @@ rm -f "$CLOUDSIM_STATE" "$CLOUDSIM_LOG"
 hk_cloudsim_start --latency 1500
 expect_exit 10 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
 	--name slow --timeout 1 --retries 2 --json k1.pub
-assert_eq HK_ERR_TIMEOUT "$(jq -r '.results[0].error.error' out)" "timeout reported"
+assert_eq HK_ERR_TIMEOUT "$(jq -r '.results[0].error.code' out)" "timeout reported"
 assert_eq 1 "$(sim_applied_imports)" "the late import was applied once"
 expect_exit 0 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
 	--name slow --timeout 10 --json k1.pub
-assert_eq "already present" "$(jq -r '.results[0].status' out)" "re-run finds it"
+assert_eq already_present "$(jq -r '.results[0].status' out)" "re-run finds it"
 assert_eq 1 "$(sim_applied_imports)" "still applied once"
 hk_cloudsim_stop
 
@@ -134,7 +134,7 @@ expect_exit 15 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --regio
 assert_eq 3 "$(jq '.summary.imported' out)" "quota: 3 imported"
 assert_eq 9 "$(jq '[.results[] | select(.error.provider_code=="QuotaExceed.KeyPair")] | length' out)" \
 	"quota: 9 refused with QuotaExceed.KeyPair"
-assert_eq HK_ERR_CLOUD_QUOTA "$(jq -r '[.results[] | select(.status=="failed")][0].error.error' out)" \
+assert_eq HK_ERR_CLOUD_QUOTA "$(jq -r '[.results[] | select(.status=="failed")][0].error.code' out)" \
 	"quota error code"
 expect_exit 10 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
 	--name q-extra k1.pub

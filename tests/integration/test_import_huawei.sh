@@ -45,7 +45,7 @@ expect_exit 13 "$HWKEY" import "${H[@]}" --region cn-east-3 --name bob_ed other.
 expect_exit 0 "$HWKEY" import "${H[@]}" --region cn-east-3 --name bob_ed --replace other.pub
 assert_contains "$(cat out)" "replaced" "replaced"
 "$HWKEY" cloud list "${H[@]}" --region cn-east-3 --name bob_ed --json >l.json
-assert_eq "$(fp_huawei other.pub)" "$(jq -r '.regions[0].keypairs[0].fingerprint' l.json)" "replaced key listed"
+assert_eq "$(fp_huawei other.pub)" "$(jq -r '.regions[0].keypairs[0].fingerprints.huawei' l.json)" "replaced key listed"
 
 # KPS's rules: RSA 2048/3072/4096 only, no sk keys, names of [A-Za-z0-9_-].
 n0=$(sim_requests)
@@ -68,7 +68,7 @@ expect_exit 0 "$HWKEY" import "${H[@]}" --jobs 16 --region cn-east-3 --name page
 assert_eq 57 "$(jq '.regions[0].keypairs | length' l.json)" "55 + bob_ed + bob_all listed"
 assert_eq 57 "$(jq '[.regions[0].keypairs[].name] | unique | length' l.json)" "no pair listed twice"
 assert_eq "$(fp_huawei p55.pub)" \
-	"$(jq -r '.regions[0].keypairs[] | select(.name=="page_55") | .fingerprint' l.json)" "page_55 fingerprint"
+	"$(jq -r '.regions[0].keypairs[] | select(.name=="page_55") | .fingerprints.huawei' l.json)" "page_55 fingerprint"
 
 # Delete (one call per pair; an absent pair counts as deleted); attach is not offered.
 expect_exit 0 "$HWKEY" cloud delete "${H[@]}" --region cn-north-4,cn-east-3 --yes bob_ed gone_already

@@ -19,7 +19,7 @@ assert_eq 20 "$(tr ',' '\n' <<<"$REGIONS" | sort -u | wc -l)" "20 distinct regio
 
 expect_exit 0 "$HWKEY" import "${A[@]}" --region "$REGIONS" --name fleet-%n --jobs 32 --json fleet.pub
 assert_eq 2000 "$(jq '.summary.imported' out)" "2000 imported"
-assert_eq 2000 "$(jq '[.results[] | select(.fingerprint == .cloud_fingerprint)] | length' out)" \
+assert_eq 2000 "$(jq '[.results[] | select(.fingerprints.aliyun == .cloud_fingerprint)] | length' out)" \
 	"every returned fingerprint equals hwkey's"
 assert_eq 2000 "$(sim_applied_imports)" "2000 ImportKeyPair calls applied, no more"
 
@@ -31,7 +31,7 @@ assert_eq 20 "$(jq '[.regions[] | select((.keypairs | length) == 100)] | length'
 # Spot checks against ssh-keygen.
 for i in 1 57 100; do
 	assert_eq "$(fp_aliyun s$i.pub)" \
-		"$(jq -r --arg n fleet-$i '[.regions[].keypairs[] | select(.name==$n) | .fingerprint] | unique | join(",")' list.json)" \
+		"$(jq -r --arg n fleet-$i '[.regions[].keypairs[] | select(.name==$n) | .fingerprints.aliyun] | unique | join(",")' list.json)" \
 		"fleet-$i fingerprint in all regions"
 done
 

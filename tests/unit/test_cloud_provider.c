@@ -485,15 +485,30 @@ test_batches_and_summaries(void **state)
 	struct hk_error out;
 	struct hk_cloud *c;
 	struct fake_ctx *ctx;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	(void)state;
 	c = fake_open_session(NULL, 0);
 	ctx = c->ctx;
-	/* Five names, two per call: three calls in each region. */
+	/* fk-east-1 holds a..e, fk-west-1 a..d. */
+	for (i = 0; i < 9; i++) {
+		snprintf(ctx->pairs[i].region, sizeof(ctx->pairs[i].region), "%s", regions[i / 5]);
+		snprintf(ctx->pairs[i].name, sizeof(ctx->pairs[i].name), "%s", names[i % 5]);
+	}
+	ctx->npairs = 9;
+	/*
+	 * Each region is described first; what it holds goes two names a call
+	 * (three calls, then two); "e" in fk-west-1 is absent and not sent.
+	 */
 	assert_int_equal(hk_cloud_delete(c, regions, 2, names, 5, &res, &n, &sum), 0);
 	assert_int_equal(n, 10);
-	assert_int_equal(ctx->calls[FK_DELETE], 6);
+	assert_int_equal(ctx->calls[FK_DESCRIBE], 2);
+	assert_int_equal(ctx->calls[FK_DELETE], 5);
+	assert_int_equal(ctx->npairs, 0);
+	for (i = 0; i < 9; i++)
+		assert_false(res[i].absent);
+	assert_true(res[9].absent);
+	assert_int_equal(res[9].error.code, 0);
 	assert_int_equal(sum.nitems, 10);
 	assert_int_equal(sum.nfailed, 0);
 	assert_null(sum.first);
@@ -519,7 +534,7 @@ test_batches_and_summaries(void **state)
 	assert_int_equal(hk_cloud_attach(c, "fk-east-1", "a", ids, 3, 1, &res, &n, &sum),
 	    HK_ERR_NOT_SUPPORTED);
 	assert_int_equal(hk_cloud_list(c, regions, 2, NULL, &l, &n, &sum), 0);
-	assert_int_equal(ctx->calls[FK_DESCRIBE], 2);
+	assert_int_equal(ctx->calls[FK_DESCRIBE], 2 + 2);
 	assert_int_equal(sum.nitems, 2);
 	hk_cloud_listings_free(l, n);
 	hk_cloud_free(c);

@@ -117,7 +117,7 @@ test_env_first(void **state)
 	assert_string_equal(c->access_key_id, "LTAIenv");
 	assert_string_equal(hk_secret_str(c->secret), "secret-env");
 	assert_null(c->token);
-	assert_string_equal(c->source, "environment");
+	assert_string_equal(c->source, "the environment (ALIBABA_CLOUD_ACCESS_KEY_ID)");
 	hk_creds_free(c);
 	/* An explicit profile reads only the file. */
 	assert_int_equal(load("aliyun", "default", &c), 0);

@@ -1,0 +1,74 @@
+# Plain http:// endpoints only for loopback addresses (127.0.0.0/8, ::1,
+# localhost): any other host is refused before any request. A 200 answer
+# carrying the provider's error envelope is reported as that error (not as
+# "imported but is not listed").
+. "$HK_TESTLIB/common.sh"
+. "$HK_TESTLIB/cloudsim.sh"
+. "$HK_TESTLIB/cloudimport.sh"
+
+hk_creds_aliyun
+hk_creds_huawei
+hk_keygen ec ecdsa 256
+
+# 1. http:// to a host that is not loopback: refused, exit 2, no connection tried.
+for url in http://192.0.2.1:8080 http://example.com http://127.0.0.1.example.com \
+	"http://user@10.0.0.1" http://[2001:db8::1]:80; do
+	expect_exit 2 "$HWKEY" import --cloud aliyun --endpoint "$url" --region cn-hangzhou \
+		--name e1 --timeout 1 --retries 1 ec.pub
+	assert_contains "$(cat err)" "TLS is always verified" "$url refused"
+done
+expect_exit 2 "$HWKEY" cloud list --cloud huawei --endpoint http://192.0.2.1 --region cn-north-4
+assert_contains "$(cat err)" "loopback" "cloud list refused too"
+
+# 2. Loopback in every spelling is taken (here: nothing listens, so a network error).
+port=$(hk_free_port)
+for url in "http://127.0.0.1:$port" "http://127.1.2.3:$port" "http://localhost:$port" \
+	"http://[::1]:$port"; do
+	expect_exit 10 "$HWKEY" cloud list --cloud aliyun --endpoint "$url" --region cn-hangzhou \
+		--retries 1
+	assert_not_contains "$(cat err)" "TLS is always verified" "$url allowed"
+done
+
+# 3. 200 with an error envelope: the provider's error. A tiny server answers
+# every request so; Alibaba's and Huawei's envelopes.
+cat >envelope.py <<'PY'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        if "/v3/" in self.path or "/v2.1/" in self.path:
+            body = {"error_code": "KPS.0001", "error_msg": "Internal error, with\nmore lines",
+                    "request_id": "rid-hw"}
+        else:
+            body = {"Code": "InvalidParameter", "Message": "The specified parameter is invalid.",
+                    "RequestId": "rid-ali"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = do_DELETE = answer
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+python3 envelope.py port.txt &
+spid=$!
+hk_on_exit "kill $spid"
+for _ in $(seq 100); do [ -s port.txt ] && break; sleep 0.05; done
+[ -s port.txt ] || fail "envelope server did not start"
+U="http://127.0.0.1:$(cat port.txt)"
+expect_exit 10 "$HWKEY" import --cloud aliyun --endpoint "$U" --region cn-hangzhou --name e3 \
+	--json ec.pub
+assert_eq InvalidParameter "$(jq -r '.results[0].error.provider_code' out)" "Alibaba envelope in a 200"
+assert_not_contains "$(cat out err)" "not listed" "not 'imported but is not listed'"
+hk_keygen ed ed25519
+HUAWEICLOUD_SDK_PROJECT_ID=$CLOUDSIM_HUAWEI_PROJECT expect_exit 10 "$HWKEY" import --cloud huawei \
+	--endpoint "$U" --region cn-north-4 --name e3 --json ed.pub
+assert_eq KPS.0001 "$(jq -r '.results[0].error.provider_code' out)" "Huawei envelope in a 200"
+hk_done
