@@ -31,38 +31,11 @@ done
 
 # 3. 200 with an error envelope: the provider's error. A tiny server answers
 # every request so; Alibaba's and Huawei's envelopes.
-cat >envelope.py <<'PY'
-import http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def answer(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
-        if "/v3/" in self.path or "/v2.1/" in self.path:
-            body = {"error_code": "KPS.0001", "error_msg": "Internal error, with\nmore lines",
-                    "request_id": "rid-hw"}
-        else:
-            body = {"Code": "InvalidParameter", "Message": "The specified parameter is invalid.",
-                    "RequestId": "rid-ali"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    do_GET = do_POST = do_DELETE = answer
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-python3 envelope.py port.txt &
-spid=$!
-hk_on_exit "kill $spid"
-for _ in $(seq 100); do [ -s port.txt ] && break; sleep 0.05; done
-[ -s port.txt ] || fail "envelope server did not start"
-U="http://127.0.0.1:$(cat port.txt)"
+. "$HK_TESTLIB/canned.sh"
+hk_canned_server 200 \
+	'{"Code": "InvalidParameter", "Message": "The specified parameter is invalid.", "RequestId": "rid-ali"}' \
+	'{"error_code": "KPS.0001", "error_msg": "Internal error, with\nmore lines", "request_id": "rid-hw"}'
+U=$HK_CANNED_URL
 expect_exit 10 "$HWKEY" import --cloud aliyun --endpoint "$U" --region cn-hangzhou --name e3 \
 	--json ec.pub
 assert_eq InvalidParameter "$(jq -r '.results[0].error.provider_code' out)" "Alibaba envelope in a 200"

@@ -36,39 +36,15 @@ assert_eq "$n1" "$n2" "list columns aligned"
 hk_cloudsim_stop
 
 # 3. A provider message of several lines (Huawei quotes its canonical request).
-cat >multi.py <<'PY'
-import http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def answer(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
-        body = {"error_code": "APIGW.0301", "request_id": "rid-1",
-                "error_msg": "Incorrect IAM authentication information: verify aksk signature fail\nPOST\n/v3/p/keypairs\n\ncontent-type:application/json\nhost:x"}
-        data = json.dumps(body).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    do_GET = do_POST = do_DELETE = answer
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-python3 multi.py port.txt &
-spid=$!
-hk_on_exit "kill $spid"
-for _ in $(seq 100); do [ -s port.txt ] && break; sleep 0.05; done
+. "$HK_TESTLIB/canned.sh"
+hk_canned_server 401 '{"error_code": "APIGW.0301", "request_id": "rid-1", "error_msg": "Incorrect IAM authentication information: verify aksk signature fail\nPOST\n/v3/p/keypairs\n\ncontent-type:application/json\nhost:x"}'
 hk_keygen ed ed25519
 HUAWEICLOUD_SDK_PROJECT_ID=$CLOUDSIM_HUAWEI_PROJECT expect_exit 11 "$HWKEY" import --cloud huawei \
-	--endpoint "http://127.0.0.1:$(cat port.txt)" --region cn-north-4 --name m1 ed.pub
+	--endpoint "$HK_CANNED_URL" --region cn-north-4 --name m1 ed.pub
 assert_eq 3 "$(wc -l <out)" "header, one row, summary: $(cat out)"
 assert_contains "$(cat out)" "verify aksk signature fail ..." "first line kept, cut marked"
 HUAWEICLOUD_SDK_PROJECT_ID=$CLOUDSIM_HUAWEI_PROJECT expect_exit 11 "$HWKEY" import --cloud huawei \
-	--endpoint "http://127.0.0.1:$(cat port.txt)" --region cn-north-4 --name m1 --json ed.pub
+	--endpoint "$HK_CANNED_URL" --region cn-north-4 --name m1 --json ed.pub
 assert_contains "$(jq -r '.results[0].error.message' out)" "content-type:application/json" \
 	"--json keeps the whole message"
 hk_done
