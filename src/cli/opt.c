@@ -7,6 +7,9 @@
 #include "cli.h"
 #include "err.h"
 
+/* The last usage error's text, for the --json error document. */
+static char last_usage[512];
+
 struct optimpl {
 	struct option *longopts;
 	char *shortopts;
@@ -196,8 +199,12 @@ hk_opt_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_opt_fn *fn,
 	if (hk_opt_init(&st, cmd, argc, argv) != 0)
 		return HK_EXIT_FAILURE;
 	while ((c = hk_opt_next(&st)) >= 0) {
-		if ((r = fn(ctx, cmd, c, st.arg)) != 0)
+		if ((r = fn(ctx, cmd, c, st.arg)) != 0) {
+			/* A bad option value: the same error document under --json. */
+			if (r == HK_EXIT_USAGE)
+				opt_json_error(&st, last_usage);
 			goto out;
+		}
 	}
 	if (c == HK_OPT_HELP)
 		r = HK_EXIT_OK;
@@ -268,11 +275,11 @@ hk_cli_usage_error(const struct hk_cmd *cmd, const char *fmt, ...)
 	char path[128];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", hk_cli_cmd_path(cmd, path, sizeof(path)));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(last_usage, sizeof(last_usage), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", path);
+	fprintf(stderr, "%s: %s\nTry '%s --help'.\n",
+	    hk_cli_cmd_path(cmd, path, sizeof(path)), last_usage, path);
 	return HK_EXIT_USAGE;
 }
 

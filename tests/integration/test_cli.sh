@@ -54,4 +54,8 @@ assert_eq "HK_ERR_USAGE" "$(jq -r .error.code "$HK_TMP/out")" "--json parse erro
 assert_contains "$(cat "$HK_TMP/err")" "unknown option --bogus" "parse error text on stderr"
 expect_exit 2 "$HWKEY" keys --bogus
 assert_eq "" "$(cat "$HK_TMP/out")" "no JSON without --json"
+# ... and so does a bad option value, whichever side of --json it stands.
+expect_exit 2 "$HWKEY" import --jobs 0 --json --cloud aliyun --region cn-hangzhou --name n k.pub
+hk_json_valid import "$HK_TMP/out"
+assert_contains "$(jq -r .error.message "$HK_TMP/out")" "--jobs 0" "--json bad option value"
 hk_done
