@@ -45,6 +45,9 @@ int hk_opt_init(struct hk_optstate *st, const struct hk_cmd *cmd, int argc, char
 /* Index into cmd->opts of the next option, or one of HK_OPT_*. */
 int hk_opt_next(struct hk_optstate *st);
 void hk_opt_free(struct hk_optstate *st);
+/* A usage error found while parsing st: text on stderr, and under --json the error document. */
+int hk_opt_usage_error(const struct hk_optstate *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* 1 if the option at index idx of the table is named name (for switch-less code). */
 int hk_opt_is(const struct hk_optstate *st, int idx, const char *name);
 

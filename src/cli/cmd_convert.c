@@ -72,6 +72,7 @@ on_entry(const struct hk_key_entry *e, void *arg)
 {
 	struct convert *c = arg;
 	char *text = NULL, *line = NULL, *fp = NULL, reason[HK_ERROR_MESSAGE_MAX + 128];
+	char kind[32];
 	json_t *o;
 	int r;
 
@@ -98,9 +99,10 @@ on_entry(const struct hk_key_entry *e, void *arg)
 	if (c->json) {
 		if ((r = hk_key_fingerprint(e->key, HK_FP_SHA256, &fp)) != 0)
 			goto out;
-		o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:{s:s}, s:s}",
+		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:{s:s}, s:s}",
 		    "file", c->file, "line", (json_int_t)e->line,
-		    "type", hk_key_type_name(e->key), "label", hk_key_type_label(e->key),
+		    "type", hk_key_kind_of(e->key, kind, sizeof(kind)),
+		    "ssh_type", hk_key_type_name(e->key), "type_label", hk_key_type_label(e->key),
 		    "bits", (json_int_t)hk_key_bits(e->key),
 		    "comment", hk_key_comment(e->key), "options", e->options,
 		    "format", hk_fmt_name(e->fmt), "to", hk_fmt_name(c->to),

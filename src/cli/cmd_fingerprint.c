@@ -240,6 +240,7 @@ row_json(const struct fp_row *row)
 {
 	json_t *o, *fps;
 	const char *c;
+	char kind[32];
 	enum hk_fp fp;
 
 	if (row->err != 0) {
@@ -262,8 +263,10 @@ row_json(const struct fp_row *row)
 	for (fp = HK_FP_SHA256; fp <= HK_FP_AWS; fp++)
 		json_object_set_new(fps, hk_fp_name(fp), json_fp(row->key, fp));
 	c = hk_key_comment(row->key);
-	o = json_pack("{s:o, s:I, s:s, s:I, s:o, s:o}", "file", json_text(row->file),
-	    "line", (json_int_t)row->line, "type", hk_key_type_name(row->key),
+	o = json_pack("{s:o, s:I, s:s, s:s, s:I, s:o, s:o}", "file", json_text(row->file),
+	    "line", (json_int_t)row->line,
+	    "type", hk_key_kind_of(row->key, kind, sizeof(kind)),
+	    "ssh_type", hk_key_type_name(row->key),
 	    "bits", (json_int_t)hk_key_bits(row->key),
 	    "comment", json_text(c), "fingerprints", fps);
 	if (o != NULL && row->options != NULL)
@@ -380,9 +383,11 @@ run_cmd(const struct hk_cmd *cmd, int argc, char **argv)
 			fv[nf++] = (char *)st.arg;
 		} else if (hk_opt_is(&st, idx, "hash")) {
 			if (hk_fp_from_name(st.arg, &run.hash) != 0) {
+				int ret = hk_opt_usage_error(&st, "unknown hash '%s'", st.arg);
+
 				free(fv);
 				hk_opt_free(&st);
-				return hk_cli_usage_error(cmd, "unknown hash '%s'", st.arg);
+				return ret;
 			}
 		} else if (hk_opt_is(&st, idx, "json")) {
 			json = 1;

@@ -188,6 +188,20 @@ hk_opt_next(struct hk_optstate *st)
 }
 
 int
+hk_opt_usage_error(const struct hk_optstate *st, const char *fmt, ...)
+{
+	char msg[sizeof(last_usage)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hk_cli_usage_error(st->cmd, "%s", msg);
+	opt_json_error(st, msg);
+	return HK_EXIT_USAGE;
+}
+
+int
 hk_opt_parse(const struct hk_cmd *cmd, int argc, char **argv, hk_opt_fn *fn,
     void *ctx, char ***opsp, int *nopsp)
 {

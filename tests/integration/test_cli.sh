@@ -58,4 +58,7 @@ assert_eq "" "$(cat "$HK_TMP/out")" "no JSON without --json"
 expect_exit 2 "$HWKEY" import --jobs 0 --json --cloud aliyun --region cn-hangzhou --name n k.pub
 hk_json_valid import "$HK_TMP/out"
 assert_contains "$(jq -r .error.message "$HK_TMP/out")" "--jobs 0" "--json bad option value"
+expect_exit 2 "$HWKEY" fingerprint -E foo --json k.pub
+hk_json_valid fingerprint "$HK_TMP/out"
+assert_contains "$(jq -r .error.message "$HK_TMP/out")" "unknown hash 'foo'" "--json bad -E"
 hk_done

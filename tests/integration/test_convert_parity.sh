@@ -150,7 +150,7 @@ conv openssh --json sk-ecdsa521.pt.rfc sk-rsa4096.v3.ppk >j.json
 assert_eq 2 "$(jq length j.json)" "json entries"
 assert_eq "$(ssh-keygen -lf sk-ecdsa521.pub | cut -d' ' -f2)" \
 	"$(jq -r '.[0].fingerprints.sha256' j.json)" "json fingerprint"
-assert_eq "521 ECDSA rfc4716" "$(jq -r '.[0] | "\(.bits) \(.label) \(.format)"' j.json)" "json fields"
+assert_eq "521 ECDSA rfc4716" "$(jq -r '.[0] | "\(.bits) \(.type_label) \(.format)"' j.json)" "json fields"
 assert_eq "4096 ppk" "$(jq -r '.[1] | "\(.bits) \(.format)"' j.json)" "json ppk"
 assert_eq "$(cat sk-rsa4096.pt.line)" "$(jq -r '.[1].output' j.json)" "json output"
 
