@@ -884,7 +884,8 @@ req_error(const struct hk_http_req *q, const struct hk_http_response *resp, stru
 	else
 		q->svc->parse_error(q, resp, e);
 	/* Refused credentials: say which source they came from (never the secret). */
-	if (e->code == HK_ERR_CLOUD_AUTH && q->c->creds != NULL && q->c->creds->source != NULL &&
+	if (e->code == HK_ERR_CLOUD_AUTH && q->c != NULL && q->c->creds != NULL &&
+	    q->c->creds->source != NULL &&
 	    strstr(e->message, "credentials from ") == NULL) {
 		size_t len = strlen(e->message);
 
