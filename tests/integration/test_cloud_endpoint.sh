@@ -11,13 +11,27 @@ hk_creds_huawei
 hk_keygen ec ecdsa 256
 
 # 1. http:// to a host that is not loopback: refused, exit 2, no connection tried.
-for url in http://192.0.2.1:8080 http://example.com http://127.0.0.1.example.com \
-	"http://user@10.0.0.1" http://[2001:db8::1]:80; do
-	expect_exit 2 "$HWKEY" import --cloud aliyun --endpoint "$url" --region cn-hangzhou \
-		--name e1 --timeout 1 --retries 1 ec.pub
+# Run in a network namespace of its own with no interface up (as root), so that
+# even a regression cannot send anything off this machine; names are under
+# .invalid, which never resolves.
+nonet=()
+if unshare -n true 2>/dev/null; then nonet=(unshare -n --); fi
+for url in http://hwkey-test.invalid:8080 http://127.0.0.1.hwkey-test.invalid \
+	"http://user@hwkey-test.invalid"; do
+	expect_exit 2 "${nonet[@]}" "$HWKEY" import --cloud aliyun --endpoint "$url" \
+		--region cn-hangzhou --name e1 --timeout 1 --retries 1 ec.pub
 	assert_contains "$(cat err)" "TLS is always verified" "$url refused"
 done
-expect_exit 2 "$HWKEY" cloud list --cloud huawei --endpoint http://192.0.2.1 --region cn-north-4
+if [ ${#nonet[@]} -gt 0 ]; then
+	# Address literals only where nothing can leave the namespace.
+	for url in http://192.0.2.1:8080 http://[2001:db8::1]:80; do
+		expect_exit 2 "${nonet[@]}" "$HWKEY" import --cloud aliyun --endpoint "$url" \
+			--region cn-hangzhou --name e1 --timeout 1 --retries 1 ec.pub
+		assert_contains "$(cat err)" "TLS is always verified" "$url refused"
+	done
+fi
+expect_exit 2 "${nonet[@]}" "$HWKEY" cloud list --cloud huawei \
+	--endpoint http://hwkey-test.invalid --region cn-north-4
 assert_contains "$(cat err)" "loopback" "cloud list refused too"
 
 # 2. Loopback in every spelling is taken (here: nothing listens, so a network error).
