@@ -91,6 +91,13 @@ hk_creds_from_env(const struct hk_creds_env *vars, struct hk_creds **credsp)
 		*credsp = NULL;
 		return HK_ERR_ALLOC;
 	}
+	/*
+	 * The process holds its own wiped-on-free copy now: a core dump or a
+	 * child (ssh, askpass) must not find the environment's.
+	 */
+	hk_secret_wipe_env(vars->secret);
+	if (vars->token != NULL)
+		hk_secret_wipe_env(vars->token);
 	return 0;
 }
 

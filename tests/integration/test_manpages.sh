@@ -42,4 +42,19 @@ for v in $vars; do
 	grep -qE "(^|[^A-Z_])${v}([^A-Z0-9_]|\$)" env.man || fail "hwkey.1 ENVIRONMENT does not name $v"
 	pass
 done
+# README claims only what is built: every command line it shows runs a command
+# hwkey has, with options that command takes (a FIDO2 or login example before
+# those exist fails here).
+grep -E '^hwkey [a-z]' "$HK_SRCDIR/README.md" >readme.cmds
+[ -s readme.cmds ] || fail "README shows no hwkey command"
+while read -r _ cmd rest; do
+	verb=$(awk '{print $1}' <<<"$rest")
+	if grep -qP "^$cmd\t$verb\t" opts.tsv; then key=$verb; sub=" $verb"; else key=$cmd; sub=; fi
+	grep -qP "^$cmd\t$key\t" opts.tsv || fail "README shows 'hwkey $cmd', which is not a command"
+	for o in $(sed 's/#.*//' <<<"$rest" | grep -oE -- '(^| )--[a-z][a-z0-9-]*' ); do
+		grep -qP "^$cmd\t$key\t$o\$" opts.tsv ||
+			fail "README shows 'hwkey $cmd$sub $o', which it does not take"
+	done
+	pass
+done <readme.cmds
 hk_done

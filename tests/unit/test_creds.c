@@ -118,6 +118,7 @@ test_env_first(void **state)
 	assert_string_equal(hk_secret_str(c->secret), "secret-env");
 	assert_null(c->token);
 	assert_string_equal(c->source, "the environment (ALIBABA_CLOUD_ACCESS_KEY_ID)");
+	assert_null(getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"));
 	hk_creds_free(c);
 	/* An explicit profile reads only the file. */
 	assert_int_equal(load("aliyun", "default", &c), 0);
@@ -125,7 +126,6 @@ test_env_first(void **state)
 	assert_non_null(strstr(c->source, "profile default"));
 	hk_creds_free(c);
 	/* Half of a pair is an error, not a silent fall-through. */
-	unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
 	assert_int_equal(load("aliyun", NULL, &c), HK_ERR_CREDENTIALS);
 	assert_null(c);
 	clear_env();
@@ -209,7 +209,11 @@ test_huawei(void **state)
 	assert_int_equal(load("huawei", NULL, &c), 0);
 	assert_string_equal(c->access_key_id, "QTWAOYTTINDUT2QVKYUC");
 	assert_null(c->project_id);
+	/* The secret is the process's own copy now; the environment's is gone. */
+	assert_null(getenv("HUAWEICLOUD_SDK_SK"));
+	assert_string_equal(getenv("HUAWEICLOUD_SDK_AK"), "QTWAOYTTINDUT2QVKYUC");
 	hk_creds_free(c);
+	setenv("HUAWEICLOUD_SDK_SK", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc", 1);
 	setenv("HUAWEICLOUD_SDK_PROJECT_ID", "77b6a44cba5143ab91d13ab9a8ff44fd", 1);
 	assert_int_equal(load("huawei", NULL, &c), 0);
 	assert_string_equal(c->project_id, "77b6a44cba5143ab91d13ab9a8ff44fd");
