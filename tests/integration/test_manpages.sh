@@ -57,4 +57,12 @@ while read -r _ cmd rest; do
 	done
 	pass
 done <readme.cmds
+# FIDO2 is claimed only once a FIDO2 backend is built: until then README and
+# the man pages mention it only as something being built, or to say what
+# PKCS#11 cannot do.
+if ! "$HWKEY" --version | grep -q 'token backends:.*fido2'; then
+	claims=$(cd "$HK_SRCDIR" && grep -n -i 'fido' README.md docs/*.1 |
+		grep -v -i 'being built\|no PKCS#11\|which no' || true)
+	assert_eq "" "$claims" "FIDO2 claimed while no FIDO2 backend is built"
+fi
 hk_done
