@@ -224,6 +224,16 @@ hk_tokens_backends(char *buf, size_t size)
 	return buf;
 }
 
+const char *
+hk_tokens_fido2_library(void)
+{
+#ifdef HK_FIDO2_VERSION
+	return "libfido2 " HK_FIDO2_VERSION;
+#else
+	return NULL;
+#endif
+}
+
 int
 hk_tokens_open(const char *module, struct hk_tokens **tsp)
 {

@@ -185,6 +185,8 @@ int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, siz
 
 /* "pkcs11 (p11-kit 0.24.1)": the backends built in, for --version. */
 const char *hk_tokens_backends(char *buf, size_t size);
+/* "libfido2 1.12.0" when built with libfido2, else NULL (--version). */
+const char *hk_tokens_fido2_library(void);
 
 /*
  * Load the backends. module NULL: every backend, PKCS#11 with every module
