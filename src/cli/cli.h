@@ -99,6 +99,8 @@ void hk_cli_entry_error(const char *file, size_t line, int err, const char *reas
  * request_id, http_status} (docs/hwkey-json.7).
  */
 json_t *hk_cli_error_json(const struct hk_error *e);
+/* {"error": {...}} on stdout (the text is the caller's, on stderr). */
+void hk_cli_print_error_json(const struct hk_error *e);
 /* A failure of a whole --json command: {"error": {...}} on stdout, the text on stderr. */
 int hk_cli_fail_json(const struct hk_cmd *cmd, const struct hk_error *e);
 /* Print a JSON document (steals the reference) followed by a newline. */

@@ -29,15 +29,22 @@ hk_cli_error_json(const struct hk_error *e)
 	return o;
 }
 
-int
-hk_cli_fail_json(const struct hk_cmd *cmd, const struct hk_error *e)
+void
+hk_cli_print_error_json(const struct hk_error *e)
 {
 	json_t *err = hk_cli_error_json(e);
 
-	/* The human text still goes to stderr; stdout carries the document. */
-	(void)hk_cli_fail_error(cmd, e);
+	/* After the text on stderr, so a terminal shows them in order. */
 	fflush(stderr);
 	if (err != NULL)
 		hk_cli_print_json(json_pack("{s:o}", "error", err));
+}
+
+int
+hk_cli_fail_json(const struct hk_cmd *cmd, const struct hk_error *e)
+{
+	/* The human text still goes to stderr; stdout carries the document. */
+	(void)hk_cli_fail_error(cmd, e);
+	hk_cli_print_error_json(e);
 	return hk_err_exit(e->code);
 }

@@ -59,15 +59,7 @@ hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r)
 int
 hk_cli_token_fail(const struct hk_cmd *cmd, const struct hk_error *e, int json)
 {
-	json_t *doc;
-
-	(void)hk_cli_fail_error(cmd, e);
-	if (json) {
-		fflush(stderr);
-		if ((doc = hk_cli_error_json(e)) != NULL)
-			hk_cli_print_json(json_pack("{s:o}", "error", doc));
-	}
-	return hk_err_exit(e->code);
+	return json ? hk_cli_fail_json(cmd, e) : hk_cli_fail_error(cmd, e);
 }
 
 int
@@ -75,7 +67,6 @@ hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
 {
 	struct hk_error e;
 	va_list ap;
-	json_t *doc;
 
 	hk_error_clear(&e);
 	e.code = HK_ERR_USAGE;
@@ -83,11 +74,8 @@ hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
 	va_end(ap);
 	(void)hk_cli_usage_error(cmd, "%s", e.message);
-	if (json) {
-		fflush(stderr);
-		if ((doc = hk_cli_error_json(&e)) != NULL)
-			hk_cli_print_json(json_pack("{s:o}", "error", doc));
-	}
+	if (json)
+		hk_cli_print_error_json(&e);
 	return HK_EXIT_USAGE;
 }
 

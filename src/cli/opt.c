@@ -122,7 +122,6 @@ static void
 opt_json_error(const struct hk_optstate *st, const char *msg)
 {
 	struct hk_error e;
-	json_t *doc;
 	int i, has = 0;
 
 	for (i = 0; st->cmd->opts != NULL && st->cmd->opts[i].name != NULL; i++)
@@ -132,9 +131,7 @@ opt_json_error(const struct hk_optstate *st, const char *msg)
 		if (strcmp(st->argv[i], "--json") != 0)
 			continue;
 		hk_error_set(&e, HK_ERR_USAGE, "%s", msg);
-		fflush(stderr);
-		if ((doc = hk_cli_error_json(&e)) != NULL)
-			hk_cli_print_json(json_pack("{s:o}", "error", doc));
+		hk_cli_print_error_json(&e);
 		return;
 	}
 }

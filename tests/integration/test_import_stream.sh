@@ -35,8 +35,10 @@ hk_cloudsim_stop
 # 2. Throttling on a terminal: each retry is said as it happens.
 rm -f "$CLOUDSIM_STATE" "$CLOUDSIM_LOG"
 hk_cloudsim_start --throttle-rate 0.6 --seed 3
+rc=0
 script -qec "$HWKEY import --cloud aliyun --endpoint $CLOUDSIM_URL --region cn-hangzhou,cn-beijing \
-	--name st-2 --retries 30 k1.pub" /dev/null >tty.out 2>&1 || true
+	--name st-2 --retries 30 k1.pub" /dev/null >tty.out 2>&1 || rc=$?
+assert_eq 0 "$rc" "import through throttling on a terminal (script -e passes the status)"
 assert_contains "$(cat tty.out)" ": throttled, retry 1/29 in " "throttling retry shown on a terminal"
 assert_contains "$(cat tty.out)" "2 imported" "and the import finished"
 # Not a terminal: the table and the summary only.
@@ -46,8 +48,10 @@ assert_not_contains "$(cat err)" "retry" "no retry lines into a file"
 
 # 3. A refused connection is retried visibly, not silently.
 port=$(hk_free_port)
+rc=0
 script -qec "$HWKEY import --cloud aliyun --endpoint http://127.0.0.1:$port --region cn-hangzhou \
-	--name st-4 --retries 3 k1.pub" /dev/null >tty.out 2>&1 || true
+	--name st-4 --retries 3 k1.pub" /dev/null >tty.out 2>&1 || rc=$?
+assert_eq 10 "$rc" "import to a refused port on a terminal: a network failure"
 assert_contains "$(cat tty.out)" "cn-hangzhou: network error, retry 1/2 in " "refused connection retry shown"
 assert_contains "$(cat tty.out)" "failed: network error" "then the row says it failed"
 
