@@ -17,11 +17,13 @@
 
 #include <cmocka.h>
 
+#include "hk_softhsm.h"
+
 #include "err.h"
 #include "secret.h"
 #include "token_impl.h"
 
-#define SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define SOFTHSM_MODULE	HK_TEST_SOFTHSM_MODULE
 
 /* ---- the fake backend ---- */
 
@@ -310,35 +312,15 @@ static char tmpdir[] = "/tmp/hk-dispatch.XXXXXX";
 static int
 setup(void **state)
 {
-	char path[512], cmd[700];
-	FILE *f;
-
 	(void)state;
-	if (access(SOFTHSM_MODULE, R_OK) != 0 || mkdtemp(tmpdir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/tokens", tmpdir);
-	if (mkdir(path, 0700) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", tmpdir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	    "log.level = ERROR\nslots.removable = false\n", tmpdir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", path, 1);
-	snprintf(cmd, sizeof(cmd), "softhsm2-util --init-token --free --label real "
-	    "--pin 1234 --so-pin 5678 >/dev/null");
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_softhsm_setup(tmpdir, "real");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_softhsm_teardown(tmpdir);
 }
 
 static const struct hk_token_impl *const both[] = {

@@ -15,9 +15,11 @@
 
 #include <cmocka.h>
 
+#include "hk_softhsm.h"
+
 #include "ops_keygen.h"
 
-#define SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define SOFTHSM_MODULE	HK_TEST_SOFTHSM_MODULE
 
 static char tmpdir[] = "/tmp/hk-keygen-op.XXXXXX";
 
@@ -63,34 +65,15 @@ ui_cancelled(void *arg)
 static int
 setup(void **state)
 {
-	char path[512];
-	FILE *f;
-
 	(void)state;
-	if (access(SOFTHSM_MODULE, R_OK) != 0 || mkdtemp(tmpdir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/tokens", tmpdir);
-	if (mkdir(path, 0700) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", tmpdir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	    "log.level = ERROR\nslots.removable = false\n", tmpdir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", path, 1);
-	return system("softhsm2-util --init-token --free --label op --pin 1234 "
-	    "--so-pin 5678 >/dev/null") == 0 ? 0 : -1;
+	return hk_test_softhsm_setup(tmpdir, "op");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_softhsm_teardown(tmpdir);
 }
 
 static void

@@ -14,9 +14,11 @@
 
 #include <cmocka.h>
 
+#include "hk_softhsm.h"
+
 #include "token.h"
 
-#define SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define SOFTHSM_MODULE	HK_TEST_SOFTHSM_MODULE
 
 static char tmpdir[] = "/tmp/hk-rescan.XXXXXX";
 
@@ -65,38 +67,15 @@ listed(struct hk_tokens *ts, const char *label)
 static int
 setup(void **state)
 {
-	char conf[512];
-	FILE *f;
-
 	(void)state;
-	if (access(SOFTHSM_MODULE, R_OK) != 0) {
-		fprintf(stderr, "%s missing (scripts/deps.sh installs softhsm2)\n",
-		    SOFTHSM_MODULE);
-		return -1;
-	}
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s/tokens", tmpdir);
-	if (mkdir(conf, 0700) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", tmpdir);
-	if ((f = fopen(conf, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	    "log.level = ERROR\nslots.removable = false\n", tmpdir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", conf, 1);
-	return 0;
+	return hk_test_softhsm_setup(tmpdir, NULL);
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_softhsm_teardown(tmpdir);
 }
 
 static void
