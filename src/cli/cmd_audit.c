@@ -76,6 +76,7 @@ struct audit {
 	size_t count[F_COUNT];
 	size_t nbad;		/* authorized_keys entries that do not parse */
 	json_t *errors;		/* region or file failures */
+	struct hk_error first;	/* the summary's first failure, outliving the listings */
 };
 
 static char *
@@ -257,6 +258,10 @@ audit_cloud(const struct hk_cmd *cmd, struct args *a, struct audit *au,
 			r = audit_missing(au, a->cc.opts.provider, fpkind, &l[i], imps, nimps);
 	}
  out:
+	if (sum->first != NULL) {
+		hk_error_copy(&au->first, sum->first);
+		sum->first = &au->first;
+	}
 	hk_store_imports_free(imps, nimps);
 	hk_cloud_listings_free(l, n);
 	hk_cloud_strv_free(regions);
