@@ -134,7 +134,7 @@ assert_eq ok "$(sqlite3 v1.db 'PRAGMA integrity_check')" "migrated inventory who
 # Several processes writing at once (WAL, busy timeout) while hwkey reads: every row lands.
 "$SF" many.db token pkcs11 many >/dev/null
 pids=()
-for i in 1 2 3; do "$SF" many.db fill 40 >/dev/null & pids+=($!); done
+for _ in 1 2 3; do "$SF" many.db fill 40 >/dev/null & pids+=($!); done
 for _ in 1 2 3 4 5; do "$HWKEY" inventory export --json --inventory many.db >/dev/null ||
 	fail "reading while others write"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a concurrent writer failed"; done
