@@ -108,6 +108,8 @@ enum hk_exit {
 	X(HK_ERR_PIN_AUTH_BLOCKED,	-127, HK_EXIT_PIN_LOCKED, "too many wrong PINs: remove and reinsert the security key") \
 	X(HK_ERR_ATTESTATION,		-128, HK_EXIT_VERIFY, "attestation does not verify") \
 	X(HK_ERR_CREDENTIAL_EXISTS,	-129, HK_EXIT_CONFLICT, "a credential for this application already exists on the device") \
+	X(HK_ERR_KEY_USAGE,		-130, HK_EXIT_UNSUPPORTED, "the key was not made for this use") \
+	X(HK_ERR_ENCRYPTED_DATA,	-131, HK_EXIT_INPUT, "encrypted data does not decrypt with this key") \
 	\
 	X(HK_ERR_HTTP,			-200, HK_EXIT_CLOUD, "HTTP request failed") \
 	X(HK_ERR_NETWORK,		-201, HK_EXIT_CLOUD, "network error") \
