@@ -62,6 +62,20 @@ p11_decrypt_err(struct hk_token *tok, const struct hk_token_key *key, CK_RV rv,
 		    "damaged or cut", hk_p11_name(tok), key->id_hex, key->label, call,
 		    rv == CKR_ENCRYPTED_DATA_INVALID ? "CKR_ENCRYPTED_DATA_INVALID" :
 		    "CKR_ENCRYPTED_DATA_LEN_RANGE");
+	case CKR_GENERAL_ERROR:
+	case CKR_FUNCTION_FAILED:
+		/*
+		 * SoftHSM (and others) answer a ciphertext whose PKCS#1 padding does
+		 * not check out this way: with the right length and a key that may
+		 * decrypt, that is what it means.
+		 */
+		if (strcmp(call, "C_Decrypt") == 0)
+			return hk_errf(HK_ERR_ENCRYPTED_DATA, "%s: key %s (\"%s\") does not "
+			    "decrypt this data (C_Decrypt: %s, the PKCS#1 padding does not "
+			    "check out): it was encrypted to another key pair, or it is "
+			    "damaged", hk_p11_name(tok), key->id_hex, key->label,
+			    hk_p11_rv_name(rv));
+		/* FALLTHROUGH */
 	default:
 		return hk_p11_err(rv, "%s: %s with key %s", hk_p11_name(tok), call,
 		    key->id_hex);
@@ -107,6 +121,14 @@ hk_p11_decrypt(struct hk_token *tok, const struct hk_token_key *key,
 	if (len > P11_DECRYPT_MAX)
 		return hk_errf(HK_ERR_ENCRYPTED_DATA, "%s: %zu bytes to decrypt: no RSA "
 		    "key encrypts that much", hk_p11_name(tok), len);
+	/* An RSA ciphertext is exactly as long as the modulus. */
+	if (key->key != NULL && hk_key_type(key->key) == HK_KEY_RSA &&
+	    len != (hk_key_bits(key->key) + 7) / 8)
+		return hk_errf(HK_ERR_ENCRYPTED_DATA, "%s: key %s (\"%s\") does not decrypt "
+		    "this data: %zu bytes, where a ciphertext of this %u-bit key has %u; "
+		    "it was encrypted to another key pair, or it is damaged or cut",
+		    hk_p11_name(tok), key->id_hex, key->label, len, hk_key_bits(key->key),
+		    (hk_key_bits(key->key) + 7) / 8);
 
 	if ((rv = t->f->C_DecryptInit(t->sess, &m, ref->priv)) != CKR_OK)
 		return p11_decrypt_err(tok, key, rv, "C_DecryptInit");
