@@ -174,6 +174,37 @@ $PTY answers "$HWKEY" "${HW[@]}" --instance ecs-win-1 --key win --show >tty.out 
 assert_eq 0 "$rc" "--show on a terminal"
 assert_eq "$pw" "$(tr -d '\r' <tty.out)" "--show prints it"
 
+# The token's own answers, through the fault-injecting module (it forwards to
+# SoftHSM): each CKR_* of C_DecryptInit / C_Decrypt gets its status, and the
+# two-call size pattern survives a CKR_BUFFER_TOO_SMALL.
+: "${HK_P11FAULT:?HK_P11FAULT must point at libp11fault.so (ctest sets it)}"
+export HK_P11FAULT_MODULE=$HK_SOFTHSM_MODULE
+F=(windows-password --module "$HK_P11FAULT" "$T" --pin env:PIN --from-file blob.b64)
+fault() {	# STATUS SPEC KEY: one injected failure, the outcome checked
+	HK_P11FAULT_FAIL=$2 HK_P11FAULT_LOG=$PWD/fault.calls expect_exit "$1" "$HWKEY" "${F[@]}" --key "$3"
+	grep -q "${2%%:*} .* injected" fault.calls || fail "$2 was not injected"
+	rm -f fault.calls
+}
+fault 12 C_DecryptInit:1:CKR_KEY_FUNCTION_NOT_PERMITTED win
+assert_contains "$(cat err)" "may not decrypt" "token refusing the key's use"
+fault 12 C_DecryptInit:1:CKR_KEY_TYPE_INCONSISTENT win
+fault 3 C_Decrypt:2:CKR_ENCRYPTED_DATA_INVALID win
+fault 6 C_Decrypt:2:CKR_DEVICE_REMOVED win
+fault 4 C_Decrypt:1:CKR_SESSION_HANDLE_INVALID win
+HK_P11FAULT_FAIL=C_Decrypt:2:CKR_BUFFER_TOO_SMALL HK_P11FAULT_LOG=$PWD/fault.calls \
+	expect_exit 0 "$HWKEY" "${F[@]}" --key win
+assert_eq "$pw" "$(cat out)" "decrypted after CKR_BUFFER_TOO_SMALL"
+assert_eq 3 "$(grep -c ' C_Decrypt ' fault.calls)" "size query, too small, decrypt"
+rm -f fault.calls
+# CKA_DECRYPT is read before anything is decrypted; an SSH-only key never gets there.
+HK_P11FAULT_LOG=$PWD/ok.calls expect_exit 0 "$HWKEY" "${F[@]}" --key win
+first=$(grep -n -m1 ' C_DecryptInit ' ok.calls | cut -d: -f1)
+attr=$(head -n "$first" ok.calls | grep -c ' C_GetAttributeValue ' || true)
+[ "$attr" -gt 0 ] || fail "no attribute read before C_DecryptInit"
+pass
+HK_P11FAULT_LOG=$PWD/ssh.calls expect_exit 12 "$HWKEY" "${F[@]}" --key sshonly
+assert_eq 0 "$(grep -c -E ' C_Decrypt(Init)? ' ssh.calls || true)" "no C_Decrypt for an SSH-only key"
+
 # The password never in hwkey's stderr, nor in the simulator's log.
 assert_eq 0 "$(grep -c -F -- "$pw" "$CLOUDSIM_LOG" || true)" "not in cloudsim's log"
 expect_exit 0 "$HWKEY" "${HW[@]}" --instance ecs-win-1 --key win
