@@ -292,7 +292,7 @@ void hk_cloud_op_results_free(struct hk_cloud_op_result *r, size_t n);
 
 /*
  * 0 when the provider of caps returns Windows passwords, else
- * HK_ERR_CLOUD_UNSUPPORTED with caps->no_server_password as the detail.
+ * HK_ERR_NOT_SUPPORTED (exit 12) with caps->no_server_password as the detail.
  */
 int hk_cloud_caps_check_server_password(const struct hk_cloud_caps *caps);
 /*
@@ -300,7 +300,7 @@ int hk_cloud_caps_check_server_password(const struct hk_cloud_caps *caps);
  * ShowServerPassword), base64-decoded: RSA PKCS#1 v1.5 to the public key of
  * the key pair the instance was created with, as Cloudbase-init wrote it.
  * Runs the session (not from inside hk_cloud_run). On failure err holds
- * the error with the region: HK_ERR_CLOUD_UNSUPPORTED (the provider has no
+ * the error with the region: HK_ERR_NOT_SUPPORTED (the provider has no
  * such call), HK_ERR_CLOUD_NOT_FOUND (no such instance, or it has no
  * encrypted password: Linux, no key pair at creation, not booted yet), or
  * the usual cloud and network errors. *blobp is malloc'd.

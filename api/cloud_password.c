@@ -17,7 +17,7 @@ int
 hk_cloud_caps_check_server_password(const struct hk_cloud_caps *caps)
 {
 	if (caps->no_server_password != NULL)
-		return hk_errf(HK_ERR_CLOUD_UNSUPPORTED, "%s", caps->no_server_password);
+		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s", caps->no_server_password);
 	return 0;
 }
 
@@ -133,7 +133,7 @@ hk_cloud_server_password(struct hk_cloud *c, const char *region, const char *ins
 	if ((r = hk_cloud_caps_check_server_password(c->caps)) != 0)
 		goto fail;
 	if (c->impl->server_password == NULL) {
-		r = hk_errf(HK_ERR_CLOUD_UNSUPPORTED, "%s: no Windows password call",
+		r = hk_errf(HK_ERR_NOT_SUPPORTED, "%s: no Windows password call",
 		    c->caps->title);
 		goto fail;
 	}

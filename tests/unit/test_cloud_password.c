@@ -26,9 +26,9 @@ test_caps(void **state)
 	(void)state;
 	assert_int_equal(hk_cloud_caps_check_server_password(hk_cloud_caps_find("huawei")), 0);
 	assert_int_equal(hk_cloud_caps_check_server_password(hk_cloud_caps_find("aliyun")),
-	    HK_ERR_CLOUD_UNSUPPORTED);
+	    HK_ERR_NOT_SUPPORTED);
 	assert_non_null(strstr(hk_err_detail(), "Linux instances only"));
-	assert_int_equal(hk_err_exit(HK_ERR_CLOUD_UNSUPPORTED), HK_EXIT_UNSUPPORTED);
+	assert_int_equal(hk_err_exit(HK_ERR_NOT_SUPPORTED), HK_EXIT_UNSUPPORTED);
 }
 
 static void
