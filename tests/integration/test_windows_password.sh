@@ -71,6 +71,18 @@ mkinst ecs-win-1 windows win-kp
 mkinst ecs-win-ssh windows ssh-kp
 mkinst ecs-linux-1 linux win-kp
 mkinst ecs-win-nokey windows
+# The door's refusals: an unknown key pair, a non-RSA one for Windows, a taken id.
+hk_keygen edkey ed25519
+expect_exit 0 "$HWKEY" import "${H[@]}" --name ed-kp edkey.pub
+door() {	# BODY: the HTTP status of a door request
+	curl -sS -o door.json -w '%{http_code}' -X POST "$CLOUDSIM_URL/cloudsim/instances" -d "$1"
+}
+base="\"provider\":\"huawei\",\"account\":\"$CLOUDSIM_HUAWEI_AK\",\"region\":\"cn-north-4\",\"os\":\"windows\""
+assert_eq 404 "$(door "{$base,\"id\":\"e1\",\"key_name\":\"nosuch\"}")" "door: unknown key pair"
+assert_eq 400 "$(door "{$base,\"id\":\"e2\",\"key_name\":\"ed-kp\"}")" "door: ed25519 key pair"
+assert_contains "$(jq -r .error door.json)" "not RSA" "door says why"
+assert_eq 409 "$(door "{$base,\"id\":\"ecs-win-1\",\"key_name\":\"win-kp\"}")" "door: taken id"
+assert_eq 400 "$(door "{$base,\"id\":\"e3\",\"region\":\"cn-south-1\"}")" "door: region without a project"
 pw=$(jq -r .password ecs-win-1.json)
 pw_ssh=$(jq -r .password ecs-win-ssh.json)
 [ ${#pw} -ge 12 ] || fail "cloudsim made no password"
