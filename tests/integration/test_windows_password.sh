@@ -217,6 +217,15 @@ pass
 HK_P11FAULT_LOG=$PWD/ssh.calls expect_exit 12 "$HWKEY" "${F[@]}" --key sshonly
 assert_eq 0 "$(grep -c -E ' C_Decrypt(Init)? ' ssh.calls || true)" "no C_Decrypt for an SSH-only key"
 
+# Throttling and 5xx: the GET is retried (same state, same port, a fixed seed).
+hk_cloudsim_restart --throttle-rate 0.5 --error-rate 0.2 --seed 11
+expect_exit 0 "$HWKEY" "${HW[@]}" --instance ecs-win-1 --key win --retries 30
+assert_eq "$pw" "$(cat out)" "decrypted after retries"
+faults=$(grep -c 'os-server-password fault' "$CLOUDSIM_LOG" || true)
+[ "$faults" -ge 1 ] || fail "no ShowServerPassword was throttled or failed: the retry path did not run"
+pass
+hk_cloudsim_restart --seed 1	# no faults from here on
+
 # The password never in hwkey's stderr, nor in the simulator's log.
 assert_eq 0 "$(grep -c -F -- "$pw" "$CLOUDSIM_LOG" || true)" "not in cloudsim's log"
 expect_exit 0 "$HWKEY" "${HW[@]}" --instance ecs-win-1 --key win
