@@ -28,7 +28,7 @@ expect_exit 0 "$HWKEY" keygen "${M[@]}" "$T" --type rsa3072 --label other \
 	--usage windows-password --pin env:PIN -o other.pub
 expect_exit 0 "$HWKEY" keygen "${M[@]}" "$T" --type rsa2048 --label other2k \
 	--usage ssh,windows-password --pin env:PIN
-expect_exit 12 "$HWKEY" keygen "${M[@]}" "$T" --type ecdsa-p256 --label ec \
+expect_exit 19 "$HWKEY" keygen "${M[@]}" "$T" --type ecdsa-p256 --label ec \
 	--usage ssh,windows-password --pin env:PIN
 assert_contains "$(cat err)" "needs an RSA key" "non-RSA windows-password key refused"
 expect_exit 2 "$HWKEY" keygen "${M[@]}" "$T" --type rsa2048 --label x --usage rdp --pin env:PIN
@@ -127,13 +127,13 @@ expect_exit 3 "$HWKEY" windows-password "${M[@]}" "$T" --pin env:PIN --key win -
 assert_contains "$(cat err)" "bad.b64" "bad blob file named"
 
 # A key made without --usage windows-password: refused with how to make one.
-expect_exit 12 "$HWKEY" "${HW[@]}" --instance ecs-win-ssh --key sshonly
+expect_exit 19 "$HWKEY" "${HW[@]}" --instance ecs-win-ssh --key sshonly
 assert_contains "$(cat err)" "CKA_DECRYPT is false" "why"
 assert_contains "$(cat err)" "--usage ssh,windows-password" "how to make one"
 assert_not_contains "$(cat out err)" "$pw_ssh" "nothing decrypted"
-expect_exit 12 "$HWKEY" "${HW[@]}" --instance ecs-win-ssh --key sshonly --json
+expect_exit 19 "$HWKEY" "${HW[@]}" --instance ecs-win-ssh --key sshonly --json
 hk_json_valid windows-password out
-assert_eq "HK_ERR_KEY_USAGE 12" "$(jq -r '[.error.code, .error.exit] | join(" ")' out)" "JSON refusal"
+assert_eq "HK_ERR_KEY_USAGE 19" "$(jq -r '[.error.code, .error.exit] | join(" ")' out)" "JSON refusal"
 # The wrong key pair (decrypting, but not the instance's): another size, the same size.
 expect_exit 3 "$HWKEY" "${HW[@]}" --instance ecs-win-1 --key other
 assert_contains "$(cat err)" "where a ciphertext of this 3072-bit key has 384" "length explained"
@@ -197,9 +197,9 @@ fault() {	# STATUS SPEC KEY: one injected failure, the outcome checked
 	grep -q "${2%%:*} .* injected" fault.calls || fail "$2 was not injected"
 	rm -f fault.calls
 }
-fault 12 C_DecryptInit:1:CKR_KEY_FUNCTION_NOT_PERMITTED win
+fault 19 C_DecryptInit:1:CKR_KEY_FUNCTION_NOT_PERMITTED win
 assert_contains "$(cat err)" "may not decrypt" "token refusing the key's use"
-fault 12 C_DecryptInit:1:CKR_KEY_TYPE_INCONSISTENT win
+fault 19 C_DecryptInit:1:CKR_KEY_TYPE_INCONSISTENT win
 fault 3 C_Decrypt:2:CKR_ENCRYPTED_DATA_INVALID win
 fault 6 C_Decrypt:2:CKR_DEVICE_REMOVED win
 fault 4 C_Decrypt:1:CKR_SESSION_HANDLE_INVALID win
@@ -214,7 +214,7 @@ first=$(grep -n -m1 ' C_DecryptInit ' ok.calls | cut -d: -f1)
 attr=$(head -n "$first" ok.calls | grep -c ' C_GetAttributeValue ' || true)
 [ "$attr" -gt 0 ] || fail "no attribute read before C_DecryptInit"
 pass
-HK_P11FAULT_LOG=$PWD/ssh.calls expect_exit 12 "$HWKEY" "${F[@]}" --key sshonly
+HK_P11FAULT_LOG=$PWD/ssh.calls expect_exit 19 "$HWKEY" "${F[@]}" --key sshonly
 assert_eq 0 "$(grep -c -E ' C_Decrypt(Init)? ' ssh.calls || true)" "no C_Decrypt for an SSH-only key"
 
 # Throttling and 5xx: the GET is retried (same state, same port, a fixed seed).

@@ -146,7 +146,7 @@ test_decrypt_softhsm(void **state)
 	assert_null(pw);
 	assert_non_null(strstr(hk_token_error(tok)->message, "CKA_DECRYPT is false"));
 	assert_non_null(strstr(hk_token_error(tok)->message, "--usage ssh,windows-password"));
-	assert_int_equal(hk_err_exit(HK_ERR_KEY_USAGE), HK_EXIT_UNSUPPORTED);
+	assert_int_equal(hk_err_exit(HK_ERR_KEY_USAGE), HK_EXIT_KEY_USAGE);
 
 	/* Another key pair's ciphertext, and a cut one. */
 	assert_int_equal(hk_token_decrypt(tok, other, HK_DECRYPT_RSA_PKCS1, ct, n, &pw),
