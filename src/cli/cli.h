@@ -124,5 +124,6 @@ extern const struct hk_cmd hk_cmd_keys;
 extern const struct hk_cmd hk_cmd_pin;
 extern const struct hk_cmd hk_cmd_token;
 extern const struct hk_cmd hk_cmd_tokens;
+extern const struct hk_cmd hk_cmd_windows_password;
 
 #endif /* HK_CLI_H */

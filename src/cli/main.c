@@ -23,6 +23,7 @@ static const struct hk_cmd *const commands[] = {
 	&hk_cmd_pin,
 	&hk_cmd_token,
 	&hk_cmd_tokens,
+	&hk_cmd_windows_password,
 	NULL,
 };
 

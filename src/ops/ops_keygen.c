@@ -42,7 +42,8 @@ keygen_req_build(const struct hk_op_keygen_req *req, struct hk_keygen_req **kp)
 	    (r = hk_keygen_req_set_application(k, req->application)) != 0 ||
 	    (r = hk_keygen_req_set_user_id(k, req->user_id, req->user_id_len)) != 0 ||
 	    (r = hk_keygen_req_set_challenge(k, req->challenge,
-	    req->challenge_len)) != 0) {
+	    req->challenge_len)) != 0 ||
+	    (r = hk_keygen_req_set_usage(k, req->usage)) != 0) {
 		hk_keygen_req_free(k);
 		return r;
 	}
