@@ -16,8 +16,9 @@
 #   hk_sshd_stop          SIGTERM and wait (safe to call twice)
 #   hk_sshd_ssh_opts      prints the ssh options every test client needs: the
 #                         known_hosts above and no other, strict host key
-#                         checking, no agent (pass -o IdentityAgent=... after
-#                         them to use one). Always give ssh -F too: without it
+#                         checking (ssh keeps the first value of an option:
+#                         agent use is SSH_AUTH_SOCK's, or -o IdentityAgent given
+#                         before these). Always give ssh -F too: without it
 #                         ssh reads the passwd entry's ~/.ssh, not $HOME's.
 #
 # As root, sshd wants its privilege-separation directory /run/sshd; when the
@@ -118,6 +119,6 @@ hk_sshd_stop() {
 
 hk_sshd_ssh_opts() {
 	echo "-o UserKnownHostsFile=$HK_SSHD_KNOWN_HOSTS -o GlobalKnownHostsFile=none" \
-		"-o StrictHostKeyChecking=yes -o BatchMode=no -o IdentityAgent=none" \
+		"-o StrictHostKeyChecking=yes -o BatchMode=no" \
 		"-o ConnectTimeout=30"
 }
