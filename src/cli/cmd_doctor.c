@@ -77,7 +77,7 @@ finding(struct doctor *d, const char *check, enum status st, const char *subject
 	if (st == ST_FAIL)
 		d->failed = 1;
 	if (d->json) {
-		json_array_append_new(d->findings, json_pack("{s:s, s:s, s:s?, s:s, s:s?}",
+		json_array_append_new(d->findings, json_pack("{s:s, s:s, s:s*, s:s, s:s*}",
 		    "check", check, "status", status_names[st], "subject", subject,
 		    "message", msg, "fix", fix));
 		return;
@@ -139,6 +139,18 @@ check_module(struct doctor *d, const char *conf, const char *name, const char *m
 	}
 }
 
+static int
+trust_policy(const char *conf)
+{
+	const char *p = strstr(conf, "trust-policy:");
+
+	if (p == NULL || (p != conf && p[-1] != '\n'))
+		return 0;
+	for (p += 13; *p == ' ' || *p == '\t'; p++)
+		;
+	return strncmp(p, "yes", 3) == 0 || strncmp(p, "true", 4) == 0;
+}
+
 /* The p11-kit registry, as p11-kit reads it: package, system and user module configs. */
 static void
 check_modules(struct doctor *d)
@@ -169,6 +181,11 @@ check_modules(struct doctor *d)
 			if (hk_file_read(conf, 1 << 20, &data, &len) != 0) {
 				finding(d, "module", ST_WARN, conf, NULL, "unreadable: %s",
 				    hk_err_detail());
+				continue;
+			}
+			/* Trust-policy modules hold CAs, not keys (the token commands skip them too). */
+			if (trust_policy(data)) {
+				free(data);
 				continue;
 			}
 			for (line = strtok_r(data, "\n", &save); line != NULL;
