@@ -118,9 +118,11 @@ check_module(struct doctor *d, const char *conf, const char *name, const char *m
 	}
 	hk_err_clear();
 	if ((r = hk_tokens_open(real, &ts)) != 0) {
+		struct hk_error e;
+
+		hk_error_take(&e, r);
 		snprintf(fix, sizeof(fix), "reinstall the module's package, or remove %s", conf);
-		finding(d, "module", ST_FAIL, subject, fix, "cannot be loaded: %s",
-		    hk_err_detail()[0] != '\0' ? hk_err_detail() : hk_strerror(r));
+		finding(d, "module", ST_FAIL, subject, fix, "cannot be loaded: %s", e.message);
 		return;
 	}
 	if (hk_tokens_list(ts, &infos, &n) != 0)
@@ -161,6 +163,7 @@ check_modules(struct doctor *d)
 	struct dirent *de;
 	size_t len, i, found = 0;
 	DIR *dir;
+	int r;
 
 	if (xdg != NULL && *xdg != '\0')
 		snprintf(user, sizeof(user), "%s/pkcs11/modules", xdg);
@@ -178,9 +181,11 @@ check_modules(struct doctor *d)
 			if (len <= 7 || strcmp(de->d_name + len - 7, ".module") != 0)
 				continue;
 			snprintf(conf, sizeof(conf), "%s/%s", dirs[i], de->d_name);
-			if (hk_file_read(conf, 1 << 20, &data, &len) != 0) {
-				finding(d, "module", ST_WARN, conf, NULL, "unreadable: %s",
-				    hk_err_detail());
+			if ((r = hk_file_read(conf, 1 << 20, &data, &len)) != 0) {
+				struct hk_error rerr;
+
+				hk_error_take(&rerr, r);
+				finding(d, "module", ST_WARN, conf, NULL, "unreadable: %s", rerr.message);
 				continue;
 			}
 			/* Trust-policy modules hold CAs, not keys (the token commands skip them too). */
@@ -227,9 +232,11 @@ check_tokens(struct doctor *d)
 
 	hk_err_clear();
 	if ((r = hk_tokens_open(NULL, &ts)) != 0) {
+		struct hk_error e;
+
+		hk_error_take(&e, r);
 		finding(d, "tokens", ST_FAIL, NULL, "fix or remove the module named above",
-		    "the p11-kit registry cannot be loaded: %s",
-		    hk_err_detail()[0] != '\0' ? hk_err_detail() : hk_strerror(r));
+		    "the p11-kit registry cannot be loaded: %s", e.message);
 		return;
 	}
 	if (hk_tokens_list(ts, &infos, &n) != 0)

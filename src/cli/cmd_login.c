@@ -90,8 +90,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return r;
 	if (nops < 1)
 		return hk_cli_usage_error(cmd, "expected HOST [-- SSH_ARGS...]");
-	if (hk_sshcfg_host_check(ops[0]) != 0)
-		return hk_cli_usage_error(cmd, "%s", hk_err_detail());
+	if ((r = hk_sshcfg_host_check(ops[0])) != 0) {
+		hk_error_take(&err, r);
+		return hk_cli_usage_error(cmd, "%s", err.message);
+	}
 	if ((config = hk_cli_ssh_config_path(a.config, cfgbuf, sizeof(cfgbuf))) == NULL)
 		return hk_cli_usage_error(cmd, "HOME is not set: give --config FILE");
 	if ((r = hk_sshcfg_lookup_file(config, ops[0], &ent, &err)) != 0)

@@ -206,8 +206,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_token_usage(cmd, a.json, "--device goes with --sk");
 	if (a.hostname == NULL)
 		return hk_cli_token_usage(cmd, a.json, "--hostname is required");
-	if (hk_sshcfg_host_check(ops[0]) != 0)
-		return hk_cli_token_usage(cmd, a.json, "%s", hk_err_detail());
+	if ((r = hk_sshcfg_host_check(ops[0])) != 0) {
+		hk_error_take(&err, r);
+		return hk_cli_token_usage(cmd, a.json, "%s", err.message);
+	}
 	if (a.port != NULL) {
 		errno = 0;
 		port = strtoul(a.port, &end, 10);

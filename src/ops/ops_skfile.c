@@ -171,7 +171,8 @@ hk_skfile_parse(const char *data, size_t len, struct hk_skfile *sk)
 int
 hk_skfile_read(const char *path, struct hk_skfile *sk)
 {
-	char detail[HK_ERROR_MESSAGE_MAX], *data = NULL;
+	struct hk_error e;
+	char *data = NULL;
 	size_t len = 0;
 	int r;
 
@@ -179,9 +180,8 @@ hk_skfile_read(const char *path, struct hk_skfile *sk)
 	if ((r = hk_file_read(path, 1 << 20, &data, &len)) != 0)
 		return r;
 	if ((r = hk_skfile_parse(data, len, sk)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_detail()[0] != '\0' ?
-		    hk_err_detail() : hk_strerror(r));
-		r = hk_errf(r, "%s: %s", path, detail);
+		hk_error_take(&e, r);
+		r = hk_errf(r, "%s: %s", path, e.message);
 	}
 	hk_freezero(data, len);
 	return r;

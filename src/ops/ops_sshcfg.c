@@ -420,13 +420,12 @@ hk_sshcfg_edit(const char *in, size_t inlen, const struct hk_sshcfg_host *h,
 static int
 wrap(int r, const char *path)
 {
-	char detail[HK_ERROR_MESSAGE_MAX];
+	struct hk_error e;
 
-	snprintf(detail, sizeof(detail), "%s", hk_err_detail()[0] != '\0' ?
-	    hk_err_detail() : hk_strerror(r));
-	if (strncmp(detail, path, strlen(path)) == 0)
-		return hk_errf(r, "%s", detail);
-	return hk_errf(r, "%s: %s", path, detail);
+	hk_error_take(&e, r);
+	if (strncmp(e.message, path, strlen(path)) == 0)
+		return hk_errf(r, "%s", e.message);
+	return hk_errf(r, "%s: %s", path, e.message);
 }
 
 /* The directory of path (created 0700 when missing: ~/.ssh). */
