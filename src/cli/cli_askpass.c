@@ -3,6 +3,7 @@
  * started by ssh as hwkey-askpass). See cli_ssh.h. */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -92,9 +93,13 @@ serve(int fd, struct hk_cli_askpass *ap)
 	size_t len = 0;
 	ssize_t n;
 
+	struct timeval tv = { 30, 0 };
+
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
 	    cred.uid != geteuid())
 		return;		/* not ours: no answer at all */
+	/* A peer that never sends its prompt does not hold ssh's parent forever. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	while (len < REQ_MAX && (n = recv(fd, req + len, REQ_MAX - len, 0)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
