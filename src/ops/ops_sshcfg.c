@@ -459,14 +459,15 @@ hk_sshcfg_update(const char *path, const struct hk_sshcfg_host *h,
 	hk_err_clear();
 	/* A symlink (a dotfiles manager's) is edited where it points. */
 	if (realpath(path, target) == NULL) {
-		if (errno != ENOENT || lstat(path, &st) == 0) {
-			/* A dangling link, or a directory on the way that is missing. */
-			if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-				r = hk_errf(HK_ERR_IO, "%s: a symlink to a file that does not exist",
-				    path);
-				goto out;
-			}
+		if (errno != ENOENT) {
+			r = hk_errf(HK_ERR_IO, "%s: %s", path, strerror(errno));
+			goto out;
 		}
+		if (lstat(path, &st) == 0) {
+			r = hk_errf(HK_ERR_IO, "%s: a symlink to a file that does not exist", path);
+			goto out;
+		}
+		/* No config yet (and perhaps no ~/.ssh): a new file. */
 		if (strlen(path) >= sizeof(target)) {
 			r = hk_errf(HK_ERR_INVALID_ARGUMENT, "path too long: %s", path);
 			goto out;

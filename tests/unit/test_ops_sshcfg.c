@@ -312,6 +312,15 @@ test_update_file(void **state)
 	assert_int_equal(hk_file_read(real, 1 << 20, &data, &len), 0);
 	assert_string_equal(data, "# hwkey:begin web\n");
 	free(data);
+
+	/* A dangling link is refused, not replaced by a file. */
+	assert_int_equal(unlink(path), 0);
+	snprintf(real, sizeof(real), "%s/gone", dir);
+	assert_int_equal(symlink(real, path), 0);
+	assert_int_equal(hk_sshcfg_update(path, &web, &res, &err), HK_ERR_IO);
+	assert_non_null(strstr(err.message, "a symlink to a file that does not exist"));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
