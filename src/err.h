@@ -27,6 +27,8 @@ enum hk_exit {
 	HK_EXIT_VERIFY = 14,	/* a verification failed: fingerprint mismatch, key flags */
 	HK_EXIT_PARTIAL = 15,	/* a batch finished with some items failed */
 	HK_EXIT_INTERRUPTED = 16,	/* cancelled by the user or a signal */
+	HK_EXIT_PERMISSION = 17,	/* no permission on the device node */
+	HK_EXIT_USER_PRESENCE = 18,	/* touch denied or timed out */
 };
 
 /*
@@ -102,6 +104,12 @@ enum hk_exit {
 	X(HK_ERR_PKCS11,		-121, HK_EXIT_TOKEN, "PKCS#11 call failed") \
 	X(HK_ERR_USER_NOT_LOGGED_IN,	-122, HK_EXIT_TOKEN, "login required") \
 	X(HK_ERR_FIDO2,			-123, HK_EXIT_TOKEN, "FIDO2 device error") \
+	X(HK_ERR_DEVICE_PERMISSION,	-124, HK_EXIT_PERMISSION, "no permission to open the device") \
+	X(HK_ERR_TOUCH_TIMEOUT,		-125, HK_EXIT_USER_PRESENCE, "the security key was not touched in time") \
+	X(HK_ERR_TOUCH_DENIED,		-126, HK_EXIT_USER_PRESENCE, "the security key denied the operation") \
+	X(HK_ERR_PIN_AUTH_BLOCKED,	-127, HK_EXIT_PIN_LOCKED, "too many wrong PINs: remove and reinsert the security key") \
+	X(HK_ERR_ATTESTATION,		-128, HK_EXIT_VERIFY, "attestation does not verify") \
+	X(HK_ERR_CREDENTIAL_EXISTS,	-129, HK_EXIT_CONFLICT, "a credential for this application already exists on the device") \
 	\
 	X(HK_ERR_HTTP,			-200, HK_EXIT_CLOUD, "HTTP request failed") \
 	X(HK_ERR_NETWORK,		-201, HK_EXIT_CLOUD, "network error") \

@@ -11,12 +11,14 @@
 
 /*
  * The backends, tried in this order. A new token family is one table in its
- * own file plus one line here (the FIDO2 backend: &hk_token_fido2 under
- * WITH_FIDO2).
+ * own file plus one line here.
  */
 static const struct hk_token_impl *const backends[] = {
 #ifdef WITH_PKCS11
 	&hk_token_pkcs11,
+#endif
+#ifdef WITH_FIDO2
+	&hk_token_fido2,
 #endif
 	NULL,
 };
@@ -146,6 +148,29 @@ hk_token_keys_free(struct hk_token_key **keys, size_t n)
 }
 
 void
+hk_strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+hk_token_fido2_option(const struct hk_token_fido2_info *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; f != NULL && f->option_names != NULL && f->option_names[i] != NULL; i++)
+		if (strcmp(f->option_names[i], name) == 0)
+			return f->option_values[i] != 0;
+	return -1;
+}
+
+void
 hk_token_info_free(struct hk_token_info *info)
 {
 	if (info == NULL)
@@ -160,6 +185,15 @@ hk_token_info_free(struct hk_token_info *info)
 	free(info->firmware);
 	free(info->hardware);
 	free(info->uri);
+	free(info->error);
+	if (info->fido2 != NULL) {
+		hk_strv_free(info->fido2->versions);
+		hk_strv_free(info->fido2->extensions);
+		hk_strv_free(info->fido2->option_names);
+		free(info->fido2->option_values);
+		free(info->fido2->algorithms);
+		free(info->fido2);
+	}
 	free(info);
 }
 
@@ -222,16 +256,6 @@ hk_tokens_backends(char *buf, size_t size)
 	if (buf[0] == '\0')
 		snprintf(buf, size, "none");
 	return buf;
-}
-
-const char *
-hk_tokens_fido2_library(void)
-{
-#ifdef HK_FIDO2_VERSION
-	return "libfido2 " HK_FIDO2_VERSION;
-#else
-	return NULL;
-#endif
 }
 
 int

@@ -28,6 +28,26 @@
 /* Name of a single flag bit ("pin-count-low"), NULL for an unknown bit. */
 const char *hk_token_flag_name(unsigned int flag);
 
+/* What a FIDO2 authenticator says of itself (authenticatorGetInfo). */
+struct hk_token_fido2_info {
+	char aaguid[33];	/* lowercase hex, "" when none */
+	char **versions;	/* "FIDO_2_0", "FIDO_2_1", "U2F_V2"; NULL-terminated */
+	char **extensions;	/* "credProtect", "hmac-secret"; NULL-terminated */
+	/* options: name and value ("rk", 1); NULL-terminated names */
+	char **option_names;
+	int *option_values;
+	int *algorithms;	/* COSE algorithms (-7 ES256, -8 EdDSA); nalgorithms */
+	size_t nalgorithms;
+	unsigned int pin_protocols;	/* bit n: PIN/UV auth protocol n */
+	int pin_retries;	/* -1: unknown or no PIN set */
+	int has_pin;		/* clientPin option true */
+	int64_t rk_remaining;	/* -1: unknown */
+	uint64_t max_msg_size;
+	uint64_t fw_version;
+};
+/* The value of a FIDO2 option: 1, 0, or -1 when the device does not report it. */
+int hk_token_fido2_option(const struct hk_token_fido2_info *f, const char *name);
+
 struct hk_token_info {
 	const char *backend;	/* the backend's name ("pkcs11"), from its table */
 	char *module;		/* p11-kit module name ("softhsm2") or the --module path */
@@ -48,6 +68,9 @@ struct hk_token_info {
 	unsigned long ec_min_bits, ec_max_bits;		/* 0 when no EC keygen */
 	/* PIN length range the token accepts (ulMinPinLen/ulMaxPinLen); 0: unknown. */
 	unsigned long pin_min_len, pin_max_len;
+	/* FIDO2 devices: what the authenticator reports; NULL for other backends. */
+	struct hk_token_fido2_info *fido2;
+	char *error;		/* why the token could not be read fully, else NULL */
 };
 /*
  * HK_ERR_PIN_LEN_RANGE ("PIN must be 4 to 255 characters") when len is
@@ -185,8 +208,6 @@ int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, siz
 
 /* "pkcs11 (p11-kit 0.24.1)": the backends built in, for --version. */
 const char *hk_tokens_backends(char *buf, size_t size);
-/* "libfido2 1.12.0" when built with libfido2, else NULL (--version). */
-const char *hk_tokens_fido2_library(void);
 
 /*
  * Load the backends. module NULL: every backend, PKCS#11 with every module

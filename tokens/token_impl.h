@@ -86,8 +86,14 @@ size_t hk_keygen_req_user_id_len(const struct hk_keygen_req *req);
 const uint8_t *hk_keygen_req_challenge_ptr(const struct hk_keygen_req *req);	/* NULL: random */
 size_t hk_keygen_req_challenge_len(const struct hk_keygen_req *req);
 
+/* Free a NULL-terminated string vector (accepts NULL). */
+void hk_strv_free(char **v);
+
 #ifdef WITH_PKCS11
 extern const struct hk_token_impl hk_token_pkcs11;
+#endif
+#ifdef WITH_FIDO2
+extern const struct hk_token_impl hk_token_fido2;
 #endif
 
 #endif /* HK_TOKEN_IMPL_H */

@@ -98,9 +98,6 @@ main(int argc, char **argv)
 
 		printf("hwkey %s\n", HK_VERSION);
 		printf("token backends: %s\n", hk_tokens_backends(buf, sizeof(buf)));
-		/* Linked, though no backend uses it yet: say both. */
-		if (hk_tokens_fido2_library() != NULL)
-			printf("fido2: %s (no FIDO2 backend yet)\n", hk_tokens_fido2_library());
 		printf("cloud providers: %s\n", hk_cloud_provider_names(buf, sizeof(buf)));
 		printf("http: %s\n", hk_cloud_transport_version());
 		printf("crypto: %s\n", hk_key_crypto_version());

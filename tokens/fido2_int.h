@@ -1,0 +1,135 @@
+/* Internal to the FIDO2 backend (tokens/fido2*.c, the only files that see
+ * libfido2) and to the OpenSSH middleware built over it. */
+#ifndef HK_FIDO2_INT_H
+#define HK_FIDO2_INT_H
+
+#include <fido.h>
+
+#include "token_impl.h"
+
+/* Device names: "fido:" then a hidraw path, or "fido:unix:" then a socket. */
+#define HK_FIDO2_SCHEME		"fido:"
+#define HK_FIDO2_UNIX		"fido:unix:"
+/* Extra fido:unix: devices `hwkey tokens` lists (colon-separated sockets). */
+#define HK_FIDO2_SOCKETS_ENV	"HWKEY_FIDO_SOCKETS"
+
+/* One open device: tok->be of a FIDO2 token. */
+struct hk_fido2_tok {
+	fido_dev_t *dev;
+	struct hk_token_info *info;	/* owned here */
+	char *name;			/* "fido:..." as selected */
+};
+
+/*
+ * Open the device named by name ("fido:/dev/hidraw3", "fido:unix:/run/x.sock")
+ * through libfido2: hidraw with libfido2's own transport, unix sockets with
+ * hwkey's CTAPHID-over-stream I/O (tokens/fido2_io.c). 0 or HK_ERR_*.
+ */
+int hk_fido2_dev_open(const char *name, fido_dev_t **devp);
+void hk_fido2_dev_close(fido_dev_t **devp);	/* accepts NULL and *devp NULL */
+
+/*
+ * Read what the device says of itself into a new info (the token's URI is
+ * name). 0 or HK_ERR_*.
+ */
+int hk_fido2_info_read(fido_dev_t *dev, const char *name, const char *product,
+    const char *manufacturer, struct hk_token_info **infop);
+
+/*
+ * Every FIDO2 device reachable now: hidraw devices libfido2 finds, then the
+ * sockets in $HWKEY_FIDO_SOCKETS. *namesp: "fido:..." names, NULL-terminated
+ * (free with hk_strv_free); products/manufacturers likewise (""), same order.
+ */
+int hk_fido2_find(char ***namesp, char ***productsp, char ***manufacturersp);
+
+/*
+ * Map a libfido2 status to an hk error with an actionable message ("what"
+ * failed on device dev); sets the thread's detail and returns the code.
+ * retries: PIN retries left after a wrong PIN, or -1.
+ */
+int hk_fido2_err(int fr, const char *what, const char *dev, int retries);
+
+/*
+ * The three device operations every front end shares (the token layer's
+ * hk_token_* and the OpenSSH middleware's sk_*): each in its own file.
+ * pin: the device PIN or NULL; ui: touch prompt and cancel (may be NULL).
+ * The application is an OpenSSH application string ("ssh:", "ssh:name").
+ */
+
+/* What to make (tokens/fido2_keygen.c). */
+struct hk_fido2_cred_req {
+	int cose_alg;			/* COSE_ES256 or COSE_EDDSA */
+	const char *application;	/* rp id: "ssh:..." */
+	const uint8_t *challenge;	/* client data libfido2 hashes; NULL: random */
+	size_t challenge_len;
+	const uint8_t *user_id;		/* NULL: 32 zero bytes, as OpenSSH */
+	size_t user_id_len;
+	const char *user_name;		/* NULL: "openssh" */
+	int resident;			/* discoverable credential */
+	int verify_required;		/* credProtect UV required; UV flag checked */
+	int touch_required;		/* 0: OpenSSH's no-touch-required flag */
+};
+
+/* What the device made: owned, freed by hk_fido2_cred_out_clear. */
+struct hk_fido2_cred_out {
+	int cose_alg;
+	uint8_t *pubkey;		/* ES256: 04||x||y (65); EdDSA: 32 bytes */
+	size_t pubkey_len;
+	uint8_t *key_handle;		/* the credential id */
+	size_t key_handle_len;
+	uint8_t sk_flags;		/* OpenSSH key flags (0x01 UP, 0x04 UV, 0x20 RK) */
+	char *fmt;			/* attestation format: "packed", ... */
+	uint8_t *signature;		/* attestation signature */
+	size_t signature_len;
+	uint8_t *x5c;			/* attestation certificate (DER), NULL: self */
+	size_t x5c_len;
+	uint8_t *authdata;		/* CBOR-encoded authData (as OpenSSH keeps it) */
+	size_t authdata_len;
+	uint8_t *challenge;		/* the client data used (as given or random) */
+	size_t challenge_len;
+	uint8_t aaguid[16];
+};
+int hk_fido2_make_cred(fido_dev_t *dev, const char *name,
+    const struct hk_fido2_cred_req *req, const char *pin, const struct hk_ui *ui,
+    struct hk_fido2_cred_out *out);
+void hk_fido2_cred_out_clear(struct hk_fido2_cred_out *out);
+
+/* A signature for OpenSSH (tokens/fido2_assert.c). */
+struct hk_fido2_sig {
+	uint8_t sk_flags;		/* authenticator flags of the assertion */
+	uint32_t counter;
+	uint8_t *sig_r, *sig_s;		/* ECDSA r, s big-endian; EdDSA: sig in r (64) */
+	size_t sig_r_len, sig_s_len;
+};
+/* data: the unhashed message (hashed here, as OpenSSH's middleware does). */
+int hk_fido2_sign(fido_dev_t *dev, const char *name, int cose_alg,
+    const char *application, const uint8_t *key_handle, size_t key_handle_len,
+    const uint8_t *data, size_t data_len, uint8_t sk_flags, const char *pin,
+    const struct hk_ui *ui, struct hk_fido2_sig *out);
+void hk_fido2_sig_clear(struct hk_fido2_sig *sig);
+
+/* Resident credentials (tokens/fido2_cred.c): every ssh: one, with the PIN. */
+struct hk_fido2_rk {
+	int cose_alg;
+	char *application;
+	uint8_t *pubkey;		/* as in hk_fido2_cred_out */
+	size_t pubkey_len;
+	uint8_t *key_handle;
+	size_t key_handle_len;
+	uint8_t *user_id;
+	size_t user_id_len;
+	char *user_name;
+	uint8_t sk_flags;		/* 0x01 | 0x20, plus 0x04 when credProtect needs UV */
+	int cred_protect;
+};
+int hk_fido2_resident_list(fido_dev_t *dev, const char *name, const char *pin,
+    struct hk_fido2_rk **rksp, size_t *np);
+void hk_fido2_rks_free(struct hk_fido2_rk *rks, size_t n);
+
+/* The CTAPHID-over-Unix-socket I/O functions libfido2 calls (fido2_io.c). */
+extern const fido_dev_io_t hk_fido2_unix_io;
+
+/* libfido2's global init, once per process (thread-safe). */
+void hk_fido2_init(void);
+
+#endif /* HK_FIDO2_INT_H */
