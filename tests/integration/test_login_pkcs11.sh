@@ -98,6 +98,42 @@ assert_eq "-F $HOME/.ssh/config ec-host true" "$sshargs" "ssh's argv"
 [ ! -e "$askpass" ] || fail "the askpass directory is removed after ssh"
 pass
 
+# hwkey's askpass channel itself, driven by a stand-in ssh: the first PIN
+# request gets the PIN, a second is refused (a refused PIN is never retried),
+# another uid cannot reach the socket, and the askpass outside hwkey answers nothing.
+cat >probe-ssh <<EOF
+#!/bin/sh
+"\$SSH_ASKPASS" "Enter PIN for 'login-tok': " >"$HK_TMP/answer1"; echo "\$?" >"$HK_TMP/rc1"
+"\$SSH_ASKPASS" "Enter PIN for 'login-tok': " >"$HK_TMP/answer2"; echo "\$?" >"$HK_TMP/rc2"
+SSH_ASKPASS_PROMPT=none "\$SSH_ASKPASS" "Confirm user presence for key X" >"$HK_TMP/answer3"
+if [ "\$(id -u)" = 0 ]; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "\$SSH_ASKPASS" "Enter PIN" \\
+		>"$HK_TMP/answer4" 2>"$HK_TMP/err4"; echo "\$?" >"$HK_TMP/rc4"
+fi
+stat -c %a "\$(dirname "\$SSH_ASKPASS")" >"$HK_TMP/dirmode"
+exit 3
+EOF
+chmod 755 probe-ssh
+HWKEY_SSH=$HK_TMP/probe-ssh expect_exit 3 "$HWKEY" login ec-host --pin env:LG_PIN -- true
+export LG_PIN=31415926
+assert_eq "$LG_PIN" "$(cat answer1)" "the first PIN request is answered with the PIN"
+assert_eq 0 "$(cat rc1)" "askpass exits 0 with an answer"
+assert_eq "" "$(cat answer2)" "a second PIN request gets nothing"
+assert_eq 1 "$(cat rc2)" "askpass exits 1 when refused"
+assert_contains "$(cat err)" "ssh asked for the PIN again; not answered" "the refusal is said"
+assert_contains "$(cat err)" "Confirm user presence for key X" "a notification is shown on stderr"
+assert_eq "" "$(cat answer3)" "a notification gets no secret"
+assert_eq 700 "$(cat dirmode)" "the askpass directory is private"
+if [ "$(id -u)" = 0 ]; then
+	assert_eq 1 "$(cat rc4)" "another uid gets no answer"
+	assert_eq "" "$(cat answer4)" "another uid gets no PIN"
+fi
+ln -s "$HWKEY" hwkey-askpass
+got=0
+./hwkey-askpass "Enter PIN" >answer5 2>err5 || got=$?
+assert_eq 1 "$got" "askpass outside hwkey login exits 1"
+assert_contains "$(cat err5)" "answers only ssh started by hwkey login" "and says why"
+
 # Plain ssh through the written config (its own askpass gives the PIN).
 cat >askpass.sh <<EOF
 #!/bin/sh
