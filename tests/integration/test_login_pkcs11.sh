@@ -134,6 +134,18 @@ got=0
 assert_eq 1 "$got" "askpass outside hwkey login exits 1"
 assert_contains "$(cat err5)" "answers only ssh started by hwkey login" "and says why"
 
+# The PIN from fd:N, and typed at the terminal (no echo; the prompt names the token).
+expect_exit 0 "$HWKEY" login ec-host --pin fd:3 -- echo fd-ok 3<pin.file
+assert_eq fd-ok "$(cat out)" "--pin fd:3"
+printf '%s\n' "$LG_PIN" >answers
+got=0
+/usr/bin/python3 "$HK_TESTLIB/pty_answer.py" answers "$HWKEY" login ec-host -- echo tty-ok \
+	>transcript 2>&1 || got=$?
+assert_eq 0 "$got" "terminal PIN: login succeeds"
+assert_contains "$(cat transcript)" "PIN for token $tok: " "terminal PIN: hwkey's prompt"
+assert_contains "$(cat transcript)" "tty-ok" "terminal PIN: the remote command ran"
+assert_not_contains "$(cat transcript)" "$LG_PIN" "terminal PIN: not echoed"
+
 # Plain ssh through the written config (its own askpass gives the PIN).
 cat >askpass.sh <<EOF
 #!/bin/sh

@@ -125,6 +125,23 @@ assert_eq sk-ecdsa-sha2-nistp256@openssh.com "$(jq -r .key.type out)" "sk key ty
 block=$(sed -n '/^# hwkey:begin sklab/,/^# hwkey:end sklab/p' "$HOME/dotfiles/ssh_config")
 assert_contains "$block" "	SecurityKeyProvider $HK_TMP/fake-sk.so" "SecurityKeyProvider line"
 assert_contains "$block" "	IdentityFile $HK_TMP/id_ecdsa_sk" "IdentityFile line"
+# Without HWKEY_SK_PROVIDER: the libhwkey-sk.so next to the hwkey binary (a
+# build directory) when there is one, else the installed path, with a warning.
+mkdir bin
+cp "$HWKEY" bin/hwkey
+expect_exit 0 bin/hwkey ssh-config sklab --sk id_ecdsa_sk --device fido:unix:/run/none.sock \
+	--hostname 127.0.0.1 --json
+assert_contains "$(cat err)" "does not exist yet" "a missing provider is warned about"
+installed=$(jq -r .security_key_provider out)
+assert_eq libhwkey-sk.so "$(basename "$installed")" "the installed provider's name"
+[ "$installed" != "$HK_TMP/bin/libhwkey-sk.so" ] || fail "a provider that is not there was chosen"
+pass
+: >bin/libhwkey-sk.so
+expect_exit 0 bin/hwkey ssh-config sklab --sk id_ecdsa_sk --device fido:unix:/run/none.sock \
+	--hostname 127.0.0.1 --json
+assert_eq "$HK_TMP/bin/libhwkey-sk.so" "$(jq -r .security_key_provider out)" \
+	"the provider next to the binary"
+assert_not_contains "$(cat err)" "does not exist yet" "no warning when it is there"
 # A USB device (or none named): OpenSSH's built-in support, no provider line.
 expect_exit 0 "$HWKEY" ssh-config sklab --sk id_ecdsa_sk --hostname 127.0.0.1
 assert_not_contains "$(sed -n '/^# hwkey:begin sklab/,/^# hwkey:end sklab/p' "$HOME/dotfiles/ssh_config")" \
