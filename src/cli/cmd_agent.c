@@ -74,6 +74,8 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 		return hk_cli_token_usage(cmd, a.json, "expected TOKEN or --sk FILE");
 	if (a.sk != NULL && (a.module != NULL || a.pin != NULL))
 		return hk_cli_token_usage(cmd, a.json, "--sk takes no --module or --pin");
+	if (a.device != NULL && a.sk == NULL)
+		return hk_cli_token_usage(cmd, a.json, "--device goes with --sk");
 	if (getenv("SSH_AUTH_SOCK") == NULL || *getenv("SSH_AUTH_SOCK") == '\0') {
 		r = hk_errf(HK_ERR_SSH_TOOL, "SSH_AUTH_SOCK is not set: no ssh-agent to talk to "
 		    "(eval $(ssh-agent))");
