@@ -57,13 +57,15 @@ assert_contains "$(grep "Accepted publickey" "$HK_SSHD_LOG" | tail -1)" \
 	"$(ssh-keygen -l -f rsa.pub | awk '{print $2}')" "sshd accepted the token's RSA key"
 
 expect_exit 0 "$HWKEY" agent remove "$uri"
-assert_eq "The agent has no identities." "$(ssh-add -l 2>&1 || true)" "remove empties the agent"
+expect_exit 1 ssh-add -l
+assert_eq "The agent has no identities." "$(cat out)" "remove empties the agent"
 
 # A wrong PIN: hwkey's error, the agent is not asked.
 export BAD=12121212
 expect_exit 7 "$HWKEY" agent add "$uri" --pin env:BAD
 assert_contains "$(cat err)" "PIN incorrect" "wrong PIN named"
-assert_eq "The agent has no identities." "$(ssh-add -l 2>&1 || true)" "nothing added with a wrong PIN"
+expect_exit 1 ssh-add -l
+assert_eq "The agent has no identities." "$(cat out)" "nothing added with a wrong PIN"
 
 # An agent whose allowlist leaves the module out: refused, and the hint
 # is the exact -P line for the resolved path.
