@@ -137,7 +137,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 const struct hk_cmd hk_cmd_login = {
 	.name = "login",
 	.args = "HOST [-- SSH_ARGS...]",
-	.summary = "ssh to a host set up by ssh-config, the PIN through hwkey's askpass",
+	.summary = "Log in with ssh to a host set up by ssh-config, the PIN through hwkey's askpass",
 	.opts = opts,
 	.run = run,
 };
