@@ -50,7 +50,7 @@ leaf_vars(const struct hk_cmd *cmd, const char *key, FILE *fp)
 static const char bash_body[] =
 "_hwkey() {\n"
 "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-"\tlocal i w cmd= key= skip=0 v\n"
+"\tlocal i w cmd= key= base= skip=0 v\n"
 "\tCOMPREPLY=()\n"
 "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 "\t\tw=${COMP_WORDS[i]}\n"
