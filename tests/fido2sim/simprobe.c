@@ -624,10 +624,12 @@ raw_send(uint32_t cid, int init, uint8_t cmd_or_seq, uint16_t bcnt, const void *
 		p[4] = 0x80 | cmd_or_seq;
 		p[5] = (unsigned char)(bcnt >> 8);
 		p[6] = (unsigned char)bcnt;
-		memcpy(p + 7, data, len > 57 ? 57 : len);
+		if (len)
+			memcpy(p + 7, data, len > 57 ? 57 : len);
 	} else {
 		p[4] = cmd_or_seq;
-		memcpy(p + 5, data, len > 59 ? 59 : len);
+		if (len)
+			memcpy(p + 5, data, len > 59 ? 59 : len);
 	}
 	write_full(raw_fd, p, PKT);
 }
