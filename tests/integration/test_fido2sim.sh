@@ -271,8 +271,16 @@ assert_eq "ok" "$(val verify)" "2.1 token over protocol 1"
 assert_contains "$(cat "$FIDO2SIM_LOG")" "sub=0x09 protocol=1" "permissions token, protocol 1"
 hk_fido2sim_stop
 
-# --- touch: deny, timeout, cancel, no-rk -------------------------------------
-FIDO2SIM_DIR=$HK_TMP/d hk_fido2sim_start --touch deny --no-rk
+# --- touch: deny, timeout, cancel, no-rk; --pin --------------------------------
+FIDO2SIM_DIR=$HK_TMP/d hk_fido2sim_start --touch deny --no-rk --pin "$PIN"
+cmdline=$(tr '\0' ' ' <"/proc/$FIDO2SIM_PID/cmdline")
+assert_not_contains "$cmdline" "$PIN" "--pin is wiped from the sim's argv"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "--pin sets the PIN of a new state"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "0x27 FIDO_ERR_OPERATION_DENIED" "$(val error)" "reset needs a touch"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "a denied reset changes nothing"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
 assert_eq "0x27 FIDO_ERR_OPERATION_DENIED" "$(val error)" "touch denied"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
@@ -285,6 +293,12 @@ assert_eq "0x2f FIDO_ERR_USER_ACTION_TIMEOUT" "$(val error)" "no touch: timeout"
 hk_fido2sim_restart --touch timeout --touch-timeout 600000
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" cancel-make 300
 assert_eq "0x2d FIDO_ERR_KEEPALIVE_CANCEL" "$(val error)" "CTAPHID_CANCEL ends the wait"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-touch
+assert_eq "1" "$(val two_channels)" "two channels on one connection"
+assert_eq "cmd:bb bcnt:1 data0:02 same_cid=1" "$(val first)" "KEEPALIVE UPNEEDED while waiting"
+assert_eq "cmd:bf bcnt:1 data0:06" "$(val other)" "another channel: ERR_CHANNEL_BUSY"
+assert_eq "1" "$(val other.cid2)" "the busy error goes to the other channel"
+assert_eq "cmd:90 bcnt:1 data0:2d" "$(val cancelled)" "CANCEL: CTAP2_ERR_KEEPALIVE_CANCEL"
 hk_fido2sim_restart --touch-delay 250
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out slow
 assert_eq "ok" "$(val verify)" "delayed touch (keepalives meanwhile) then approved"
