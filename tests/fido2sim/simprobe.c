@@ -696,6 +696,16 @@ cmd_raw(const char *path)
 	raw_recv("badseq", p);
 	raw_send(cid, 1, 0x06, 4, nonce, 4);		/* INIT with a short nonce */
 	raw_recv("badinit", p);
+	raw_send(cid, 1, 0x10, 3, "\x01\xa1\x01", 3);	/* truncated CBOR map */
+	raw_recv("cbor_truncated", p);
+	raw_send(cid, 1, 0x10, 2, "\x01\x80", 2);	/* an array, not a map */
+	raw_recv("cbor_notmap", p);
+	raw_send(cid, 1, 0x10, 2, "\x01\xa0", 2);	/* makeCredential without params */
+	raw_recv("cbor_empty", p);
+	raw_send(cid, 1, 0x10, 1, "\x55", 1);		/* no such CTAP2 command */
+	raw_recv("cbor_badcmd", p);
+	raw_send(cid, 1, 0x10, 0, NULL, 0);		/* CBOR with no command byte */
+	raw_recv("cbor_nothing", p);
 	raw_send(cid, 1, 0x10, 1, "\x04", 1);		/* GetInfo still works */
 	raw_recv("getinfo", p);
 	close(raw_fd);

@@ -53,6 +53,11 @@ assert_eq "cmd:bf bcnt:1 data0:01" "$(val msg)" "CTAPHID_MSG refused (NMSG)"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val badlen)" "oversized message: ERR_INVALID_LEN"
 assert_eq "cmd:bf bcnt:1 data0:04" "$(val badseq)" "sequence gap: ERR_INVALID_SEQ"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val badinit)" "short INIT nonce: ERR_INVALID_LEN"
+assert_eq "cmd:90 bcnt:1 data0:12" "$(val cbor_truncated)" "truncated CBOR: CTAP2_ERR_INVALID_CBOR"
+assert_eq "cmd:90 bcnt:1 data0:12" "$(val cbor_notmap)" "CBOR array: CTAP2_ERR_INVALID_CBOR"
+assert_eq "cmd:90 bcnt:1 data0:14" "$(val cbor_empty)" "makeCredential {}: CTAP2_ERR_MISSING_PARAMETER"
+assert_eq "cmd:90 bcnt:1 data0:01" "$(val cbor_badcmd)" "unknown CTAP2 command: CTAP1_ERR_INVALID_COMMAND"
+assert_eq "cmd:bf bcnt:1 data0:03" "$(val cbor_nothing)" "empty CBOR message: ERR_INVALID_LEN"
 assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
 
 # --- GetInfo through libfido2 ---------------------------------------------
@@ -309,7 +314,7 @@ for what in sig authdata cert; do
 	FIDO2SIM_DIR=$HK_TMP/t-$what hk_fido2sim_start --corrupt-attestation "$what"
 	probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "bad-$what"
 	assert_not_contains "$(val verify)" "ok" "--corrupt-attestation $what: verify fails"
-	hk_fido2sim_stop
+	hk_fido2sim_stop INT	# SIGINT stops it as cleanly as SIGTERM
 done
 openssl x509 -inform der -in bad-cert.x5c.der -out bad-cert.pem 2>/dev/null || true
 if openssl verify -CAfile "$HK_TMP/t-cert/ca/ca.pem" bad-cert.pem >/dev/null 2>&1; then

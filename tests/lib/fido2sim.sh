@@ -6,7 +6,7 @@
 #                                 log there; waits for the socket; stops it on
 #                                 exit. Sets FIDO2SIM_SOCKET, _STATE, _CA, _LOG,
 #                                 and FIDO2SIM_PID (its pid).
-#   hk_fido2sim_stop              SIGTERM and wait for $FIDO2SIM_PID; fails the
+#   hk_fido2sim_stop [SIGNAL]     SIGTERM (or SIGNAL) and wait for $FIDO2SIM_PID; fails the
 #                                 test unless it exits 0 (a sanitizer report
 #                                 from the sim fails it too)
 #   hk_fido2sim_restart [ARGS...] stop, then start on the same directory (same
@@ -49,12 +49,12 @@ hk_fido2sim_start() {
 hk_fido2sim_stop() {
 	local pid=${FIDO2SIM_PID:-} status=0
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
+	kill -"${1:-TERM}" "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || status=$?
 	FIDO2SIM_PID=
 	if [ "$status" != 0 ]; then
 		tail -20 "${FIDO2SIM_SOCKET%/sock}/stderr" >&2
-		fail "hwkey-fido2sim exited $status after SIGTERM"
+		fail "hwkey-fido2sim exited $status after SIG${1:-TERM}"
 	fi
 	[ ! -e "$FIDO2SIM_SOCKET" ] || fail "hwkey-fido2sim left its socket $FIDO2SIM_SOCKET"
 }
