@@ -8,7 +8,7 @@
  *   simprobe SOCKET assert [--rp ID] [--cred PREFIX]... [--discover] [--up 0|1]
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
  *   simprobe SOCKET credman-list [--rp ID] | credman-del PREFIX
- *   simprobe SOCKET cancel-make MS
+ *   simprobe SOCKET cancel-make MS | touch
  *   simprobe SOCKET raw | raw-touch
  *
  * PINs come from the environment (SIMPROBE_PIN, SIMPROBE_NEW_PIN), never argv.
@@ -605,6 +605,22 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	return 0;
 }
 
+/* ---- touch: libfido2's device-selection probe (OpenSSH uses it) ---- */
+
+static int
+cmd_touch(fido_dev_t *d)
+{
+	int touched = 0, r;
+
+	if ((r = fido_dev_get_touch_begin(d)) != FIDO_OK)
+		return fail_fido("fido_dev_get_touch_begin", r);
+	for (int i = 0; i < 100 && !touched; i++)
+		if ((r = fido_dev_get_touch_status(d, &touched, 200)) != FIDO_OK)
+			return fail_fido("fido_dev_get_touch_status", r);
+	printf("touched=%d\n", touched);
+	return touched ? 0 : 3;
+}
+
 /* ---- raw CTAPHID framing checks (no libfido2) ---- */
 
 static int raw_fd = -1;
@@ -805,6 +821,8 @@ main(int argc, char **argv)
 		rc = cmd_credman_list(d, argc - 3, argv + 3);
 	else if (strcmp(cmd, "credman-del") == 0 && argc > 3)
 		rc = cmd_credman_del(d, argv[3]);
+	else if (strcmp(cmd, "touch") == 0)
+		rc = cmd_touch(d);
 	else if (strcmp(cmd, "cancel-make") == 0 && argc > 3)
 		rc = cmd_cancel_make(d, atoi(argv[3]));
 	else

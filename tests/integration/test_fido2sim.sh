@@ -113,8 +113,13 @@ assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "a credential id is bound to its
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --exclude nr-es256
 assert_eq "0x19 FIDO_ERR_CREDENTIAL_EXCLUDED" "$(val error)" "excludeList"
 
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
+assert_eq "1" "$(val touched)" "fido_dev_get_touch_begin/status, no PIN"
+
 # --- ClientPIN (protocol 2, 2.1 token with permissions) -------------------
 probe 0 SIMPROBE_NEW_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" setpin
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
+assert_eq "1" "$(val touched)" "touch probe with a PIN set (empty pinUvAuthParam)"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "1" "$(val has_pin)" "PIN now set"
 assert_eq "true" "$(val option.clientPin)" "clientPin true"
@@ -181,6 +186,9 @@ assert_eq "8" "$(val retries)" "a right PIN restores the retries"
 assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$PIN" "the log never holds the PIN"
 assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$NEWPIN" "the log never holds the new PIN"
 assert_not_contains "$(cat "$FIDO2SIM_STATE")" "$NEWPIN" "the state holds no PIN in clear"
+assert_eq "600" "$(stat -c %a "$FIDO2SIM_STATE")" "state file is private"
+[ ! -e "$FIDO2SIM_STATE.tmp" ] || fail "a temporary state file was left behind"
+pass
 
 # --- restart: state, PIN and CA survive; SIGTERM removes the socket --------
 cp "$FIDO2SIM_CA/ca.pem" ca-before.pem
