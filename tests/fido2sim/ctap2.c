@@ -66,8 +66,9 @@ getinfo(struct sim *s, cbor_item_t **reply)
 	cbor_array_push(a, cbor_move(cb_text("FIDO_2_0")));
 	cbor_array_push(a, cbor_move(cb_text(v21 ? "FIDO_2_1" : "FIDO_2_1_PRE")));
 	cb_put_int(m, 1, a);
-	a = cbor_new_definite_array(1);
+	a = cbor_new_definite_array(2);
 	cbor_array_push(a, cbor_move(cb_text("credProtect")));
+	cbor_array_push(a, cbor_move(cb_text("hmac-secret")));
 	cb_put_int(m, 2, a);
 	cb_put_int(m, 3, cb_bytes(s->opt.aaguid, 16));
 	o = cbor_new_indefinite_map();
@@ -221,7 +222,7 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	const cbor_item_t *ext = cb_map_int(req, 6), *opts = cb_map_int(req, 7), *v;
 	const uint8_t *cdh;
 	char *rp_id = NULL;
-	bool rk = false, uvopt = false, upopt = true, uv = false;
+	bool rk = false, uvopt = false, upopt = true, uv = false, hs = false;
 	int64_t prot = 0, alg = 0, a;
 	uint8_t rpid_hash[32], id[256], *cose = NULL, ad[512], sig[160], *tbs = NULL;
 	uint8_t *cert = NULL;
@@ -261,6 +262,12 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		if (!cb_get_int(v, &prot) || prot < 1 || prot > 3)
 			goto out;
 	}
+	if (ext != NULL && (v = cb_map_str(ext, "hmac-secret")) != NULL) {
+		r = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+		if (!cbor_is_bool(v))
+			goto out;
+		hs = cbor_get_bool(v);
+	}
 	if ((r = check_pin_auth(x, cb_map_int(req, 8), cb_map_int(req, 9), cdh, 0x01,
 	    rp_id, &uv)) != 0)
 		goto out;
@@ -289,8 +296,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		goto out;
 	r = CTAP1_ERR_OTHER;
 	if ((key = sim_key_new((int)alg)) == NULL ||
-	    sim_credid_wrap(s, key, (int)alg, prot ? (int)prot : 1, rk, rpid_hash, id,
-	    &id_len) != 0 ||
+	    sim_credid_wrap(s, key, (int)alg, (prot ? (int)prot : 1) | (hs ? SIM_PROT_HMAC : 0),
+	    rk, rpid_hash, id, &id_len) != 0 ||
 	    sim_key_cose(key, (int)alg, &cose, &cose_len) != 0)
 		goto out;
 	if (rk && (r = store_rk(s, id, id_len, (int)alg, prot ? (int)prot : 1, rp_id, rp,
@@ -299,7 +306,7 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	s->st.counter++;
 	/* authData: rpIdHash | flags | signCount | aaguid | L | credId | COSE [| ext] */
 	memcpy(ad, rpid_hash, 32);
-	ad[32] = AD_UP | AD_AT | (uv ? AD_UV : 0) | (prot ? AD_ED : 0);
+	ad[32] = AD_UP | AD_AT | (uv ? AD_UV : 0) | (prot || hs ? AD_ED : 0);
 	put_be32(ad + 33, s->st.counter);
 	memcpy(ad + 37, s->opt.aaguid, 16);
 	ad[53] = (uint8_t)(id_len >> 8);
@@ -308,11 +315,14 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	ad_len = 55 + id_len;
 	memcpy(ad + ad_len, cose, cose_len);
 	ad_len += cose_len;
-	if (prot) {
+	if (prot || hs) {
 		uint8_t *e = NULL;
 		size_t n;
 		m = cbor_new_indefinite_map();
-		cb_put_str(m, "credProtect", cb_int(prot));
+		if (prot)
+			cb_put_str(m, "credProtect", cb_int(prot));
+		if (hs)
+			cb_put_str(m, "hmac-secret", cbor_build_bool(true));
 		n = cb_serialize(m, &e);
 		cbor_decref(&m);
 		if (n == 0 || ad_len + n > sizeof(ad)) {
@@ -369,8 +379,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	cb_put_int(m, 3, att);
 	att = NULL;
 	*reply = m;
-	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d rp=%s",
-	    (int)alg, rk, (int)prot, uv, rp_id);
+	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d hmac-secret=%d rp=%s",
+	    (int)alg, rk, (int)prot, uv, hs, rp_id);
 	r = 0;
 out:
 	if (r != 0)
@@ -384,31 +394,51 @@ out:
 	return r;
 }
 
-/* One assertion over credential idx of the pending list (or the given key). */
+/* One assertion: authData (with the hmac-secret output when asked for and
+ * the credential has it), signature, credential, user. */
 static int
-assertion(struct sim *s, EVP_PKEY *key, int alg, const uint8_t *id, size_t id_len,
+assertion(struct sim *s, EVP_PKEY *key, int alg, int prot, const uint8_t *id, size_t id_len,
 	const struct sim_rk *rk, const uint8_t rpid_hash[32], const uint8_t cdh[32],
 	uint8_t flags, size_t total, cbor_item_t **reply)
 {
-	uint8_t tbs[37 + 32], sig[160];
-	size_t sig_len = sizeof(sig);
-	cbor_item_t *m, *c, *u;
+	uint8_t tbs[37 + 200 + 32], sig[160], *e = NULL;
+	size_t sig_len = sizeof(sig), ad_len = 37, n = 0;
+	cbor_item_t *m, *c, *u, *hs = NULL;
 
+	if (s->sess.hs_active && (prot & SIM_PROT_HMAC) &&
+	    (hs = sim_hs_output(s, id, id_len, (flags & AD_UV) != 0)) != NULL) {
+		m = cbor_new_indefinite_map();
+		cb_put_str(m, "hmac-secret", hs);
+		n = cb_serialize(m, &e);
+		cbor_decref(&m);
+		if (n == 0 || n > 200) {
+			free(e);
+			return CTAP1_ERR_OTHER;
+		}
+		flags |= AD_ED;
+	}
 	s->st.counter++;
-	if (sim_state_save(s) != 0)
+	if (sim_state_save(s) != 0) {
+		free(e);
 		return CTAP1_ERR_OTHER;
+	}
 	memcpy(tbs, rpid_hash, 32);
 	tbs[32] = flags;
 	put_be32(tbs + 33, s->st.counter);
-	memcpy(tbs + 37, cdh, 32);
-	if (sim_key_sign(key, alg, tbs, sizeof(tbs), sig, &sig_len) != 0)
+	if (n) {
+		memcpy(tbs + 37, e, n);
+		ad_len += n;
+	}
+	free(e);
+	memcpy(tbs + ad_len, cdh, 32);
+	if (sim_key_sign(key, alg, tbs, ad_len + 32, sig, &sig_len) != 0)
 		return CTAP1_ERR_OTHER;
 	m = cbor_new_indefinite_map();
 	c = cbor_new_indefinite_map();
 	cb_put_str(c, "id", cb_bytes(id, id_len));
 	cb_put_str(c, "type", cb_text("public-key"));
 	cb_put_int(m, 1, c);
-	cb_put_int(m, 2, cb_bytes(tbs, 37));
+	cb_put_int(m, 2, cb_bytes(tbs, ad_len));
 	cb_put_int(m, 3, cb_bytes(sig, sig_len));
 	if (rk != NULL) {
 		u = cbor_new_indefinite_map();
@@ -447,7 +477,7 @@ rk_assertion(struct sim *s, size_t idx, size_t total, cbor_item_t **reply)
 	sim_sha256(rk->rp_id, strlen(rk->rp_id), h);
 	if ((key = sim_credid_unwrap(s, rk->id, rk->id_len, h, &alg, &prot)) == NULL)
 		return CTAP1_ERR_OTHER;
-	r = assertion(s, key, alg, rk->id, rk->id_len, rk, h, s->sess.pending_cdh,
+	r = assertion(s, key, alg, prot, rk->id, rk->id_len, rk, h, s->sess.pending_cdh,
 	    s->sess.pending_flags, total, reply);
 	EVP_PKEY_free(key);
 	return r;
@@ -458,6 +488,7 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 {
 	struct sim *s = x->s;
 	const cbor_item_t *allow = cb_map_int(req, 3), *opts = cb_map_int(req, 5);
+	const cbor_item_t *ext = cb_map_int(req, 4), *v;
 	const uint8_t *cdh;
 	char *rp_id = NULL;
 	bool up = true, uvopt = false, uv = false;
@@ -479,14 +510,18 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	if ((r = check_pin_auth(x, cb_map_int(req, 6), cb_map_int(req, 7), cdh, 0x02, rp_id,
 	    &uv)) != 0)
 		goto out;
+	s->sess.hs_active = false;
+	if (ext != NULL && (v = cb_map_str(ext, "hmac-secret")) != NULL &&
+	    (r = sim_hs_begin(s, v)) != 0)
+		goto out;
 	if (allow != NULL && cbor_isa_array(allow) && cbor_array_size(allow) > 0) {
 		for (size_t i = 0; i < cbor_array_size(allow) && key == NULL; i++) {
-			const cbor_item_t *v = cb_map_str(cbor_array_handle(allow)[i], "id");
+			v = cb_map_str(cbor_array_handle(allow)[i], "id");
 			if (!get_bytes(v, 0, &id))
 				continue;
 			id_len = cbor_bytestring_length(v);
 			key = sim_credid_unwrap(s, id, id_len, rpid_hash, &alg, &prot);
-			if (key != NULL && prot == 3 && !uv) {
+			if (key != NULL && (prot & 3) == 3 && !uv) {
 				EVP_PKEY_free(key);
 				key = NULL;
 			}
@@ -516,8 +551,8 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	memcpy(s->sess.pending_cdh, cdh, 32);
 	s->sess.pending_flags = (up ? AD_UP : 0) | (uv ? AD_UV : 0);
 	if (key != NULL) {
-		r = assertion(s, key, alg, id, id_len, rk_by_id(s, id, id_len), rpid_hash, cdh,
-		    s->sess.pending_flags, 1, reply);
+		r = assertion(s, key, alg, prot, id, id_len, rk_by_id(s, id, id_len), rpid_hash,
+		    cdh, s->sess.pending_flags, 1, reply);
 	} else {
 		r = rk_assertion(s, s->sess.pending_idx[0], n, reply);
 		if (r == 0 && n > 1) {
@@ -527,9 +562,9 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		}
 	}
 out:
-	snprintf(x->detail, sizeof(x->detail), " rp=%s up=%d uv=%d allow=%zu found=%zu",
+	snprintf(x->detail, sizeof(x->detail), " rp=%s up=%d uv=%d allow=%zu found=%zu%s",
 	    rp_id ? rp_id : "?", up, uv, allow && cbor_isa_array(allow) ?
-	    cbor_array_size(allow) : 0, key ? 1 : n);
+	    cbor_array_size(allow) : 0, key ? 1 : n, s->sess.hs_active ? " hmac-secret" : "");
 	EVP_PKEY_free(key);
 	free(rp_id);
 	return r;
@@ -642,6 +677,11 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 		break;
 	}
 done:
+	if (s->sess.pending_kind != CTAP_CBOR_NEXT_ASSERT && s->sess.hs_active) {
+		s->sess.hs_active = false;	/* the shared secret lives one assertion run */
+		OPENSSL_cleanse(s->sess.hs_key, sizeof(s->sess.hs_key));
+		OPENSSL_cleanse(s->sess.hs_salt, sizeof(s->sess.hs_salt));
+	}
 	sim_log(s, "ctap2 cmd=0x%02x %s status=0x%02x%s", cmd, cmd_name(cmd), r, x.detail);
 	if (r != 0 && reply != NULL)
 		cbor_decref(&reply);

@@ -56,6 +56,7 @@
 #define COSE_EDDSA	(-8)
 #define COSE_ECDH_ES256	(-25)
 
+#define SIM_PROT_HMAC	0x40	/* with credProtect in a credential id: hmac-secret on */
 #define SIM_MAX_RK	25	/* discoverable credential slots */
 #define SIM_PIN_RETRIES	8
 #define SIM_MAX_MSG	7609	/* 57 + 128 * 59: the CTAPHID maximum */
@@ -122,6 +123,12 @@ struct sim_session {
 	size_t pending_n, pending_pos;
 	uint8_t pending_cdh[32];
 	uint8_t pending_flags;
+	/* hmac-secret of the pending GetAssertion: shared secret and salts */
+	bool hs_active;
+	int hs_protocol;
+	uint8_t hs_key[64];
+	uint8_t hs_salt[64];
+	size_t hs_salt_len;
 };
 
 /* The whole authenticator: options, persistent state, volatile state. */
@@ -198,6 +205,10 @@ int sim_clientpin(struct sim *s, const cbor_item_t *req, cbor_item_t **reply);
 int sim_pin_verify_auth(struct sim *s, int64_t protocol, const cbor_item_t *param,
 	const uint8_t *msg, size_t msg_len, uint8_t perm, const char *rp_id);
 void sim_pin_reset_volatile(struct sim *s);
+/* hmac-secret: read the GetAssertion input into the session, then make the
+ * encrypted output for one credential. */
+int sim_hs_begin(struct sim *s, const cbor_item_t *in);
+cbor_item_t *sim_hs_output(struct sim *s, const uint8_t *id, size_t id_len, bool uv);
 
 /* credman.c */
 int sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply);

@@ -4,8 +4,9 @@
  *
  *   simprobe SOCKET info
  *   simprobe SOCKET make es256|eddsa [--rk] [--prot N] [--rp ID] [--user NAME]
- *                        [--out PREFIX] [--exclude PREFIX]
+ *                        [--out PREFIX] [--exclude PREFIX] [--hmac-secret]
  *   simprobe SOCKET assert [--rp ID] [--cred PREFIX]... [--discover] [--up 0|1]
+ *                          [--salt TEXT]
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
  *   simprobe SOCKET credman-list [--rp ID] | credman-del PREFIX
  *   simprobe SOCKET cancel-make MS | touch
@@ -269,7 +270,7 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 	const char *rp = "ssh:", *user = "openssh", *out = NULL, *excl = NULL;
 	static const unsigned char cdh_in[] = "simprobe challenge";
 	unsigned char uid[32];
-	int type, prot = 0, rk = 0, r;
+	int type, prot = 0, rk = 0, hs = 0, r;
 	fido_cred_t *c = NULL;
 	unsigned char *eid = NULL;
 	size_t eid_len = 0;
@@ -295,6 +296,8 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--exclude") == 0 && i + 1 < argc)
 			excl = argv[++i];
+		else if (strcmp(argv[i], "--hmac-secret") == 0)
+			hs = 1;
 		else
 			return 2;
 	}
@@ -307,7 +310,8 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 	    (r = fido_cred_set_rp(c, rp, NULL)) != FIDO_OK ||
 	    (r = fido_cred_set_user(c, uid, sizeof(uid), user, user, NULL)) != FIDO_OK ||
 	    (r = fido_cred_set_rk(c, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (prot && (r = fido_cred_set_prot(c, prot)) != FIDO_OK)) {
+	    (prot && (r = fido_cred_set_prot(c, prot)) != FIDO_OK) ||
+	    (hs && (r = fido_cred_set_extensions(c, FIDO_EXT_HMAC_SECRET)) != FIDO_OK)) {
 		fido_cred_free(&c);
 		return fail_fido("fido_cred_set", r);
 	}
@@ -380,6 +384,7 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 	struct known k[8];
 	size_t nk = 0, n;
 	int discover = 0, up = 1, r, bad = 0;
+	const char *salt = NULL;
 	fido_assert_t *a = NULL;
 
 	memset(k, 0, sizeof(k));
@@ -390,6 +395,8 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 			discover = 1;
 		else if (strcmp(argv[i], "--up") == 0 && i + 1 < argc)
 			up = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--salt") == 0 && i + 1 < argc)
+			salt = argv[++i];	/* any text: its SHA-256 is the salt */
 		else if (strcmp(argv[i], "--cred") == 0 && i + 1 < argc && nk < 8) {
 			size_t l = 0;
 			unsigned char *alg;
@@ -419,6 +426,15 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 		bad = fail_fido("fido_assert_set", r);
 		goto out;
 	}
+	if (salt != NULL) {
+		unsigned char sv[32];
+		SHA256((const unsigned char *)salt, strlen(salt), sv);
+		if ((r = fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET)) != FIDO_OK ||
+		    (r = fido_assert_set_hmac_salt(a, sv, sizeof(sv))) != FIDO_OK) {
+			bad = fail_fido("fido_assert_set_hmac", r);
+			goto out;
+		}
+	}
 	for (size_t i = 0; !discover && i < nk; i++)
 		if ((r = fido_assert_allow_cred(a, k[i].id, k[i].id_len)) != FIDO_OK) {
 			bad = fail_fido("fido_assert_allow_cred", r);
@@ -442,6 +458,11 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 			char key[32];
 			snprintf(key, sizeof(key), "assert.%zu.user_id", i);
 			print_hex(key, fido_assert_user_id_ptr(a, i), fido_assert_user_id_len(a, i));
+		}
+		if (fido_assert_hmac_secret_len(a, i)) {
+			char key[32];
+			snprintf(key, sizeof(key), "assert.%zu.hmac_secret", i);
+			print_hex(key, fido_assert_hmac_secret_ptr(a, i), fido_assert_hmac_secret_len(a, i));
 		}
 		if (fido_assert_user_name(a, i))
 			printf("assert.%zu.user_name=%s\n", i, fido_assert_user_name(a, i));

@@ -63,7 +63,7 @@ assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the err
 # --- GetInfo through libfido2 ---------------------------------------------
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "versions"
-assert_eq "credProtect" "$(val extensions)" "extensions"
+assert_eq "credProtect,hmac-secret" "$(val extensions)" "extensions"
 assert_eq "$AAGUID" "$(val aaguid)" "default AAGUID"
 assert_eq "true" "$(val option.rk)" "rk"
 assert_eq "false" "$(val option.clientPin)" "no PIN yet"
@@ -116,6 +116,23 @@ assert_eq "0x19 FIDO_ERR_CREDENTIAL_EXCLUDED" "$(val error)" "excludeList"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
 assert_eq "1" "$(val touched)" "fido_dev_get_touch_begin/status, no PIN"
 
+# --- hmac-secret ----------------------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --hmac-secret --out hs
+assert_eq "0xc1" "$(val flags)" "hmac-secret: ED flag"
+assert_eq "ok" "$(val verify)" "hmac-secret echoed as libfido2 expects"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "ok" "$(val assert.0.verify)" "assertion with hmac-secret output verifies"
+assert_eq "0x81" "$(val assert.0.flags)" "UP|ED"
+hs1=$(val assert.0.hmac_secret)
+assert_eq "64" "${#hs1}" "32-byte secret, decrypted by libfido2"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "$hs1" "$(val assert.0.hmac_secret)" "same salt, same secret"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt two
+[ "$(val assert.0.hmac_secret)" != "$hs1" ] || fail "another salt must give another secret"
+pass
+probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256 --salt one
+assert_eq "" "$(val assert.0.hmac_secret)" "no secret from a credential made without hmac-secret"
+
 # --- ClientPIN (protocol 2, 2.1 token with permissions) -------------------
 probe 0 SIMPROBE_NEW_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" setpin
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
@@ -151,6 +168,10 @@ assert_eq "alice" "$(val assert.0.user_name)" "user name returned with UV"
 assert_eq "ok" "$(val assert.0.verify)" "discovered assertion verifies"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
 assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "prot 3: not even with its id without UV"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "0x85" "$(val assert.0.flags)" "hmac-secret with UV: UP|UV|ED"
+[ "$(val assert.0.hmac_secret)" != "$hs1" ] || fail "UV and no-UV secrets must differ (CTAP 2.1)"
+pass
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
 assert_eq "ok" "$(val assert.0.verify)" "prot 3 with the PIN"
 
