@@ -60,6 +60,11 @@ assert_eq "cmd:90 bcnt:1 data0:01" "$(val cbor_badcmd)" "unknown CTAP2 command: 
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val cbor_nothing)" "empty CBOR message: ERR_INVALID_LEN"
 assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
 
+expect_exit 1 "$HK_FIDO2SIM" --socket "$FIDO2SIM_SOCKET" --state "$HK_TMP/other-state"
+assert_contains "$(cat err)" "another simulator" "a live socket is not stolen"
+[ -S "$FIDO2SIM_SOCKET" ] || fail "the refused second sim removed the first one's socket"
+pass
+
 # --- GetInfo through libfido2 ---------------------------------------------
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "versions"
