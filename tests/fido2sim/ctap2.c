@@ -167,6 +167,25 @@ check_pin_auth(struct cmd_ctx *x, const cbor_item_t *param, const cbor_item_t *p
 	return 0;
 }
 
+/* Names are kept to 64 bytes (CTAP allows truncation), cut at a UTF-8
+ * character boundary. */
+static char *
+name_dup(const cbor_item_t *it)
+{
+	char *n = cb_strdup(it);
+	size_t len;
+
+	if (n == NULL)
+		return strdup("");
+	if ((len = strlen(n)) > 64) {
+		len = 64;
+		while (len > 0 && ((unsigned char)n[len] & 0xc0) == 0x80)
+			len--;
+		n[len] = '\0';
+	}
+	return n;
+}
+
 static int
 store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 	const char *rp_id, const cbor_item_t *rp, const cbor_item_t *user)
@@ -184,15 +203,13 @@ store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 	rk.user_id_len = cbor_bytestring_length(uid);
 	memcpy(rk.user_id, cbor_bytestring_handle(uid), rk.user_id_len);
 	rk.rp_id = strdup(rp_id);
-	rk.rp_name = cb_strdup(cb_map_str(rp, "name"));
-	rk.user_name = cb_strdup(cb_map_str(user, "name"));
-	rk.user_display = cb_strdup(cb_map_str(user, "displayName"));
-	if (!rk.rp_name)
-		rk.rp_name = strdup("");
-	if (!rk.user_name)
-		rk.user_name = strdup("");
-	if (!rk.user_display)
-		rk.user_display = strdup("");
+	rk.rp_name = name_dup(cb_map_str(rp, "name"));
+	rk.user_name = name_dup(cb_map_str(user, "name"));
+	rk.user_display = name_dup(cb_map_str(user, "displayName"));
+	if (!rk.rp_id || !rk.rp_name || !rk.user_name || !rk.user_display) {
+		sim_rk_free(&rk);
+		return CTAP1_ERR_OTHER;
+	}
 	rk.created = s->st.next_serial++;
 	/* The same user at the same RP replaces the old credential. */
 	for (size_t i = 0; i < s->st.n_rk; i++)
@@ -236,6 +253,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		return CTAP2_ERR_MISSING_PARAMETER;
 	if ((rp_id = cb_strdup(cb_map_str(rp, "id"))) == NULL || !cbor_isa_array(params))
 		return free(rp_id), CTAP2_ERR_MISSING_PARAMETER;
+	if (strlen(rp_id) > SIM_MAX_RPID)
+		return free(rp_id), CTAP1_ERR_INVALID_LENGTH;
 	sim_sha256(rp_id, strlen(rp_id), rpid_hash);
 	for (size_t i = 0; i < cbor_array_size(params) && alg == 0; i++) {
 		cbor_item_t *p = cbor_array_handle(params)[i];
@@ -501,6 +520,8 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	if ((rp_id = cb_strdup(cb_map_int(req, 1))) == NULL ||
 	    !get_bytes(cb_map_int(req, 2), 32, &cdh))
 		return free(rp_id), CTAP2_ERR_MISSING_PARAMETER;
+	if (strlen(rp_id) > SIM_MAX_RPID)
+		return free(rp_id), CTAP1_ERR_INVALID_LENGTH;
 	sim_sha256(rp_id, strlen(rp_id), rpid_hash);
 	if ((r = get_opt(opts, "up", &up)) || (r = get_opt(opts, "uv", &uvopt)))
 		goto out;

@@ -58,6 +58,7 @@
 
 #define SIM_PROT_HMAC	0x40	/* with credProtect in a credential id: hmac-secret on */
 #define SIM_MAX_RK	25	/* discoverable credential slots */
+#define SIM_MAX_RPID	255	/* longest rp id kept (fits the state file's records) */
 #define SIM_PIN_RETRIES	8
 #define SIM_MAX_MSG	7609	/* 57 + 128 * 59: the CTAPHID maximum */
 

@@ -308,6 +308,12 @@ FIDO2SIM_DIR=$HK_TMP/c2 hk_fido2sim_start --pin-protocols 1 --pin-file "$HK_TMP/
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
 assert_eq "ok" "$(val verify)" "2.1 token over protocol 1"
 assert_contains "$(cat "$FIDO2SIM_LOG")" "sub=0x09 protocol=1" "permissions token, protocol 1"
+long=$(printf 'é%.0s' $(seq 50))	# 100 bytes
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa --rk --rp ssh:long --user "$long"
+hk_fido2sim_restart
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list --rp ssh:long
+assert_eq "$(printf 'é%.0s' $(seq 32))" "$(val 'rk\.ssh:long\.0\.user')" \
+	"a long user name is kept to 64 bytes, whole characters, across a restart"
 hk_fido2sim_stop
 
 # --- touch: deny, timeout, cancel, no-rk; --pin --------------------------------
