@@ -641,6 +641,10 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	size_t n;
 
 	if (len > 1) {
+		if (!cb_well_formed(req + 1, len - 1)) {
+			r = CTAP2_ERR_INVALID_CBOR;
+			goto done;
+		}
 		params = cbor_load(req + 1, len - 1, &res);
 		if (params == NULL || res.read != len - 1 || !cbor_isa_map(params)) {
 			r = CTAP2_ERR_INVALID_CBOR;

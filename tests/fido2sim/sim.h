@@ -155,6 +155,8 @@ struct sim_conn;
 int sim_conn_user_presence(struct sim_conn *c);
 
 /* cbor.c */
+/* Exactly one well-formed item, every length within the input. */
+bool cb_well_formed(const uint8_t *p, size_t n);
 const cbor_item_t *cb_map_int(const cbor_item_t *map, int64_t key);
 const cbor_item_t *cb_map_str(const cbor_item_t *map, const char *key);
 bool cb_get_int(const cbor_item_t *it, int64_t *out);

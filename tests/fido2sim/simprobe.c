@@ -10,7 +10,7 @@
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
  *   simprobe SOCKET credman-list [--rp ID] | credman-del PREFIX
  *   simprobe SOCKET cancel-make MS | touch
- *   simprobe SOCKET raw | raw-touch
+ *   simprobe SOCKET raw | raw-touch | raw-garbage N
  *
  * PINs come from the environment (SIMPROBE_PIN, SIMPROBE_NEW_PIN), never argv.
  * Prints key=value lines; exits 0 on success, 1 when libfido2 returns an error
@@ -664,6 +664,10 @@ main(int argc, char **argv)
 	fido_init(getenv("SIMPROBE_DEBUG") ? FIDO_DEBUG : 0);
 	if (strcmp(cmd, "raw") == 0) {
 		rc = cmd_raw(sock);
+		goto out;
+	}
+	if (strcmp(cmd, "raw-garbage") == 0 && argc > 3) {
+		rc = cmd_raw_garbage(sock, atoi(argv[3]));
 		goto out;
 	}
 	if (strcmp(cmd, "raw-touch") == 0) {

@@ -11,5 +11,6 @@ int read_full(int fd, unsigned char *buf, size_t len, int ms);
 int write_full(int fd, const unsigned char *buf, size_t len);
 int cmd_raw(const char *path);
 int cmd_raw_touch(const char *path);
+int cmd_raw_garbage(const char *path, int n);
 
 #endif

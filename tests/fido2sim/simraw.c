@@ -2,6 +2,7 @@
  * the simulator's framing, error replies, keepalives, busy and cancel. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -152,3 +153,61 @@ cmd_raw_touch(const char *path)
 	return 0;
 }
 
+
+/* Reads one whole reply message (skipping keepalives); its command byte, or
+ * -1 when none came. */
+static int
+raw_reply(uint32_t cid)
+{
+	unsigned char p[PKT], cmd;
+	size_t len, got;
+
+	do {
+		if (read_full(raw_fd, p, PKT, 5000) != PKT)
+			return -1;
+	} while (p[4] == 0xbb);
+	if (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) != cid)
+		return -1;
+	cmd = p[4];
+	len = (size_t)p[5] << 8 | p[6];
+	for (got = len < 57 ? len : 57; got < len; got += 59)
+		if (read_full(raw_fd, p, PKT, 5000) != PKT)
+			return -1;
+	return cmd == 0x90 || cmd == 0xbf ? 0 : -1;
+}
+
+/* N mutated CBOR requests (a GetAssertion template, bytes flipped at random
+ * with a fixed seed): every one must get exactly one reply, and the device
+ * must still answer GetInfo afterwards. */
+int
+cmd_raw_garbage(const char *path, int n)
+{
+	static const unsigned char cmds[] = { 0x01, 0x02, 0x04, 0x06, 0x07, 0x08, 0x0a, 0x41 };
+	unsigned char tmpl[43] = { 0x02, 0xa2, 0x01, 0x64, 's', 's', 'h', ':', 0x02, 0x58, 0x20 };
+	unsigned char msg[43], p[PKT];
+	unsigned seed = 1;
+	uint32_t cid;
+	int replies = 0;
+
+	if ((raw_fd = sock_connect(path)) < 0 || (cid = raw_init("init")) == 0)
+		return 3;
+	for (int i = 0; i < n; i++) {
+		size_t len = sizeof(tmpl);
+		memcpy(msg, tmpl, sizeof(tmpl));
+		msg[0] = cmds[rand_r(&seed) % sizeof(cmds)];
+		for (int k = 1 + rand_r(&seed) % 3; k > 0; k--)
+			msg[1 + rand_r(&seed) % (sizeof(msg) - 1)] = (unsigned char)rand_r(&seed);
+		if (rand_r(&seed) % 4 == 0)
+			len = 1 + (size_t)rand_r(&seed) % sizeof(msg);	/* truncated */
+		raw_send(cid, 1, 0x10, (uint16_t)len, msg, len);
+		if (raw_reply(cid) == 0)
+			replies++;
+		else if (getenv("SIMPROBE_DEBUG"))
+			fprintf(stderr, "no reply to request %d (cmd 0x%02x, %zu bytes)\n", i, msg[0], len);
+	}
+	printf("garbage.replies=%d\n", replies);
+	raw_send(cid, 1, 0x10, 1, "\x04", 1);
+	raw_recv("getinfo", p);
+	close(raw_fd);
+	return 0;
+}

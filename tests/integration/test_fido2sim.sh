@@ -59,6 +59,9 @@ assert_eq "cmd:90 bcnt:1 data0:14" "$(val cbor_empty)" "makeCredential {}: CTAP2
 assert_eq "cmd:90 bcnt:1 data0:01" "$(val cbor_badcmd)" "unknown CTAP2 command: CTAP1_ERR_INVALID_COMMAND"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val cbor_nothing)" "empty CBOR message: ERR_INVALID_LEN"
 assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-garbage 3000
+assert_eq "3000" "$(val garbage.replies)" "3000 mutated requests, one reply each"
+assert_contains "$(val getinfo)" "cmd:90 bcnt" "GetInfo still answered after them"
 
 expect_exit 1 "$HK_FIDO2SIM" --socket "$FIDO2SIM_SOCKET" --state "$HK_TMP/other-state"
 assert_contains "$(cat err)" "another simulator" "a live socket is not stolen"
