@@ -102,6 +102,8 @@ getinfo(struct sim *s, cbor_item_t **reply)
 			cbor_array_push(a, cbor_move(alg));
 		}
 		cb_put_int(m, 0x0a, a);
+		cb_put_int(m, 0x0c, cbor_build_bool(false));	/* forcePINChange */
+		cb_put_int(m, 0x0d, cb_int(4));			/* minPINLength */
 		cb_put_int(m, 0x0e, cb_int(0x010000));
 		cb_put_int(m, 0x14, cb_int(SIM_MAX_RK - (int64_t)s->st.n_rk));
 	}

@@ -255,6 +255,8 @@ cmd_info(fido_dev_t *d)
 		printf("%s%d", i ? "," : "", fido_cbor_info_algorithm_cose(ci, i));
 	printf("\nfwversion=0x%llx\n", (unsigned long long)fido_cbor_info_fwversion(ci));
 	printf("maxcredidlen=%llu\n", (unsigned long long)fido_cbor_info_maxcredidlen(ci));
+	printf("minpinlen=%llu\n", (unsigned long long)fido_cbor_info_minpinlen(ci));
+	printf("rk_remaining=%lld\n", (long long)fido_cbor_info_rk_remaining(ci));
 	printf("is_fido2=%d\nhas_pin=%d\ncred_prot=%d\ncredman=%d\npermissions=%d\n",
 	    fido_dev_is_fido2(d), fido_dev_has_pin(d), fido_dev_supports_cred_prot(d),
 	    fido_dev_supports_credman(d), fido_dev_supports_permissions(d));

@@ -82,6 +82,9 @@ assert_eq "1" "$(val is_fido2)" "libfido2 sees a FIDO2 device"
 assert_eq "1" "$(val cred_prot)" "fido_dev_supports_cred_prot (OpenSSH needs it)"
 assert_eq "1" "$(val credman)" "fido_dev_supports_credman"
 assert_eq "0" "$(val has_pin)" "fido_dev_has_pin"
+assert_eq "4" "$(val minpinlen)" "minPINLength"
+assert_eq "0x10000" "$(val fwversion)" "firmwareVersion"
+assert_eq "25" "$(val rk_remaining)" "remainingDiscoverableCredentials, empty device"
 
 # --- MakeCredential: packed attestation, chain to the CA ------------------
 for alg in es256 eddsa; do
@@ -99,7 +102,6 @@ for alg in es256 eddsa; do
 	assert_contains "$(hex "nr-$alg.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
 		"$alg: id-fido-gen-ce-aaguid carries the AAGUID"
 done
-probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "64" "$(stat -c %s nr-es256.pub)" "ES256 public key is x|y"
 assert_eq "32" "$(stat -c %s nr-eddsa.pub)" "EdDSA public key is 32 bytes"
 
@@ -184,6 +186,8 @@ probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cr
 assert_eq "ok" "$(val assert.0.verify)" "prot 3 with the PIN"
 
 # --- credential management --------------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "23" "$(val rk_remaining)" "remainingDiscoverableCredentials counts down"
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
 assert_eq "2" "$(val existing)" "two resident credentials"
 assert_eq "23" "$(val remaining)" "remaining slots"
