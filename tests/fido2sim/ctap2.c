@@ -324,6 +324,7 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	if (rk && (r = store_rk(s, id, id_len, (int)alg, prot ? (int)prot : 1, rp_id, rp,
 	    user)) != 0)
 		goto out;
+	r = CTAP1_ERR_OTHER;	/* for every failure below */
 	s->st.counter++;
 	/* authData: rpIdHash | flags | signCount | aaguid | L | credId | COSE [| ext] */
 	memcpy(ad, rpid_hash, 32);
