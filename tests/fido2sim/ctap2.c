@@ -229,6 +229,7 @@ store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 		slot = &s->st.rk[s->st.n_rk++];
 	}
 	*slot = rk;
+	s->rk_gen++;
 	return 0;
 }
 
@@ -581,6 +582,7 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		r = rk_assertion(s, s->sess.pending_idx[0], n, reply);
 		if (r == 0 && n > 1) {
 			s->sess.pending_kind = CTAP_CBOR_NEXT_ASSERT;
+			s->sess.pending_gen = s->rk_gen;
 			s->sess.pending_n = n;
 			s->sess.pending_pos = 1;
 		}
@@ -605,6 +607,7 @@ reset(struct cmd_ctx *x)
 	for (size_t i = 0; i < s->st.n_rk; i++)
 		sim_rk_free(&s->st.rk[i]);
 	s->st.n_rk = 0;
+	s->rk_gen++;
 	s->st.pin_set = false;
 	OPENSSL_cleanse(s->st.pin_hash, sizeof(s->st.pin_hash));
 	s->st.pin_len = 0;
@@ -670,7 +673,8 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	case CTAP_CBOR_NEXT_ASSERT:
 		s->sess.pending_kind = 0;
 		r = CTAP2_ERR_NOT_ALLOWED;
-		if (kind == CTAP_CBOR_NEXT_ASSERT && s->sess.pending_pos < s->sess.pending_n) {
+		if (kind == CTAP_CBOR_NEXT_ASSERT && s->sess.pending_pos < s->sess.pending_n &&
+		    s->sess.pending_gen == s->rk_gen) {
 			r = rk_assertion(s, s->sess.pending_idx[s->sess.pending_pos++], 0, &reply);
 			if (s->sess.pending_pos < s->sess.pending_n)
 				s->sess.pending_kind = kind;

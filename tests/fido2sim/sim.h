@@ -122,6 +122,7 @@ struct sim_session {
 	int pending_kind;	/* 0 none, CTAP_CBOR_NEXT_ASSERT, 3 (rp), 5 (rk) */
 	size_t pending_idx[SIM_MAX_RK];
 	size_t pending_n, pending_pos;
+	unsigned pending_gen;	/* sim.rk_gen when the enumeration began */
 	uint8_t pending_cdh[32];
 	uint8_t pending_flags;
 	/* hmac-secret of the pending GetAssertion: shared secret and salts */
@@ -139,6 +140,8 @@ struct sim {
 	/* volatile (lost on restart, like a power cycle) */
 	EVP_PKEY *ka_key;	/* ClientPIN key agreement key */
 	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
+	unsigned rk_gen;	/* bumped when the resident list changes: stale
+				 * enumerations of other connections end */
 	int pin_fail_streak;	/* consecutive wrong PINs since connect */
 	/* attestation */
 	EVP_PKEY *att_key;
