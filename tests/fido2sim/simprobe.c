@@ -592,15 +592,21 @@ cmd_credman_del(fido_dev_t *d, const char *prefix)
 struct cancel_arg {
 	fido_dev_t *d;
 	int ms;
+	volatile int done;
 };
 
+/* Cancels every MS until the make returns: on a loaded machine the first
+ * CANCEL may arrive before the request (and is then ignored, as it should). */
 static void *
 canceller(void *p)
 {
 	struct cancel_arg *a = p;
 
-	usleep((useconds_t)a->ms * 1000);
-	fido_dev_cancel(a->d);
+	while (!__atomic_load_n(&a->done, __ATOMIC_SEQ_CST)) {
+		usleep((useconds_t)a->ms * 1000);
+		if (!__atomic_load_n(&a->done, __ATOMIC_SEQ_CST))
+			fido_dev_cancel(a->d);
+	}
 	return NULL;
 }
 
@@ -610,7 +616,7 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	static const unsigned char cd[] = "simprobe cancel";
 	unsigned char uid[32] = { 1 };
 	fido_cred_t *c = fido_cred_new();
-	struct cancel_arg a = { d, ms };
+	struct cancel_arg a = { d, ms, 0 };
 	pthread_t t;
 	int r;
 
@@ -620,6 +626,7 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	fido_cred_set_user(c, uid, sizeof(uid), "cancel", NULL, NULL);
 	pthread_create(&t, NULL, canceller, &a);
 	r = fido_dev_make_cred(d, c, probe_pin);
+	__atomic_store_n(&a.done, 1, __ATOMIC_SEQ_CST);
 	pthread_join(t, NULL);
 	fido_cred_free(&c);
 	if (r != FIDO_OK)
