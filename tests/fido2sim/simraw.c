@@ -176,15 +176,67 @@ raw_reply(uint32_t cid)
 	return cmd == 0x90 || cmd == 0xbf ? 0 : -1;
 }
 
-/* N mutated CBOR requests (a GetAssertion template, bytes flipped at random
- * with a fixed seed): every one must get exactly one reply, and the device
- * must still answer GetInfo afterwards. */
+/* A whole message over as many packets as it needs. */
+static void
+raw_send_msg(uint32_t cid, uint8_t cmd, const unsigned char *data, size_t len)
+{
+	size_t off = len < 57 ? len : 57;
+	uint8_t seq = 0;
+
+	raw_send(cid, 1, cmd, (uint16_t)len, data, off);
+	while (off < len) {
+		size_t n = len - off < 59 ? len - off : 59;
+		raw_send(cid, 0, seq++, 0, data + off, n);
+		off += n;
+	}
+}
+
+/* Request templates (CTAP2 command byte + canonical CBOR), mutated below. */
+static const unsigned char t_assert[] = {
+	0x02, 0xa2, 0x01, 0x64, 's', 's', 'h', ':', 0x02, 0x58, 0x20,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+static const unsigned char t_make[] = {
+	0x01, 0xa4, 0x01, 0x58, 0x20,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x02, 0xa1, 0x62, 'i', 'd', 0x64, 's', 's', 'h', ':',
+	0x03, 0xa1, 0x62, 'i', 'd', 0x41, 0x01,
+	0x04, 0x81, 0xa2, 0x63, 'a', 'l', 'g', 0x26, 0x64, 't', 'y', 'p', 'e',
+	0x6a, 'p', 'u', 'b', 'l', 'i', 'c', '-', 'k', 'e', 'y',
+};
+static const unsigned char t_pin[] = {	/* getPinToken, protocol 1 */
+	0x06, 0xa4, 0x01, 0x01, 0x02, 0x05, 0x03,
+	0xa5, 0x01, 0x02, 0x03, 0x38, 0x18, 0x20, 0x01, 0x21, 0x58, 0x20,
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	0x22, 0x58, 0x20,
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	0x06, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+static const unsigned char t_credman[] = {	/* enumerateCredentialsBegin */
+	0x41, 0xa4, 0x01, 0x04, 0x02, 0xa1, 0x01, 0x58, 0x20,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x03, 0x02, 0x04, 0x58, 0x20,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* N mutated CBOR requests (templates for each command, bytes overwritten at
+ * random with a fixed seed, some truncated): every one must get exactly one
+ * reply, and the device must still answer GetInfo afterwards. */
 int
 cmd_raw_garbage(const char *path, int n)
 {
+	static const struct { const unsigned char *p; size_t n; } tmpl[] = {
+		{ t_assert, sizeof(t_assert) }, { t_make, sizeof(t_make) },
+		{ t_pin, sizeof(t_pin) }, { t_credman, sizeof(t_credman) },
+	};
 	static const unsigned char cmds[] = { 0x01, 0x02, 0x04, 0x06, 0x07, 0x08, 0x0a, 0x41 };
-	unsigned char tmpl[43] = { 0x02, 0xa2, 0x01, 0x64, 's', 's', 'h', ':', 0x02, 0x58, 0x20 };
-	unsigned char msg[43], p[PKT];
+	unsigned char msg[256], p[PKT];
 	unsigned seed = 1;
 	uint32_t cid;
 	int replies = 0;
@@ -192,14 +244,17 @@ cmd_raw_garbage(const char *path, int n)
 	if ((raw_fd = sock_connect(path)) < 0 || (cid = raw_init("init")) == 0)
 		return 3;
 	for (int i = 0; i < n; i++) {
-		size_t len = sizeof(tmpl);
-		memcpy(msg, tmpl, sizeof(tmpl));
-		msg[0] = cmds[rand_r(&seed) % sizeof(cmds)];
-		for (int k = 1 + rand_r(&seed) % 3; k > 0; k--)
-			msg[1 + rand_r(&seed) % (sizeof(msg) - 1)] = (unsigned char)rand_r(&seed);
+		int t = rand_r(&seed) % 4;
+		size_t len = tmpl[t].n;
+
+		memcpy(msg, tmpl[t].p, len);
+		if (rand_r(&seed) % 8 == 0)
+			msg[0] = cmds[rand_r(&seed) % sizeof(cmds)];
+		for (int k = rand_r(&seed) % 4; k > 0; k--)
+			msg[1 + (size_t)rand_r(&seed) % (len - 1)] = (unsigned char)rand_r(&seed);
 		if (rand_r(&seed) % 4 == 0)
-			len = 1 + (size_t)rand_r(&seed) % sizeof(msg);	/* truncated */
-		raw_send(cid, 1, 0x10, (uint16_t)len, msg, len);
+			len = 1 + (size_t)rand_r(&seed) % len;	/* truncated */
+		raw_send_msg(cid, 0x10, msg, len);
 		if (raw_reply(cid) == 0)
 			replies++;
 		else if (getenv("SIMPROBE_DEBUG"))

@@ -356,6 +356,14 @@ probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out slow
 assert_eq "ok" "$(val verify)" "delayed touch (keepalives meanwhile) then approved"
 hk_fido2sim_stop
 
+# --- mutated requests to a device with a PIN and credentials ---------------
+FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user g
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-garbage 3000
+assert_eq "3000" "$(val garbage.replies)" "PIN set: 3000 mutated requests, one reply each"
+assert_contains "$(val getinfo)" "cmd:90 bcnt" "GetInfo still answered"
+hk_fido2sim_stop
+
 # --- tampered attestation fails fido_cred_verify ------------------------------
 for what in sig authdata cert; do
 	FIDO2SIM_DIR=$HK_TMP/t-$what hk_fido2sim_start --corrupt-attestation "$what"
