@@ -362,6 +362,17 @@ probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user 
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-garbage 3000
 assert_eq "3000" "$(val garbage.replies)" "PIN set: 3000 mutated requests, one reply each"
 assert_contains "$(val getinfo)" "cmd:90 bcnt" "GetInfo still answered"
+# SIGKILL: the socket stays behind (stale), the state file is whole
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+pin_before=$(val has_pin)
+kill -KILL "$FIDO2SIM_PID"
+wait "$FIDO2SIM_PID" 2>/dev/null || true
+FIDO2SIM_PID=
+[ -S "$FIDO2SIM_SOCKET" ] || fail "expected a stale socket after SIGKILL"
+pass
+FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "$pin_before" "$(val has_pin)" "after SIGKILL the state loads as it was"
 hk_fido2sim_stop
 
 # --- tampered attestation fails fido_cred_verify ------------------------------
