@@ -612,6 +612,7 @@ reset(struct cmd_ctx *x)
 	OPENSSL_cleanse(s->st.pin_hash, sizeof(s->st.pin_hash));
 	s->st.pin_len = 0;
 	s->st.pin_retries = SIM_PIN_RETRIES;
+	s->pin_fail_streak = 0;
 	if (sim_random(s->st.master, sizeof(s->st.master)) != 0)
 		return CTAP1_ERR_OTHER;
 	sim_pin_reset_volatile(s);

@@ -55,6 +55,10 @@ usage(FILE *f)
 	    "                         pinUvAuthToken) or 2.0 (FIDO_2_0 + FIDO_2_1_PRE,\n"
 	    "                         credentialMgmtPreview 0x41, getPinToken)\n"
 	    "  --pin-protocols LIST   PIN/UV auth protocols offered: 2,1 (default), 1 or 2\n"
+	    "  --pin-streak-per-connection\n"
+	    "                         3 wrong PINs in a row (PIN_AUTH_BLOCKED) end with\n"
+	    "                         the connection; default: only a restart (power\n"
+	    "                         cycle) or a right PIN ends them\n"
 	    "  --log FILE             append one line per CTAP command (never a PIN)\n"
 	    "  --corrupt-attestation WHAT\n"
 	    "                         sig, authdata or cert: make a broken statement\n"
@@ -116,6 +120,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-protocols", required_argument, NULL, 'X' },
+		{ "pin-streak-per-connection", no_argument, NULL, 'K' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "touch", required_argument, NULL, 't' },
@@ -162,6 +167,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		case 'h': usage(stdout); exit(0);
 		case 'l': o->log_path = optarg; break;
 		case 'R': o->no_rk = true; break;
+		case 'K': o->streak_per_conn = true; break;
 		case 'p':
 			o->preset_pin_len = strlen(optarg);
 			if (o->preset_pin_len < 4 || o->preset_pin_len >= sizeof(o->preset_pin)) {
@@ -312,8 +318,11 @@ serve(struct sim *s, int lfd)
 				conns[n].fd = fd;
 				conns[n].sim = s;
 				n++;
-				/* a new "plug in": the 3-wrong-PINs lock ends */
-				s->pin_fail_streak = 0;
+				/* The 3-wrong-PINs lock lasts until a power cycle
+				 * (restart) or a right PIN, as on a real key; only
+				 * --pin-streak-per-connection ends it on connect. */
+				if (s->opt.streak_per_conn)
+					s->pin_fail_streak = 0;
 				sim_log(s, "connect (%zu open)", n);
 			}
 		}

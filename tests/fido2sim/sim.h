@@ -75,6 +75,7 @@ struct sim_options {
 	int touch_delay_ms;
 	int touch_timeout_ms;
 	bool no_rk;
+	bool streak_per_conn;	/* --pin-streak-per-connection: connect ends the lock */
 	bool ctap20;		/* advertise FIDO_2_0 + 2.1-PRE instead of FIDO_2_1 */
 	int pin_protocols;	/* bit 0: protocol 1, bit 1: protocol 2 */
 	uint8_t aaguid[16];
@@ -142,7 +143,7 @@ struct sim {
 	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
 	unsigned rk_gen;	/* bumped when the resident list changes: stale
 				 * enumerations of other connections end */
-	int pin_fail_streak;	/* consecutive wrong PINs since connect */
+	int pin_fail_streak;	/* consecutive wrong PINs since start (power-up) */
 	/* attestation */
 	EVP_PKEY *att_key;
 	uint8_t *att_cert;

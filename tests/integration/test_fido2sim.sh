@@ -35,7 +35,8 @@ expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/bogus.sock" --state bogus-state
 assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
 expect_exit 0 "$HK_FIDO2SIM" --help
 for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
-	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols; do
+	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols \
+	--pin-streak-per-connection; do
 	assert_contains "$(cat out)" "$o" "--help documents $o"
 done
 
@@ -265,16 +266,41 @@ probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "8" "$(val retries)" "reset restores the retries"
 hk_fido2sim_stop
 
-# --- PIN blocking: 3 in a row need a replug, 8 block the PIN ---------------
+# --- PIN blocking: 3 in a row last until a power cycle, 8 block the PIN ---
+# hwkey opens one connection per command: the streak must survive them.
 FIDO2SIM_DIR=$HK_TMP/b hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
-probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 4
-assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "1st wrong PIN"
-assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.2)" "2nd wrong PIN"
-assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "3rd in a row: auth blocked"
-assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.4)" "blocked until replugged"
+got=
+for _ in 1 2 3 4; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+	got="$got$(val attempt.1 | cut -d' ' -f1) "
+done
+assert_eq "0x31 0x31 0x34 0x34 " "$got" \
+	"wrong PINs in four connections: the 3rd in a row is PIN_AUTH_BLOCKED, and stays so"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "5" "$(val retries)" "blocked attempts cost nothing"
+probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user b
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val error)" "even the right PIN waits for a power cycle"
+hk_fido2sim_restart
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user b
+assert_eq "ok" "$(val verify)" "after a restart (power cycle) the right PIN works"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "8" "$(val retries)" "the right PIN restored the retries"
+# a right PIN ends the streak too
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "the right PIN after two wrong ones"
+got=
+for _ in 1 2 3; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+	got="$got$(val attempt.1 | cut -d' ' -f1) "
+done
+assert_eq "0x31 0x31 0x34 " "$got" "a right PIN after two wrong ones starts the count again"
+hk_fido2sim_restart
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 3
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "4th wrong PIN"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "6th wrong PIN, 3rd since the restart"
+hk_fido2sim_restart
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 2
 assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "7th wrong PIN"
 assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val attempt.2)" "8th wrong PIN blocks"
@@ -282,6 +308,14 @@ probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "0" "$(val retries)" "no retries left"
 probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
 assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val error)" "even the right PIN is refused"
+hk_fido2sim_stop
+# the old behaviour, on request: a new connection ends the streak
+FIDO2SIM_DIR=$HK_TMP/b2 hk_fido2sim_start --pin-file "$HK_TMP/pinfile" --pin-streak-per-connection
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 4
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "per connection: 3rd in a row blocked"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.4)" "per connection: blocked on that connection"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "--pin-streak-per-connection: a reconnect ends it"
 hk_fido2sim_stop
 
 # --- CTAP 2.0 flavour, PIN protocol 1: getPinToken, 2.1-PRE credman --------
