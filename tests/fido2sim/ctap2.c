@@ -96,6 +96,8 @@ getinfo(struct sim *s, cbor_item_t **reply)
 	if (v21) {
 		a = cbor_new_definite_array(2);
 		for (int i = 0; i < 2; i++) {
+			if (!(s->opt.algs & (i == 0 ? SIM_ALG_ES256 : SIM_ALG_EDDSA)))
+				continue;
 			alg = cbor_new_indefinite_map();
 			cb_put_str(alg, "alg", cb_int(i == 0 ? COSE_ES256 : COSE_EDDSA));
 			cb_put_str(alg, "type", cb_text("public-key"));
@@ -263,7 +265,9 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		cbor_item_t *p = cbor_array_handle(params)[i];
 		char *type = cb_strdup(cb_map_str(p, "type"));
 		if (type && strcmp(type, "public-key") == 0 &&
-		    cb_get_int(cb_map_str(p, "alg"), &a) && (a == COSE_ES256 || a == COSE_EDDSA))
+		    cb_get_int(cb_map_str(p, "alg"), &a) &&
+		    ((a == COSE_ES256 && (s->opt.algs & SIM_ALG_ES256)) ||
+		    (a == COSE_EDDSA && (s->opt.algs & SIM_ALG_EDDSA))))
 			alg = a;
 		free(type);
 	}
@@ -600,8 +604,15 @@ static int
 reset(struct cmd_ctx *x)
 {
 	struct sim *s = x->s;
+	long since = sim_now_ms() - s->start_ms;
 	int r;
 
+	/* Real keys take Reset only within ~10 s of power-up. */
+	if (s->opt.reset_window_ms >= 0 && since > s->opt.reset_window_ms) {
+		snprintf(x->detail, sizeof(x->detail), " %ld ms after start, window %ld ms",
+		    since, s->opt.reset_window_ms);
+		return CTAP2_ERR_NOT_ALLOWED;
+	}
 	if ((r = sim_conn_user_presence(x->c)) != 0)
 		return r;
 	for (size_t i = 0; i < s->st.n_rk; i++)

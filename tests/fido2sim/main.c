@@ -51,6 +51,12 @@ usage(FILE *f)
 	    "  --aaguid HEX           AAGUID, 32 hex digits (default 68776b65792d666964\n"
 	    "                         6f3273696d0001, \"hwkey-fido2sim\")\n"
 	    "  --no-rk                no discoverable credentials (options.rk=false)\n"
+	    "  --algorithms LIST      es256, eddsa or es256,eddsa (default): GetInfo\n"
+	    "                         lists only these; MakeCredential answers\n"
+	    "                         CTAP2_ERR_UNSUPPORTED_ALGORITHM (0x26) for others\n"
+	    "  --reset-window MS      Reset answers CTAP2_ERR_NOT_ALLOWED (0x30) more\n"
+	    "                         than MS ms after start (real keys: ~10000);\n"
+	    "                         default: Reset always allowed\n"
 	    "  --ctap VERSION         2.1 (default: FIDO_2_1, credMgmt 0x0a,\n"
 	    "                         pinUvAuthToken) or 2.0 (FIDO_2_0 + FIDO_2_1_PRE,\n"
 	    "                         credentialMgmtPreview 0x41, getPinToken)\n"
@@ -111,6 +117,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 {
 	static const struct option longopts[] = {
 		{ "aaguid", required_argument, NULL, 'a' },
+		{ "algorithms", required_argument, NULL, 'A' },
 		{ "ca-dir", required_argument, NULL, 'c' },
 		{ "corrupt-attestation", required_argument, NULL, 'C' },
 		{ "ctap", required_argument, NULL, 'V' },
@@ -121,6 +128,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-protocols", required_argument, NULL, 'X' },
 		{ "pin-streak-per-connection", no_argument, NULL, 'K' },
+		{ "reset-window", required_argument, NULL, 'W' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "touch", required_argument, NULL, 't' },
@@ -134,12 +142,27 @@ parse_args(int argc, char **argv, struct sim_options *o)
 	memset(o, 0, sizeof(*o));
 	o->touch_timeout_ms = 3000;
 	o->pin_protocols = 3;
+	o->algs = SIM_ALG_ES256 | SIM_ALG_EDDSA;
+	o->reset_window_ms = -1;
 	memcpy(o->aaguid, default_aaguid, 16);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (parse_hex16(optarg, o->aaguid) != 0) {
 				fprintf(stderr, "hwkey-fido2sim: --aaguid: need 32 hex digits, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'A':
+			if (strcmp(optarg, "es256") == 0)
+				o->algs = SIM_ALG_ES256;
+			else if (strcmp(optarg, "eddsa") == 0)
+				o->algs = SIM_ALG_EDDSA;
+			else if (strcmp(optarg, "es256,eddsa") == 0 ||
+			    strcmp(optarg, "eddsa,es256") == 0)
+				o->algs = SIM_ALG_ES256 | SIM_ALG_EDDSA;
+			else {
+				fprintf(stderr, "hwkey-fido2sim: --algorithms: es256, eddsa or es256,eddsa, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -209,15 +232,19 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				return 2;
 			}
 			break;
+		case 'W':
 		case 'd':
 		case 'T': {
 			long v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 600000) {
 				fprintf(stderr, "hwkey-fido2sim: --%s: milliseconds 0..600000, not '%s'\n",
-				    ch == 'd' ? "touch-delay" : "touch-timeout", optarg);
+				    ch == 'd' ? "touch-delay" : ch == 'W' ? "reset-window" :
+				    "touch-timeout", optarg);
 				return 2;
 			}
-			if (ch == 'd')
+			if (ch == 'W')
+				o->reset_window_ms = v;
+			else if (ch == 'd')
 				o->touch_delay_ms = (int)v;
 			else
 				o->touch_timeout_ms = (int)v;
@@ -341,6 +368,7 @@ main(int argc, char **argv)
 	int lfd, rc;
 
 	memset(&s, 0, sizeof(s));
+	s.start_ms = sim_now_ms();	/* "power-up", for --reset-window */
 	s.log_fd = -1;
 	if ((rc = parse_args(argc, argv, &s.opt)) != 0)
 		return rc;

@@ -56,6 +56,9 @@
 #define COSE_EDDSA	(-8)
 #define COSE_ECDH_ES256	(-25)
 
+#define SIM_ALG_ES256	0x01	/* --algorithms bits */
+#define SIM_ALG_EDDSA	0x02
+
 #define SIM_PROT_HMAC	0x40	/* with credProtect in a credential id: hmac-secret on */
 #define SIM_MAX_RK	25	/* discoverable credential slots */
 #define SIM_MAX_RPID	255	/* longest rp id kept (fits the state file's records) */
@@ -75,6 +78,8 @@ struct sim_options {
 	int touch_delay_ms;
 	int touch_timeout_ms;
 	bool no_rk;
+	int algs;		/* --algorithms: SIM_ALG_ES256 | SIM_ALG_EDDSA */
+	long reset_window_ms;	/* --reset-window: -1 = Reset always allowed */
 	bool streak_per_conn;	/* --pin-streak-per-connection: connect ends the lock */
 	bool ctap20;		/* advertise FIDO_2_0 + 2.1-PRE instead of FIDO_2_1 */
 	int pin_protocols;	/* bit 0: protocol 1, bit 1: protocol 2 */
@@ -143,6 +148,7 @@ struct sim {
 	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
 	unsigned rk_gen;	/* bumped when the resident list changes: stale
 				 * enumerations of other connections end */
+	long start_ms;		/* CLOCK_MONOTONIC at start (power-up), for Reset */
 	int pin_fail_streak;	/* consecutive wrong PINs since start (power-up) */
 	/* attestation */
 	EVP_PKEY *att_key;
@@ -157,6 +163,9 @@ struct sim {
 struct sim_conn;
 /* 0 when the user approved, else a CTAP2 error (denied, timeout, cancel). */
 int sim_conn_user_presence(struct sim_conn *c);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long sim_now_ms(void);
 
 /* cbor.c */
 /* Exactly one well-formed item, every length within the input. */

@@ -36,7 +36,7 @@ assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
 expect_exit 0 "$HK_FIDO2SIM" --help
 for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
 	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols \
-	--pin-streak-per-connection; do
+	--pin-streak-per-connection --algorithms --reset-window; do
 	assert_contains "$(cat out)" "$o" "--help documents $o"
 done
 
@@ -407,6 +407,46 @@ pass
 FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "$pin_before" "$(val has_pin)" "after SIGKILL the state loads as it was"
+hk_fido2sim_stop
+
+# --- --algorithms: GetInfo lists only those, the others are refused ---------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --algorithms rs256
+assert_contains "$(cat err)" "--algorithms" "bad --algorithms is named"
+FIDO2SIM_DIR=$HK_TMP/al hk_fido2sim_start --algorithms es256
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-7" "$(val algorithms)" "--algorithms es256: GetInfo lists ES256 only"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "--algorithms es256: EdDSA refused"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "ok" "$(val verify)" "--algorithms es256: ES256 made"
+hk_fido2sim_restart --algorithms eddsa
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-8" "$(val algorithms)" "--algorithms eddsa: GetInfo lists EdDSA only"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "--algorithms eddsa: ES256 refused"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "ok" "$(val verify)" "--algorithms eddsa: EdDSA made"
+hk_fido2sim_restart --algorithms es256,eddsa
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-7,-8" "$(val algorithms)" "--algorithms es256,eddsa: both"
+hk_fido2sim_stop
+
+# --- --reset-window: Reset only soon after start (power-up) ------------------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --reset-window soon
+assert_contains "$(cat err)" "--reset-window" "bad --reset-window is named"
+# window 0: any Reset comes later than that (the sim has to start, the probe
+# to connect), so it is refused whatever the machine's speed
+FIDO2SIM_DIR=$HK_TMP/rw hk_fido2sim_start --reset-window 0 --pin-file "$HK_TMP/pinfile"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "0x30 FIDO_ERR_NOT_ALLOWED" "$(val error)" "Reset after the window: NOT_ALLOWED"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "a Reset out of its window changes nothing"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "reset status=0x30" "the log says why"
+hk_fido2sim_restart --reset-window 600000
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "ok" "$(val reset)" "Reset within the window after a power cycle"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "0" "$(val has_pin)" "that Reset cleared the PIN"
 hk_fido2sim_stop
 
 # --- tampered attestation fails fido_cred_verify ------------------------------
