@@ -34,7 +34,9 @@ usage(FILE *f)
 	    "A software FIDO2 authenticator for tests: CTAPHID (raw 64-byte packets,\n"
 	    "no report id) over a Unix stream socket, one connection per device open.\n"
 	    "\n"
-	    "  --socket PATH          listen here (a stale socket file is replaced)\n"
+	    "  --socket PATH          listen here (a stale socket file is replaced); the\n"
+	    "                         file appears only once the sim listens (bound as\n"
+	    "                         PATH.PID.tmp, then linked into place)\n"
 	    "  --state FILE           persistent state (created if missing; written\n"
 	    "                         atomically after every change)\n"
 	    "  --ca-dir DIR           attestation CA and certificate (ca.pem, ca.key,\n"
@@ -65,6 +67,8 @@ usage(FILE *f)
 	    "                         3 wrong PINs in a row (PIN_AUTH_BLOCKED) end with\n"
 	    "                         the connection; default: only a restart (power\n"
 	    "                         cycle) or a right PIN ends them\n"
+	    "  --publish-delay MS     test hook: wait MS ms between binding the temporary\n"
+	    "                         name and listen() + publishing PATH (default 0)\n"
 	    "  --log FILE             append one line per CTAP command (never a PIN)\n"
 	    "  --corrupt-attestation WHAT\n"
 	    "                         sig, authdata or cert: make a broken statement\n"
@@ -128,6 +132,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-protocols", required_argument, NULL, 'X' },
 		{ "pin-streak-per-connection", no_argument, NULL, 'K' },
+		{ "publish-delay", required_argument, NULL, 'D' },
 		{ "reset-window", required_argument, NULL, 'W' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 'S' },
@@ -232,6 +237,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				return 2;
 			}
 			break;
+		case 'D':
 		case 'W':
 		case 'd':
 		case 'T': {
@@ -239,10 +245,12 @@ parse_args(int argc, char **argv, struct sim_options *o)
 			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 600000) {
 				fprintf(stderr, "hwkey-fido2sim: --%s: milliseconds 0..600000, not '%s'\n",
 				    ch == 'd' ? "touch-delay" : ch == 'W' ? "reset-window" :
-				    "touch-timeout", optarg);
+				    ch == 'D' ? "publish-delay" : "touch-timeout", optarg);
 				return 2;
 			}
-			if (ch == 'W')
+			if (ch == 'D')
+				o->publish_delay_ms = (int)v;
+			else if (ch == 'W')
 				o->reset_window_ms = v;
 			else if (ch == 'd')
 				o->touch_delay_ms = (int)v;
@@ -269,17 +277,26 @@ on_signal(int sig)
 	sim_stop = 1;
 }
 
+/* Binds to a temporary name next to PATH, listens, and only then puts the
+ * socket at PATH, so a client that sees the file can always connect (a
+ * socket file that appears at bind() refuses connections until listen()).
+ * link() rather than rename(): it fails when PATH exists meanwhile, so a sim
+ * started at the same moment is never silently replaced. */
 static int
-listen_on(const char *path)
+listen_on(const char *path, int publish_delay_ms)
 {
-	struct sockaddr_un sa;
+	struct sockaddr_un sa, tmp;
 	struct stat st;
-	int fd;
+	int fd, n;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "hwkey-fido2sim: --socket %s: path too long\n", path);
+	tmp = sa;
+	n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%ld.tmp", path, (long)getpid());
+	if (strlen(path) >= sizeof(sa.sun_path) || n < 0 || (size_t)n >= sizeof(tmp.sun_path)) {
+		fprintf(stderr, "hwkey-fido2sim: --socket %s: path too long (at most %zu "
+		    "bytes, with room for a temporary name)\n", path,
+		    sizeof(tmp.sun_path) - 1 - (size_t)(n - (int)strlen(path)));
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -298,13 +315,30 @@ listen_on(const char *path)
 		close(fd);
 		fd = -1;
 	}
+	unlink(tmp.sun_path);
 	if ((fd < 0 && (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
-		fprintf(stderr, "hwkey-fido2sim: --socket %s: %s\n", path, strerror(errno));
+	    bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0) {
+		fprintf(stderr, "hwkey-fido2sim: --socket %s: %s: %s\n", path, tmp.sun_path,
+		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (publish_delay_ms > 0)
+		usleep((useconds_t)publish_delay_ms * 1000);
+	if (listen(fd, 8) != 0 ||
+	    (link(tmp.sun_path, path) != 0 &&
+	    (errno == EEXIST || rename(tmp.sun_path, path) != 0))) {
+		if (errno == EEXIST)
+			fprintf(stderr, "hwkey-fido2sim: --socket %s: exists (another "
+			    "simulator, or not a socket)\n", path);
+		else
+			fprintf(stderr, "hwkey-fido2sim: --socket %s: %s\n", path, strerror(errno));
+		unlink(tmp.sun_path);
+		close(fd);
+		return -1;
+	}
+	unlink(tmp.sun_path);	/* after a rename() it is gone already */
 	return fd;
 }
 
@@ -402,7 +436,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = listen_on(s.opt.socket_path)) < 0)
+	if ((lfd = listen_on(s.opt.socket_path, s.opt.publish_delay_ms)) < 0)
 		goto out;
 	sim_log(&s, "start state=%s%s", s.opt.state_path, created ? " (new)" : "");
 	serve(&s, lfd);

@@ -79,6 +79,7 @@ struct sim_options {
 	int touch_timeout_ms;
 	bool no_rk;
 	int algs;		/* --algorithms: SIM_ALG_ES256 | SIM_ALG_EDDSA */
+	int publish_delay_ms;	/* --publish-delay: between bind and listen */
 	long reset_window_ms;	/* --reset-window: -1 = Reset always allowed */
 	bool streak_per_conn;	/* --pin-streak-per-connection: connect ends the lock */
 	bool ctap20;		/* advertise FIDO_2_0 + 2.1-PRE instead of FIDO_2_1 */

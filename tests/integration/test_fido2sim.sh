@@ -36,7 +36,7 @@ assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
 expect_exit 0 "$HK_FIDO2SIM" --help
 for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
 	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols \
-	--pin-streak-per-connection --algorithms --reset-window; do
+	--pin-streak-per-connection --algorithms --reset-window --publish-delay; do
 	assert_contains "$(cat out)" "$o" "--help documents $o"
 done
 
@@ -408,6 +408,21 @@ FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "$pin_before" "$(val has_pin)" "after SIGKILL the state loads as it was"
 hk_fido2sim_stop
+
+# --- the socket file appears only once the sim listens ----------------------
+# --publish-delay holds the sim between bind() and listen(): were the file
+# there from bind() on, the helper would see it and the probe be refused.
+FIDO2SIM_DIR=$HK_TMP/pub hk_fido2sim_start --publish-delay 700
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "a client that sees the socket file can connect at once"
+assert_eq "" "$(find "$HK_TMP/pub" -name 'sock.*')" "no temporary socket name left behind"
+hk_fido2sim_stop
+: >"$HK_TMP/pub/notsock"
+expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/pub/notsock" --state "$HK_TMP/pub/state"
+assert_contains "$(cat err)" "notsock: exists" "a file that is not a socket is not replaced"
+[ -f "$HK_TMP/pub/notsock" ] && [ ! -s "$HK_TMP/pub/notsock" ] || fail "the file was touched"
+pass
+assert_eq "" "$(find "$HK_TMP/pub" -name 'notsock.*')" "no temporary left after the refusal"
 
 # --- --algorithms: GetInfo lists only those, the others are refused ---------
 expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --algorithms rs256
