@@ -70,8 +70,20 @@ usage(FILE *f)
 	    "  --publish-delay MS     test hook: wait MS ms between binding the temporary\n"
 	    "                         name and listen() + publishing PATH (default 0)\n"
 	    "  --log FILE             append one line per CTAP command (never a PIN)\n"
+	    "  --attestation-format FMT\n"
+	    "                         packed (default: alg, sig by the attestation key,\n"
+	    "                         x5c), self (packed, alg and sig by the new\n"
+	    "                         credential's key, no x5c), none (fmt \"none\",\n"
+	    "                         empty attStmt) or fido-u2f (sig over 00|rpIdHash|\n"
+	    "                         clientDataHash|credId|04|x|y, x5c; ES256 only,\n"
+	    "                         EdDSA answers 0x26)\n"
 	    "  --corrupt-attestation WHAT\n"
-	    "                         sig, authdata or cert: make a broken statement\n"
+	    "                         sig, authdata or cert: make a broken statement;\n"
+	    "                         leaf-ou, leaf-ca or aaguid: the x5c leaf (still\n"
+	    "                         validly signed by the CA, made for this run only)\n"
+	    "                         has no OU \"Authenticator Attestation\", has\n"
+	    "                         basicConstraints CA:TRUE, or an AAGUID extension\n"
+	    "                         that differs from authData's\n"
 	    "  --help                 this text\n"
 	    "\n"
 	    "SIGTERM or SIGINT stops it and removes the socket. Exit status: 0 after a\n"
@@ -122,6 +134,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 	static const struct option longopts[] = {
 		{ "aaguid", required_argument, NULL, 'a' },
 		{ "algorithms", required_argument, NULL, 'A' },
+		{ "attestation-format", required_argument, NULL, 'F' },
 		{ "ca-dir", required_argument, NULL, 'c' },
 		{ "corrupt-attestation", required_argument, NULL, 'C' },
 		{ "ctap", required_argument, NULL, 'V' },
@@ -171,6 +184,21 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				return 2;
 			}
 			break;
+		case 'F':
+			if (strcmp(optarg, "packed") == 0)
+				o->att_format = SIM_ATT_PACKED;
+			else if (strcmp(optarg, "self") == 0)
+				o->att_format = SIM_ATT_SELF;
+			else if (strcmp(optarg, "none") == 0)
+				o->att_format = SIM_ATT_NONE;
+			else if (strcmp(optarg, "fido-u2f") == 0)
+				o->att_format = SIM_ATT_U2F;
+			else {
+				fprintf(stderr, "hwkey-fido2sim: --attestation-format: packed, self, none "
+				    "or fido-u2f, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'c': o->ca_dir = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "sig") == 0)
@@ -179,8 +207,15 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				o->corrupt = SIM_CORRUPT_AUTHDATA;
 			else if (strcmp(optarg, "cert") == 0)
 				o->corrupt = SIM_CORRUPT_CERT;
+			else if (strcmp(optarg, "leaf-ou") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_OU;
+			else if (strcmp(optarg, "leaf-ca") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_CA;
+			else if (strcmp(optarg, "aaguid") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_AAGUID;
 			else {
-				fprintf(stderr, "hwkey-fido2sim: --corrupt-attestation: sig, authdata or cert, not '%s'\n", optarg);
+				fprintf(stderr, "hwkey-fido2sim: --corrupt-attestation: sig, authdata, cert, "
+				    "leaf-ou, leaf-ca or aaguid, not '%s'\n", optarg);
 				return 2;
 			}
 			break;

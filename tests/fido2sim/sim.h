@@ -67,7 +67,10 @@
 
 enum sim_touch { SIM_TOUCH_APPROVE, SIM_TOUCH_DENY, SIM_TOUCH_TIMEOUT };
 enum sim_corrupt { SIM_CORRUPT_NONE, SIM_CORRUPT_SIG, SIM_CORRUPT_AUTHDATA,
-	SIM_CORRUPT_CERT };
+	SIM_CORRUPT_CERT,
+	/* a leaf, validly signed by the CA, that breaks a FIDO requirement */
+	SIM_CORRUPT_LEAF_OU, SIM_CORRUPT_LEAF_CA, SIM_CORRUPT_LEAF_AAGUID };
+enum sim_attfmt { SIM_ATT_PACKED, SIM_ATT_SELF, SIM_ATT_NONE, SIM_ATT_U2F };
 
 struct sim_options {
 	const char *socket_path;
@@ -86,6 +89,7 @@ struct sim_options {
 	int pin_protocols;	/* bit 0: protocol 1, bit 1: protocol 2 */
 	uint8_t aaguid[16];
 	enum sim_corrupt corrupt;
+	enum sim_attfmt att_format;	/* --attestation-format */
 	char preset_pin[64];	/* --pin / --pin-file: used only for a new state */
 	size_t preset_pin_len;
 };

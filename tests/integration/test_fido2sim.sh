@@ -36,9 +36,14 @@ assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
 expect_exit 0 "$HK_FIDO2SIM" --help
 for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
 	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols \
-	--pin-streak-per-connection --algorithms --reset-window --publish-delay; do
+	--pin-streak-per-connection --algorithms --reset-window --publish-delay --attestation-format; do
 	assert_contains "$(cat out)" "$o" "--help documents $o"
 done
+for v in self none fido-u2f leaf-ou leaf-ca aaguid es256,eddsa; do
+	assert_contains "$(cat out)" "$v" "--help documents the value $v"
+done
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --corrupt-attestation leaf
+assert_contains "$(cat err)" "leaf-ou, leaf-ca or aaguid" "bad --corrupt-attestation lists the choices"
 
 # --- CTAPHID framing, by hand ---------------------------------------------
 FIDO2SIM_DIR=$HK_TMP/a hk_fido2sim_start
@@ -463,6 +468,88 @@ assert_eq "ok" "$(val reset)" "Reset within the window after a power cycle"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "0" "$(val has_pin)" "that Reset cleared the PIN"
 hk_fido2sim_stop
+
+# --- --attestation-format self | none | fido-u2f (packed is the default) ------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --attestation-format basic
+assert_contains "$(cat err)" "--attestation-format" "bad --attestation-format is named"
+FIDO2SIM_DIR=$HK_TMP/af hk_fido2sim_start --attestation-format self
+for alg in es256 eddsa; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make "$alg" --out "self-$alg"
+	assert_eq "packed" "$(val fmt)" "self/$alg: fmt packed"
+	assert_eq "0" "$(val x5c_len)" "self/$alg: no x5c"
+	assert_eq "ok" "$(val verify)" "self/$alg: fido_cred_verify_self (signed by the credential key)"
+	assert_not_contains "$(val verify_x5c)" "ok" "self/$alg: not an x5c statement"
+done
+assert_contains "$(val attstmt)" "63616c6727" "self/eddsa: attStmt alg is -8, the credential's"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred self-eddsa
+assert_eq "ok" "$(val assert.0.verify)" "a self-attested credential signs"
+hk_fido2sim_restart --attestation-format none
+for alg in es256 eddsa; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make "$alg" --out "none-$alg"
+	assert_eq "none" "$(val fmt)" "none/$alg: fmt none"
+	assert_eq "a0" "$(val attstmt)" "none/$alg: attStmt is an empty map"
+	assert_eq "0" "$(val sig_len)" "none/$alg: no signature"
+	assert_eq "0" "$(val x5c_len)" "none/$alg: no x5c"
+	assert_eq "$AAGUID" "$(val aaguid)" "none/$alg: authData still has the AAGUID"
+done
+hk_fido2sim_restart --attestation-format fido-u2f
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out u2f
+assert_eq "fido-u2f" "$(val fmt)" "fido-u2f: fmt"
+assert_eq "ok" "$(val verify)" "fido-u2f: fido_cred_verify accepts it"
+assert_not_contains "$(val attstmt)" "63616c67" "fido-u2f: attStmt has no alg"
+openssl x509 -inform der -in u2f.x5c.der -out u2f.pem
+expect_exit 0 openssl verify -CAfile "$FIDO2SIM_CA/ca.pem" u2f.pem
+# the signature, checked by openssl over the bytes the brief names
+openssl x509 -in u2f.pem -pubkey -noout >u2f-attkey.pem
+{ printf '\0'; printf 'ssh:' | openssl dgst -sha256 -binary; cat u2f.cdh u2f.id; printf '\4'; cat u2f.pub; } >u2f.msg
+expect_exit 0 openssl dgst -sha256 -verify u2f-attkey.pem -signature u2f.sig u2f.msg
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "fido-u2f: EdDSA refused"
+hk_fido2sim_restart --attestation-format fido-u2f --corrupt-attestation sig
+probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_not_contains "$(val verify)" "ok" "fido-u2f with a corrupt sig fails fido_cred_verify"
+hk_fido2sim_restart --attestation-format packed
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "packed ok" "$(val fmt) $(val verify)" "--attestation-format packed: x5c as by default"
+[ "$(val x5c_len)" -gt 0 ] || fail "packed: no x5c"
+pass
+hk_fido2sim_stop
+
+# --- leaves, validly signed by the CA, that break a FIDO requirement ---------
+for what in leaf-ou leaf-ca aaguid; do
+	FIDO2SIM_DIR=$HK_TMP/l-$what hk_fido2sim_start --corrupt-attestation "$what"
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "l-$what"
+	assert_eq "ok" "$(val verify)" "$what: the statement's signature is still good"
+	assert_eq "$AAGUID" "$(val aaguid)" "$what: authData keeps the AAGUID"
+	openssl x509 -inform der -in "l-$what.x5c.der" -out "l-$what.pem"
+	expect_exit 0 openssl verify -CAfile "$FIDO2SIM_CA/ca.pem" "l-$what.pem"
+	openssl x509 -in "l-$what.pem" -noout -text >"l-$what.txt"
+	case $what in
+	leaf-ou)
+		assert_not_contains "$(cat "l-$what.txt")" "Authenticator Attestation" "leaf-ou: no such OU"
+		assert_contains "$(cat "l-$what.txt")" "CA:FALSE" "leaf-ou: nothing else changed"
+		;;
+	leaf-ca)
+		assert_contains "$(cat "l-$what.txt")" "CA:TRUE" "leaf-ca: basicConstraints CA:TRUE"
+		assert_contains "$(cat "l-$what.txt")" "OU = Authenticator Attestation" "leaf-ca: OU kept"
+		;;
+	aaguid)
+		assert_not_contains "$(hex "l-$what.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
+			"aaguid: the extension is not authData's AAGUID"
+		assert_contains "$(hex "l-$what.x5c.der")" "${AAGUID_EXT_OID}04120410${AAGUID%01}fe" \
+			"aaguid: it holds another one"
+		;;
+	esac
+	# only this run: a start without the option attests soundly again
+	hk_fido2sim_restart --touch approve
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "l-$what-after"
+	openssl x509 -inform der -in "l-$what-after.x5c.der" -noout -text >"l-$what-after.txt"
+	assert_contains "$(cat "l-$what-after.txt")" "OU = Authenticator Attestation" "$what: sound leaf after"
+	assert_contains "$(cat "l-$what-after.txt")" "CA:FALSE" "$what: sound leaf after (CA:FALSE)"
+	assert_contains "$(hex "l-$what-after.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
+		"$what: sound leaf after (AAGUID)"
+	hk_fido2sim_stop
+done
 
 # --- tampered attestation fails fido_cred_verify ------------------------------
 for what in sig authdata cert; do
