@@ -425,7 +425,9 @@ hk_fido2sim_stop
 : >"$HK_TMP/pub/notsock"
 expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/pub/notsock" --state "$HK_TMP/pub/state"
 assert_contains "$(cat err)" "notsock: exists" "a file that is not a socket is not replaced"
-[ -f "$HK_TMP/pub/notsock" ] && [ ! -s "$HK_TMP/pub/notsock" ] || fail "the file was touched"
+if [ ! -f "$HK_TMP/pub/notsock" ] || [ -s "$HK_TMP/pub/notsock" ]; then
+	fail "the file that is not a socket was touched"
+fi
 pass
 assert_eq "" "$(find "$HK_TMP/pub" -name 'notsock.*')" "no temporary left after the refusal"
 
