@@ -82,7 +82,7 @@ check_key() {
 for t in ecdsa-sk ed25519-sk; do
 	expect_exit 0 "$HWKEY" keygen "$DEV" --type "$t" -o "$t" -C "plain-$t"
 	check_key "$t" "$t" 01 ssh:
-	assert_contains "$(cat err)" "attestation packed verified" "$t: proof shown"
+	assert_contains "$(cat err)" "touch-required,attested; attestation packed verified" "$t: flags and proof shown"
 	assert_contains "$(cat out)" "$(cat "$t.pub")" "$t: the public key line printed"
 	assert_eq "$(sed -n 2p out)" "$(ssh-keygen -l -f "$t.pub")" "$t: printed fingerprint"
 	assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "makeCredential status=0x00 alg=${COSE[$t]} rk=0" \
