@@ -7,6 +7,8 @@
 . "$HK_TESTLIB/common.sh"
 . "$HK_TESTLIB/json.sh"
 . "$HK_TESTLIB/fido2sim.sh"
+. "$HK_TESTLIB/cloudsim.sh"
+. "$HK_TESTLIB/cloudimport.sh"
 
 export HOME=$HK_TMP/home
 mkdir -p "$HOME"
@@ -186,5 +188,17 @@ done
 # The PIN never reached an output or the sim's log.
 grep -rq 246813 out err "$FIDO2SIM_LOG" && fail "the PIN appeared in output or log"
 pass
+
+# A device-made sk key is still not importable into a cloud key pair: the
+# capability table's reason, pointing at authorized_keys, before any request.
+hk_cloudsim_start
+hk_creds_aliyun
+for t in ecdsa-sk ed25519-sk; do
+	expect_exit 12 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" \
+		--region cn-hangzhou --name "sk-$t" "pin-$t.pub"
+	assert_contains "$(cat err)" "authorized_keys" "$t: import refusal points to authorized_keys"
+done
+expect_exit 0 "$HWKEY" cloud list --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou --json
+assert_eq 0 "$(jq '[.regions[].keypairs[]] | length' out)" "nothing was imported"
 
 hk_done
