@@ -142,6 +142,11 @@ for o in --resident --verify-required --no-touch-required "--user bob" "--applic
 	expect_exit 2 "$HWKEY" keygen "pkcs11:token=none" --type ecdsa-p256 --label l $o
 	assert_contains "$(cat err)" "is for fido: security keys" "pkcs11: refuses ${o%% *}"
 done
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --attestation-roots nosuchdir
+assert_contains "$(cat err)" "--attestation-roots nosuchdir is not a directory" "roots dir checked first"
+expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o nosuchdir/key
+assert_contains "$(cat err)" "nosuchdir/key: cannot write a file in its directory" \
+	"the output directory checked first"
 expect_exit 12 "$HWKEY" keygen "$DEV" --type ed25519 -o x
 assert_contains "$(cat err)" "makes ecdsa-sk and ed25519-sk keys" "non-sk type refused"
 assert_eq "$n" "$(grep -c makeCredential "$FIDO2SIM_LOG")" "the device was not asked for any of these"
