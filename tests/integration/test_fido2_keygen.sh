@@ -85,6 +85,7 @@ for t in ecdsa-sk ed25519-sk; do
 	expect_exit 0 "$HWKEY" keygen "$DEV" --type "$t" -o "$t" -C "plain-$t"
 	check_key "$t" "$t" 01 ssh:
 	assert_contains "$(cat err)" "touch-required,attested; attestation packed verified" "$t: flags and proof shown"
+	assert_contains "$(head -1 err)" "hwkey: Touch your security key" "$t: the touch prompt first"
 	assert_contains "$(cat out)" "$(cat "$t.pub")" "$t: the public key line printed"
 	assert_eq "$(sed -n 2p out)" "$(ssh-keygen -l -f "$t.pub")" "$t: printed fingerprint"
 	assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "makeCredential status=0x00 alg=${COSE[$t]} rk=0" \
@@ -158,6 +159,23 @@ expect_exit 0 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o ecdsa-sk --force
 check_key ecdsa-sk ecdsa-sk 01 ssh:
 [ "$before" != "$(cat ecdsa-sk.pub)" ] || fail "--force wrote the new key"
 pass
+
+# Stopped while the device waits for the touch: nothing is written.
+hk_fido2sim_restart --touch-delay 30000
+"$HWKEY" keygen "$DEV" --type ecdsa-sk -o stopped 2>stopped.err &
+kg=$!
+for _ in $(seq 200); do
+	grep -q "Touch your security key" stopped.err 2>/dev/null && break
+	sleep 0.05
+done
+assert_contains "$(cat stopped.err)" "Touch your security key" "the prompt while the device waits"
+kill -TERM "$kg"
+st=0
+wait "$kg" || st=$?
+assert_eq 143 "$st" "stopped by SIGTERM during the touch wait"
+no_left=$(ls stopped stopped.pub stopped.tmp.* 2>/dev/null || true)
+assert_eq "" "$no_left" "nothing written when stopped during the touch"
+hk_fido2sim_restart --touch approve
 
 # --- A device with a PIN: asked for it, wrong PIN says the retries, and
 # verify-required sets the UV flag (0x04) the attestation also proves.
