@@ -324,11 +324,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_token_usage(cmd, a.json, fido ? "%s is a PKCS#11 option; "
 		    "fido: devices do not take it" : "%s is for fido: security keys, "
 		    "not PKCS#11 tokens", bad);
-	if (fido && (r = fido_args(cmd, &a, &req, deflabel, sizeof(deflabel),
-	    &challenge, &challenge_len)) != HK_EXIT_OK)
-		return r;
-	if (a.type == NULL || a.label == NULL)
-		return hk_cli_token_usage(cmd, a.json, "--type and --label are required");
+	if (a.type == NULL || (!fido && a.label == NULL))
+		return hk_cli_token_usage(cmd, a.json, fido ? "--type is required" :
+		    "--type and --label are required");
 	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
 		hk_error_take(&err, r);
 		return hk_cli_token_usage(cmd, a.json, "%s", hk_error_message(&err));
@@ -340,8 +338,12 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 			return hk_cli_token_usage(cmd, a.json, "--id and --count > 1 exclude each other");
 		req.id = id;
 	}
-	if (strlen(a.label) > 200)
+	if (a.label != NULL && strlen(a.label) > 200)
 		return hk_cli_token_usage(cmd, a.json, "--label is too long");
+	/* Last of the checks: it reads the challenge file. */
+	if (fido && (r = fido_args(cmd, &a, &req, deflabel, sizeof(deflabel),
+	    &challenge, &challenge_len)) != HK_EXIT_OK)
+		return r;
 	req.uri = ops[0];
 	req.module = a.module;
 	req.label = a.label;

@@ -143,6 +143,15 @@ for o in --resident --verify-required --no-touch-required "--user bob" "--applic
 	expect_exit 2 "$HWKEY" keygen "pkcs11:token=none" --type ecdsa-p256 --label l $o
 	assert_contains "$(cat err)" "is for fido: security keys" "pkcs11: refuses ${o%% *}"
 done
+head -c 300 /dev/zero >big-challenge
+: >empty-challenge
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge big-challenge
+assert_contains "$(cat err)" "--challenge big-challenge is 300 bytes; at most 256" "challenge size checked"
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge empty-challenge
+assert_contains "$(cat err)" "is empty" "empty challenge refused"
+expect_exit 2 "$HWKEY" keygen "$DEV" --type nosuch -o x --challenge big-challenge
+expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge no-such-file
+assert_contains "$(cat err)" "no-such-file" "missing challenge file named"
 expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --attestation-roots nosuchdir
 assert_contains "$(cat err)" "--attestation-roots nosuchdir is not a directory" "roots dir checked first"
 expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o nosuchdir/key
