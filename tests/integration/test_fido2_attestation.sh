@@ -129,4 +129,15 @@ for w in sig authdata cert; do
 	expect_exit 14 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "bad-$w-rk" --resident
 	no_files "bad-$w-rk" "$w resident"
 done
+# A resident credential whose attestation failed is deleted from the device
+# again when the PIN was given (credentialManagement deleteCredential).
+hk_fido2sim_stop
+printf '%s\n' 135790 >sim-pin
+chmod 600 sim-pin
+FIDO2SIM_DIR=$HK_TMP/pinsim hk_fido2sim_start --pin-file "$HK_TMP/sim-pin" --corrupt-attestation sig
+expect_exit 14 "$HWKEY" keygen "fido:unix:$FIDO2SIM_SOCKET" --type ecdsa-sk -o rkbad --resident \
+	--pin file:sim-pin
+no_files rkbad "resident with a PIN"
+assert_contains "$(grep makeCredential "$FIDO2SIM_LOG")" "status=0x00 alg=-7 rk=1" "the resident credential was made"
+assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "status=0x00 sub=0x06" "and then deleted (deleteCredential)"
 hk_done
