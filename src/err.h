@@ -29,6 +29,7 @@ enum hk_exit {
 	HK_EXIT_INTERRUPTED = 16,	/* cancelled by the user or a signal */
 	HK_EXIT_PERMISSION = 17,	/* no permission on the device node */
 	HK_EXIT_USER_PRESENCE = 18,	/* touch denied or timed out */
+	HK_EXIT_INVENTORY = 19,	/* inventory missing, full, read-only, corrupt or too new */
 };
 
 /*
@@ -127,7 +128,15 @@ enum hk_exit {
 	X(HK_ERR_CLOUD_REGION,		-215, HK_EXIT_USAGE, "unknown region") \
 	X(HK_ERR_FINGERPRINT_MISMATCH,	-216, HK_EXIT_VERIFY, "fingerprint returned by the cloud does not match") \
 	\
-	X(HK_ERR_INVENTORY,		-300, HK_EXIT_FAILURE, "inventory error")
+	X(HK_ERR_INVENTORY,		-300, HK_EXIT_FAILURE, "inventory error") \
+	X(HK_ERR_INVENTORY_NOT_FOUND,	-301, HK_EXIT_INVENTORY, "inventory not found") \
+	X(HK_ERR_INVENTORY_FULL,	-302, HK_EXIT_INVENTORY, "inventory disk is full") \
+	X(HK_ERR_INVENTORY_READONLY,	-303, HK_EXIT_INVENTORY, "inventory is read-only") \
+	X(HK_ERR_INVENTORY_CORRUPT,	-304, HK_EXIT_INVENTORY, "inventory is corrupt or not an inventory") \
+	X(HK_ERR_INVENTORY_VERSION,	-305, HK_EXIT_INVENTORY, "inventory was written by a newer hwkey") \
+	X(HK_ERR_INVENTORY_BUSY,	-306, HK_EXIT_INVENTORY, "inventory is locked by another process") \
+	X(HK_ERR_INVENTORY_CONFLICT,	-307, HK_EXIT_CONFLICT, "inventory already holds another key under this id") \
+	X(HK_ERR_INVENTORY_NO_RECORD,	-308, HK_EXIT_USAGE, "no such record in the inventory")
 
 enum hk_err {
 	HK_OK = 0,
