@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli_interrupt.h"
 #include "cli_token.h"
 #include "err.h"
 #include "file.h"
@@ -352,6 +353,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.comment = a.comment;
 	req.output = a.output;
 	hk_cli_ui_init(&cu, a.pin, a.so_pin, NULL);
+	/* Ctrl-C while a security key waits for its touch cancels the request. */
+	if (fido)
+		hk_cli_interrupt_install(&cu.ui);
 	r = hk_op_keygen(&req, &cu.ui, &res);
 	free(challenge);
 	if (r != 0 && res != NULL)

@@ -169,9 +169,11 @@ check_key ecdsa-sk ecdsa-sk 01 ssh:
 [ "$before" != "$(cat ecdsa-sk.pub)" ] || fail "--force wrote the new key"
 pass
 
-# Stopped while the device waits for the touch: nothing is written.
-hk_fido2sim_restart --touch-delay 30000
-"$HWKEY" keygen "$DEV" --type ecdsa-sk -o stopped 2>stopped.err &
+# Interrupted while the device waits for the touch: the request is cancelled
+# on the device (CTAPHID_CANCEL, answered KEEPALIVE_CANCEL), exit 16, nothing
+# written. (SIGTERM: a script's background job ignores SIGINT.)
+hk_fido2sim_restart --touch-delay 60000
+"$HWKEY" keygen "$DEV" --type ecdsa-sk -o stopped >stopped.out 2>stopped.err &
 kg=$!
 for _ in $(seq 200); do
 	grep -q "Touch your security key" stopped.err 2>/dev/null && break
@@ -181,9 +183,13 @@ assert_contains "$(cat stopped.err)" "Touch your security key" "the prompt while
 kill -TERM "$kg"
 st=0
 wait "$kg" || st=$?
-assert_eq 143 "$st" "stopped by SIGTERM during the touch wait"
+assert_eq 16 "$st" "cancelled during the touch wait"
+assert_contains "$(cat stopped.err)" "key generation cancelled while the device waited for a touch" \
+	"the cancel named"
+assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "makeCredential status=0x2d" \
+	"the device got CTAPHID_CANCEL and answered KEEPALIVE_CANCEL"
 no_left=$(ls stopped stopped.pub stopped.tmp.* 2>/dev/null || true)
-assert_eq "" "$no_left" "nothing written when stopped during the touch"
+assert_eq "" "$no_left" "nothing written when cancelled during the touch"
 hk_fido2sim_restart --touch approve
 
 # --- A device with a PIN: asked for it, wrong PIN says the retries, and
