@@ -127,11 +127,11 @@ assert_eq unknown "$(jq -r '.items[] | select(.name == "rogue_h") | .status' out
 assert_eq "$(fp_huawei rogue.pub)" "$(jq -r '.items[] | select(.name == "rogue_h") | .fingerprint' out)" \
 	"huawei's fingerprint form"
 
-# Usage: one mode, and a missing inventory is exit 19 before any request.
+# Usage: one mode, and a missing inventory is exit 20 before any request.
 expect_exit 2 "$HWKEY" audit --inventory "$INV"
 expect_exit 2 "$HWKEY" audit "${C[@]}" --region cn-hangzhou --authorized-keys x
 n0=$(sim_requests)
-expect_exit 19 "$HWKEY" audit "${C[@]}" --region cn-hangzhou --inventory "$HK_TMP/none.db" --json
+expect_exit 20 "$HWKEY" audit "${C[@]}" --region cn-hangzhou --inventory "$HK_TMP/none.db" --json
 hk_json_valid audit out
 assert_eq "$n0" "$(sim_requests)" "nothing sent without an inventory"
 # Refused credentials: the cloud's exit status, not a finding.

@@ -4,7 +4,7 @@
 # --json is valid under its schema; --csv is RFC 4180 (python's csv reads it
 # back); the default path follows XDG_DATA_HOME and HOME; an inventory of
 # schema version 1 is migrated when read; a missing, foreign, read-only or
-# full inventory gives a clear error and exit 19, and stays whole.
+# full inventory gives a clear error and exit 20, and stays whole.
 . "$HK_TESTLIB/common.sh"
 . "$HK_TESTLIB/json.sh"
 
@@ -18,13 +18,13 @@ ssh-keygen -q -t ed25519 -N '' -C alice@laptop -f a
 ssh-keygen -q -t rsa -b 3072 -N '' -C bob -f b
 ssh-keygen -q -t ecdsa -b 384 -N '' -C carol -f c
 
-# A missing inventory: exit 19, naming it; --json gives the error document.
-expect_exit 19 "$HWKEY" inventory list --inventory nowhere.db
+# A missing inventory: exit 20, naming it; --json gives the error document.
+expect_exit 20 "$HWKEY" inventory list --inventory nowhere.db
 assert_contains "$(cat err)" "nowhere.db" "missing inventory named"
-expect_exit 19 "$HWKEY" inventory list --inventory nowhere.db --json
+expect_exit 20 "$HWKEY" inventory list --inventory nowhere.db --json
 hk_json_valid inventory-list out
 assert_eq HK_ERR_INVENTORY_NOT_FOUND "$(jq -r .error.code out)" "error code"
-assert_eq 19 "$(jq -r .error.exit out)" "error exit"
+assert_eq 20 "$(jq -r .error.exit out)" "error exit"
 [ ! -e nowhere.db ] || fail "reading created an inventory"
 pass
 
@@ -144,10 +144,10 @@ assert_eq ok "$(sqlite3 many.db 'PRAGMA integrity_check')" "whole after concurre
 
 # Not an inventory: another SQLite file, and a text file.
 sqlite3 other.db 'CREATE TABLE t(x)'
-expect_exit 19 "$HWKEY" inventory list --inventory other.db
+expect_exit 20 "$HWKEY" inventory list --inventory other.db
 assert_contains "$(cat err)" "not an hwkey inventory" "foreign database"
 head -c 8192 /dev/urandom | base64 >text.db
-expect_exit 19 "$HWKEY" inventory list --inventory text.db
+expect_exit 20 "$HWKEY" inventory list --inventory text.db
 assert_contains "$(cat err)" "text.db" "garbage file named"
 
 # Read-only and full file systems, in a private mount namespace (root).
@@ -174,10 +174,10 @@ sqlite3 full/inv.db 'SELECT count(*) FROM journal' >full.rows
 NS
 SF=$SF HWKEY=$HWKEY unshare -m bash ns.sh || fail "namespace script failed"
 assert_contains "$(cat ro.list)" "dave" "listing a read-only inventory"
-assert_eq 19 "$(cat ro.rc)" "write on a read-only mount: exit 19"
+assert_eq 20 "$(cat ro.rc)" "write on a read-only mount: exit 20"
 assert_contains "$(cat ro.err)" "read-only" "read-only error says so"
 assert_contains "$(cat ro.err)" "ro/inv.db" "read-only error names the file"
-assert_eq 19 "$(cat full.rc)" "full disk: exit 19"
+assert_eq 20 "$(cat full.rc)" "full disk: exit 20"
 assert_contains "$(cat full.err)" "full" "disk-full error says so"
 assert_contains "$(cat full.err)" "full/inv.db" "disk-full error names the file"
 [ "$(cat full.count)" -gt 5 ] || fail "the disk filled after $(cat full.count) rows"
