@@ -27,6 +27,8 @@ struct hk_keygen_req {
 	uint8_t *challenge;
 	size_t challenge_len;
 	unsigned int usage;	/* HK_KEY_USAGE_*; 0: ssh */
+	char *attestation_roots;	/* NULL: the chain is not checked */
+	int allow_self_attestation;
 };
 
 struct hk_keygen_req *
@@ -51,6 +53,7 @@ hk_keygen_req_free(struct hk_keygen_req *req)
 	free(req->application);
 	free(req->user_id);
 	free(req->challenge);
+	free(req->attestation_roots);
 	free(req);
 }
 
@@ -261,6 +264,41 @@ unsigned int
 hk_keygen_req_usage(const struct hk_keygen_req *req)
 {
 	return req->usage != 0 ? req->usage : HK_KEY_USAGE_SSH;
+}
+
+int
+hk_keygen_req_set_attestation_roots(struct hk_keygen_req *req, const char *dir)
+{
+	char *d = NULL;
+
+	if (req == NULL || (dir != NULL && dir[0] == '\0'))
+		return HK_ERR_INVALID_ARGUMENT;
+	if (dir != NULL && (d = strdup(dir)) == NULL)
+		return HK_ERR_ALLOC;
+	free(req->attestation_roots);
+	req->attestation_roots = d;
+	return 0;
+}
+
+int
+hk_keygen_req_set_allow_self_attestation(struct hk_keygen_req *req, int allow)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->allow_self_attestation = allow != 0;
+	return 0;
+}
+
+const char *
+hk_keygen_req_attestation_roots(const struct hk_keygen_req *req)
+{
+	return req->attestation_roots;
+}
+
+int
+hk_keygen_req_allow_self_attestation(const struct hk_keygen_req *req)
+{
+	return req->allow_self_attestation;
 }
 
 enum hk_kind

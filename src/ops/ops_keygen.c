@@ -1,13 +1,18 @@
 /* A batch of keygens on one token: the token request built once, labels
  * numbered, every key made kept and reported even after a failure. */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "file.h"
 #include "ops.h"
 #include "ops_keygen.h"
+#include "skfile.h"
 
 #define KEYGEN_LABEL_MAX	256
 
@@ -43,6 +48,9 @@ keygen_req_build(const struct hk_op_keygen_req *req, struct hk_keygen_req **kp)
 	    (r = hk_keygen_req_set_user_id(k, req->user_id, req->user_id_len)) != 0 ||
 	    (r = hk_keygen_req_set_challenge(k, req->challenge,
 	    req->challenge_len)) != 0 ||
+	    (r = hk_keygen_req_set_attestation_roots(k, req->attestation_roots)) != 0 ||
+	    (r = hk_keygen_req_set_allow_self_attestation(k,
+	    req->allow_self_attestation)) != 0 ||
 	    (r = hk_keygen_req_set_usage(k, req->usage)) != 0) {
 		hk_keygen_req_free(k);
 		return r;
@@ -86,6 +94,119 @@ keygen_write(const struct hk_op_keygen_req *req, const struct hk_op_keygen_resul
 	return r;
 }
 
+static int
+is_sk_kind(enum hk_kind kind)
+{
+	return kind == HK_KIND_ECDSA_SK || kind == HK_KIND_ED25519_SK;
+}
+
+static int
+sk_pub_path(const char *output, char **pathp)
+{
+	if (asprintf(pathp, "%s.pub", output) < 0) {
+		*pathp = NULL;
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* The directory path goes in exists and takes a new file. */
+static int
+dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int ok;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return HK_ERR_ALLOC;
+	ok = access(dir, W_OK | X_OK) == 0;
+	free(dir);
+	if (!ok)
+		return hk_errf(HK_ERR_IO, "%s: cannot write a file in its directory "
+		    "(%s)", path, strerror(errno));
+	return 0;
+}
+
+/* Before the device is touched: the files an sk keygen writes are free. */
+static int
+keygen_sk_paths_free(const struct hk_op_keygen_req *req)
+{
+	const char *paths[3];
+	char *pub;
+	struct stat st;
+	size_t i;
+	int r = 0;
+
+	if ((r = sk_pub_path(req->output, &pub)) != 0)
+		return r;
+	paths[0] = req->output;
+	paths[1] = pub;
+	paths[2] = req->attestation;
+	for (i = 0; i < 3 && r == 0; i++) {
+		if (paths[i] == NULL)
+			continue;
+		if (!req->force && lstat(paths[i], &st) == 0)
+			r = hk_errf(HK_ERR_EXISTS, "%s exists; remove it, pick another "
+			    "-o FILE, or give --force to replace it", paths[i]);
+		else if (r == 0)
+			r = dir_writable(paths[i]);
+	}
+	free(pub);
+	return r;
+}
+
+/*
+ * The key-handle file, FILE.pub and the attestation, each atomically; if a
+ * later one fails, the earlier ones go again so no half set is left.
+ */
+static int
+keygen_write_sk(const struct hk_op_keygen_req *req, const struct hk_token_key *k)
+{
+	char *priv = NULL, *line = NULL, *pub = NULL;
+	size_t privlen;
+	int r, wrote_priv = 0, wrote_pub = 0;
+
+	if ((r = sk_pub_path(req->output, &pub)) != 0 ||
+	    (r = hk_sk_file_write(k->key, k->sk_flags, k->id, k->idlen, NULL, &priv,
+	    &privlen)) != 0 ||
+	    (r = hk_key_write(k->key, HK_FMT_OPENSSH, &line)) != 0)
+		goto out;
+	if ((r = hk_file_write_atomic(req->output, priv, privlen, 0600)) != 0)
+		goto out;
+	wrote_priv = 1;
+	if ((r = hk_file_write_atomic(pub, line, strlen(line), 0644)) != 0)
+		goto out;
+	wrote_pub = 1;
+	if (req->attestation != NULL) {
+		if (k->proof.kind != HK_PROOF_FIDO2_ATTESTATION ||
+		    k->proof.u.fido2.attestation.ptr == NULL) {
+			r = hk_errf(HK_ERR_ATTESTATION, "the device returned no "
+			    "attestation to write to %s", req->attestation);
+			goto out;
+		}
+		r = hk_file_write_atomic(req->attestation,
+		    k->proof.u.fido2.attestation.ptr, k->proof.u.fido2.attestation.len,
+		    0644);
+	}
+ out:
+	if (r != 0 && wrote_priv)
+		(void)unlink(req->output);
+	if (r != 0 && wrote_pub)
+		(void)unlink(pub);
+	if (priv != NULL)
+		hk_freezero(priv, privlen);
+	free(line);
+	free(pub);
+	return r;
+}
+
 int
 hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
     struct hk_op_keygen_result **resp)
@@ -99,7 +220,7 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 	struct hk_error first;
 	char label[KEYGEN_LABEL_MAX];
 	size_t count = req->count > 1 ? req->count : 1, i;
-	int r, w;
+	int r, w, sk = 0;
 
 	*resp = NULL;
 	hk_error_clear(&first);
@@ -120,6 +241,11 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 		    "one id cannot name %zu keys", count);
 		goto out;
 	}
+	if (!is_sk_kind(req->kind) && req->attestation != NULL) {
+		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT,
+		    "--attestation is for security keys (ecdsa-sk, ed25519-sk)");
+		goto out;
+	}
 	if ((r = keygen_req_build(req, &kreq)) != 0 ||
 	    (r = hk_tokens_open(req->module, &ts)) != 0) {
 		hk_error_take(&res->err, r);
@@ -134,6 +260,23 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 	if ((res->token_uri = strdup(info->uri)) == NULL ||
 	    (res->token_label = strdup(info->label)) == NULL) {
 		r = hk_error_set(&res->err, HK_ERR_ALLOC, "%s", hk_strerror(HK_ERR_ALLOC));
+		goto out;
+	}
+	/*
+	 * A device that makes security keys: one at a time, into files that
+	 * are free, all checked before it is asked for a touch. (A token that
+	 * cannot make them refuses the type in its keygen, as before.)
+	 */
+	sk = is_sk_kind(req->kind) && hk_token_info_can_make(info, req->kind);
+	if (sk && (count > 1 || req->output == NULL)) {
+		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT, count > 1 ?
+		    "one security key is made at a time (each needs a touch)" :
+		    "a security key needs -o FILE: the key-handle file is what "
+		    "ssh uses the key through");
+		goto out;
+	}
+	if (sk && (r = keygen_sk_paths_free(req)) != 0) {
+		hk_error_take(&res->err, r);
 		goto out;
 	}
 	/* The handle stays logged in: the first key's login serves them all. */
@@ -182,7 +325,8 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
  out:
 	if (res->nkeys > 0 && req->output != NULL) {
 		hk_err_clear();
-		if ((w = keygen_write(req, res)) != 0 && r == 0)
+		w = sk ? keygen_write_sk(req, res->keys[0]) : keygen_write(req, res);
+		if (w != 0 && r == 0)
 			r = hk_error_take(&res->err, w);
 	}
 	if (r != 0 && res->err.token[0] == '\0')
