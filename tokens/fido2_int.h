@@ -48,6 +48,11 @@ int hk_fido2_find(char ***namesp, char ***productsp, char ***manufacturersp);
  * retries: PIN retries left after a wrong PIN, or -1.
  */
 int hk_fido2_err(int fr, const char *what, const char *dev, int retries);
+/*
+ * As hk_fido2_err, asking dev for the PIN retries left when fr is a wrong
+ * PIN (tokens/fido2_cred.c).
+ */
+int hk_fido2_dev_err(fido_dev_t *dev, int fr, const char *what, const char *name);
 
 /*
  * The three device operations every front end shares (the token layer's
