@@ -525,7 +525,7 @@ const struct hk_token_impl hk_token_fido2 = {
 	.rescan = fido2_rescan,
 	.open = fido2_open,
 	.close = fido2_close,
-	/* keygen: tokens/fido2_keygen.c */
+	.keygen = hk_fido2_keygen,		/* tokens/fido2_keygen.c */
 	.list_keys = hk_fido2_op_list_keys,	/* tokens/fido2_cred.c */
 	.find_key = hk_fido2_op_find_key,
 	.delete_key = hk_fido2_op_delete_key,
