@@ -626,10 +626,8 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 		break;
 	case CTAP_CBOR_CRED_MGMT:
 	case CTAP_CBOR_CRED_MGMT_PRE:
-		if (cmd == (s->opt.ctap20 ? CTAP_CBOR_CRED_MGMT : CTAP_CBOR_CRED_MGMT_PRE)) {
-			r = CTAP1_ERR_INVALID_COMMAND;	/* not what we advertise */
-			break;
-		}
+		/* libfido2 1.12 sends the preview byte 0x41 whatever the device
+		 * advertises (credMgmt or credentialMgmtPreview): take both. */
 		r = params ? sim_credman(s, params, &reply) : CTAP2_ERR_MISSING_PARAMETER;
 		if (params) {
 			int64_t sub = 0;
