@@ -90,11 +90,6 @@ int hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind);
 #define HK_TKEY_F_PRIVATE		0x20
 const char *hk_token_key_flag_name(unsigned int flag);	/* "never-extractable" */
 
-/* OpenSSH's security-key flags (struct hk_token_key.sk_flags; sk-api.h). */
-#define HK_SK_F_USER_PRESENCE		0x01	/* a touch per signature */
-#define HK_SK_F_USER_VERIFICATION	0x04	/* PIN or biometrics per signature */
-#define HK_SK_F_RESIDENT		0x20	/* discoverable credential */
-
 /*
  * What proves that a key was made on its token and cannot leave it, as the
  * backend found and checked it. Owned by the key (struct hk_token_key.proof).
@@ -155,12 +150,6 @@ struct hk_token_key {
 	unsigned int flags;	/* HK_TKEY_F_* of the private key, for display */
 	unsigned int known;	/* which HK_TKEY_F_* bits the token reported */
 	struct hk_token_proof proof;
-	/*
-	 * Security keys (FIDO2): the key-handle file's flags, as OpenSSH's
-	 * (HK_SK_F_*); id is then the credential id (the key handle). 0 for
-	 * other keys.
-	 */
-	uint8_t sk_flags;
 	const char *error;	/* why key is NULL (static text), else NULL */
 	/* sk keys (FIDO2): OpenSSH key flags (HK_SK_* in skfile.h); id is the
 	 * key handle (credential id) the key-handle file holds. */

@@ -86,6 +86,11 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 	size_t len;
 
 	buf[0] = '\0';
+	if (k->sk_flags != 0) {
+		/* A security key's flags are OpenSSH's, not PKCS#11 attributes. */
+		hk_cli_sk_flags(k->sk_flags, buf, size);
+		return;
+	}
 	if (!checked) {
 		/* Without a login private objects are hidden: absence proves nothing. */
 		snprintf(buf, size, "not checked");
@@ -104,6 +109,60 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
+}
+
+/* OpenSSH's sk flag bits (sk-api.h) by name, in bit order. */
+static const struct {
+	unsigned int bit;
+	const char *name;
+} sk_flag_names[] = {
+	{ 0x01, "user-presence" },
+	{ 0x04, "user-verification" },
+	{ 0x20, "resident" },
+};
+
+void
+hk_cli_sk_flags(unsigned int flags, char *buf, size_t size)
+{
+	size_t i, len;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(sk_flag_names) / sizeof(sk_flag_names[0]); i++) {
+		if ((flags & sk_flag_names[i].bit) == 0)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+		    sk_flag_names[i].name);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "-");
+}
+
+/* {application, user, flags}: a security key's own fields. */
+static json_t *
+sk_json(const struct hk_token_key *k)
+{
+	const char *app = k->key != NULL ? hk_key_sk_application(k->key) : NULL;
+	const char *user = "";
+	json_t *o, *fl;
+	size_t i, n;
+
+	if ((o = json_object()) == NULL || (fl = json_array()) == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	/* The label is "APPLICATION USER" (tokens/fido2_cred.c). */
+	if (app != NULL && (n = strlen(app)) < strlen(k->label) &&
+	    strncmp(k->label, app, n) == 0 && k->label[n] == ' ')
+		user = k->label + n + 1;
+	json_object_set_new(o, "application", app != NULL ? json_string(app) :
+	    json_null());
+	json_object_set_new(o, "user", json_string(user));
+	for (i = 0; i < sizeof(sk_flag_names) / sizeof(sk_flag_names[0]); i++)
+		if ((k->sk_flags & sk_flag_names[i].bit) != 0)
+			json_array_append_new(fl, json_string(sk_flag_names[i].name));
+	json_object_set_new(o, "flags", fl);
+	return o;
 }
 
 json_t *
@@ -162,6 +221,8 @@ hk_cli_key_json(const struct hk_token_key *k, int checked)
 		json_object_set_new(o, "proven_on_token",
 		    json_boolean(hk_token_key_proven(k)));
 	}
+	if (k->sk_flags != 0)
+		json_object_set_new(o, "security_key", sk_json(k));
 	free(line);
 	free(fp);
 	free(md5);

@@ -52,6 +52,8 @@ int hk_cli_token_usage(const struct hk_cmd *cmd, int json, const char *fmt, ...)
  * "not checked" instead of flags or "public-only".
  */
 void hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t size);
+/* OpenSSH sk key flags as "user-presence,user-verification,resident", or "-". */
+void hk_cli_sk_flags(unsigned int flags, char *buf, size_t size);
 /*
  * {id, label, type, bits, public_key, fingerprints {sha256, md5},
  * has_private, flags, proven_on_token, error}: docs/json/common.schema.json
