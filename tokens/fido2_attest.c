@@ -532,8 +532,8 @@ hk_fido2_attest_verify(const char *name, const struct hk_fido2_cred_out *out,
 			goto out;
 		}
 		if ((pk = X509_get_pubkey(leaf)) == NULL) {
-			r = attest_fail(name, "the attestation certificate's key is "
-			    "unreadable");
+			r = attest_fail(name, "the attestation certificate's public "
+			    "key is invalid (not a point on its curve, or damaged)");
 			goto out;
 		}
 	} else if (strcmp(fmt, "packed") == 0) {

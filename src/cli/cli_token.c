@@ -86,11 +86,6 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 	size_t len;
 
 	buf[0] = '\0';
-	if (k->sk_flags != 0) {
-		/* A security key's flags are OpenSSH's, not PKCS#11 attributes. */
-		hk_cli_sk_flags(k->sk_flags, buf, size);
-		return;
-	}
 	if (!checked) {
 		/* Without a login private objects are hidden: absence proves nothing. */
 		snprintf(buf, size, "not checked");
@@ -103,6 +98,14 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
 		    hk_token_key_flag_name(f));
 	}
+	if (k->key != NULL && hk_key_sk_application(k->key) != NULL) {
+		/* sk keys: what ssh will ask of the device, as ssh-keygen -O names it. */
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s%s%s", len ? "," : "",
+		    (k->sk_flags & 0x01) ? "touch-required" : "no-touch-required",
+		    (k->sk_flags & 0x04) ? ",verify-required" : "",
+		    (k->sk_flags & 0x20) ? ",resident" : "");
+	}
 	if (!k->has_private) {
 		len = strlen(buf);
 		snprintf(buf + len, size - len, "%spublic-only", len ? "," : "");
@@ -111,58 +114,17 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		snprintf(buf, size, "-");
 }
 
-/* OpenSSH's sk flag bits (sk-api.h) by name, in bit order. */
-static const struct {
-	unsigned int bit;
-	const char *name;
-} sk_flag_names[] = {
-	{ 0x01, "user-presence" },
-	{ 0x04, "user-verification" },
-	{ 0x20, "resident" },
-};
-
-void
-hk_cli_sk_flags(unsigned int flags, char *buf, size_t size)
-{
-	size_t i, len;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(sk_flag_names) / sizeof(sk_flag_names[0]); i++) {
-		if ((flags & sk_flag_names[i].bit) == 0)
-			continue;
-		len = strlen(buf);
-		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
-		    sk_flag_names[i].name);
-	}
-	if (buf[0] == '\0')
-		snprintf(buf, size, "-");
-}
-
-/* {application, user, flags}: a security key's own fields. */
-static json_t *
-sk_json(const struct hk_token_key *k)
+/* A resident key's user: its label is "APPLICATION USER" (tokens/fido2_cred.c). */
+static const char *
+sk_user(const struct hk_token_key *k)
 {
 	const char *app = k->key != NULL ? hk_key_sk_application(k->key) : NULL;
-	const char *user = "";
-	json_t *o, *fl;
-	size_t i, n;
+	size_t n;
 
-	if ((o = json_object()) == NULL || (fl = json_array()) == NULL) {
-		json_decref(o);
-		return NULL;
-	}
-	/* The label is "APPLICATION USER" (tokens/fido2_cred.c). */
 	if (app != NULL && (n = strlen(app)) < strlen(k->label) &&
 	    strncmp(k->label, app, n) == 0 && k->label[n] == ' ')
-		user = k->label + n + 1;
-	json_object_set_new(o, "application", app != NULL ? json_string(app) :
-	    json_null());
-	json_object_set_new(o, "user", json_string(user));
-	for (i = 0; i < sizeof(sk_flag_names) / sizeof(sk_flag_names[0]); i++)
-		if ((k->sk_flags & sk_flag_names[i].bit) != 0)
-			json_array_append_new(fl, json_string(sk_flag_names[i].name));
-	json_object_set_new(o, "flags", fl);
-	return o;
+		return k->label + n + 1;
+	return "";
 }
 
 json_t *
@@ -221,8 +183,23 @@ hk_cli_key_json(const struct hk_token_key *k, int checked)
 		json_object_set_new(o, "proven_on_token",
 		    json_boolean(hk_token_key_proven(k)));
 	}
-	if (k->sk_flags != 0)
-		json_object_set_new(o, "security_key", sk_json(k));
+	if (k->key != NULL && hk_key_sk_application(k->key) != NULL) {
+		json_t *sf = json_array();
+
+		json_array_append_new(sf, json_string((k->sk_flags & 0x01) ?
+		    "touch-required" : "no-touch-required"));
+		if (k->sk_flags & 0x04)
+			json_array_append_new(sf, json_string("verify-required"));
+		if (k->sk_flags & 0x20)
+			json_array_append_new(sf, json_string("resident"));
+		json_object_set_new(o, "application",
+		    json_string(hk_key_sk_application(k->key)));
+		json_object_set_new(o, "sk_flags", sf);
+		if (k->sk_flags & 0x20)
+			json_object_set_new(o, "sk_user", json_string(sk_user(k)));
+	}
+	if (k->proof.kind == HK_PROOF_FIDO2_ATTESTATION)
+		json_object_set_new(o, "proof", hk_cli_proof_json(k));
 	free(line);
 	free(fp);
 	free(md5);
@@ -255,3 +232,65 @@ hk_cli_confirm(const char *question)
 	return yes;
 }
 
+
+static char *
+aaguid_hex(const uint8_t a[16], char buf[33])
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(buf + 2 * i, 3, "%02x", a[i]);
+	return buf;
+}
+
+void
+hk_cli_proof_text(const struct hk_token_key *k, char *buf, size_t size)
+{
+	const struct hk_token_proof *p = &k->proof;
+
+	buf[0] = '\0';
+	if (p->kind != HK_PROOF_FIDO2_ATTESTATION)
+		return;
+	if (!p->verified) {
+		snprintf(buf, size, "attestation %s NOT verified: %s",
+		    p->u.fido2.format != NULL ? p->u.fido2.format : "none",
+		    p->reason != NULL ? p->reason : "unknown");
+		return;
+	}
+	snprintf(buf, size, "attestation %s verified, %s%s%s%s",
+	    p->u.fido2.format, p->u.fido2.chain_verified ? "certificate chain "
+	    "verified" : "certificate chain not checked (no --attestation-roots)",
+	    p->u.fido2.issuer != NULL ? " (issuer " : "",
+	    p->u.fido2.issuer != NULL ? p->u.fido2.issuer : "",
+	    p->u.fido2.issuer != NULL ? ")" : "");
+}
+
+json_t *
+hk_cli_proof_json(const struct hk_token_key *k)
+{
+	const struct hk_token_proof *p = &k->proof;
+	json_t *o, *c;
+	char hex[33];
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "kind", json_string(hk_proof_kind_name(p->kind)));
+	json_object_set_new(o, "verified", json_boolean(p->verified == 1));
+	json_object_set_new(o, "reason", p->reason != NULL ? json_string(p->reason) :
+	    json_null());
+	if (p->kind != HK_PROOF_FIDO2_ATTESTATION)
+		return o;
+	json_object_set_new(o, "format", json_string(p->u.fido2.format != NULL ?
+	    p->u.fido2.format : "none"));
+	json_object_set_new(o, "aaguid", json_string(aaguid_hex(p->u.fido2.aaguid, hex)));
+	json_object_set_new(o, "chain_verified", json_boolean(p->u.fido2.chain_verified));
+	if (p->u.fido2.ncerts > 0 && (c = json_object()) != NULL) {
+		json_object_set_new(c, "subject", json_string(p->u.fido2.subject != NULL ?
+		    p->u.fido2.subject : ""));
+		json_object_set_new(c, "issuer", json_string(p->u.fido2.issuer != NULL ?
+		    p->u.fido2.issuer : ""));
+		json_object_set_new(o, "certificate", c);
+	} else
+		json_object_set_new(o, "certificate", json_null());
+	return o;
+}
