@@ -130,6 +130,19 @@ nofiles k "algorithm"
 run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519 -o k --json
 json_error HK_ERR_MECHANISM 12 "algorithm"
 
+# A CTAP 2.0 device that lists no algorithms makes ES256 only (the one CTAP
+# requires): ed25519-sk is refused before the device is asked.
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/ctap20 hk_fido2sim_start --ctap 2.0 --pin-file "$HK_TMP/pin"
+DEV20=fido:unix:$FIDO2SIM_SOCKET
+run 12 "$HWKEY" keygen "$DEV20" "${PS[@]}" --type ed25519-sk -o k
+assert_contains "$(cat err)" "does not support ed25519-sk" "algorithm: the device's own list"
+nofiles k "algorithm (device)"
+assert_eq 0 "$(grep -c makeCredential "$FIDO2SIM_LOG" || true)" "algorithm: no makeCredential sent"
+cat "$FIDO2SIM_LOG" >>"$LOG"
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/fido2sim hk_fido2sim_start --pin-file "$HK_TMP/pin"
+
 # 8. Credential exists: a second resident key for the same application and user.
 run 0 kg "${PS[@]}" --resident --application ssh:dup --user u -o first
 run 13 kg "${PS[@]}" --resident --application ssh:dup --user u -o second
