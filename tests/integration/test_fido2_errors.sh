@@ -50,9 +50,11 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME=/nonex
 run 17 "${NOBODY[@]}" "$HWKEY" keys "fido:$HK_TMP/dev/hidraw0"
 assert_contains "$(cat err)" "no permission to open $HK_TMP/dev/hidraw0" "permission: the node named"
 assert_contains "$(cat err)" "udev/70-hwkey.rules" "permission: points at udev/"
-run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/dev/k" --json
+# (keygen checks its output directory first: give nobody one it may write.)
+mkdir -m 777 "$HK_TMP/nobody"
+run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/nobody/k" --json
 json_error HK_ERR_DEVICE_PERMISSION 17 "permission"
-nofiles "$HK_TMP/dev/k" "permission"
+nofiles "$HK_TMP/nobody/k" "permission"
 
 # 2. No device: no such node, and a socket nothing answers on.
 run 5 "$HWKEY" keys "fido:unix:$HK_TMP/nothing"
