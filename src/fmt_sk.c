@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "file.h"
 #include "fmt.h"
 #include "key.h"
 #include "skfile.h"
@@ -284,6 +285,25 @@ hk_sk_file_parse(const char *data, size_t len, struct hk_sk_file **skp)
 	hk_key_free(pub);
 	hk_buf_free(priv);
 	hk_buf_free(der);
+	return r;
+}
+
+int
+hk_sk_file_read(const char *path, struct hk_sk_file **skp)
+{
+	struct hk_error e;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	*skp = NULL;
+	if ((r = hk_file_read(path, 1 << 20, &data, &len)) != 0)
+		return r;
+	if ((r = hk_sk_file_parse(data, len, skp)) != 0) {
+		hk_error_take(&e, r);
+		r = hk_errf(r, "%s: %s", path, e.message);
+	}
+	hk_freezero(data, len);
 	return r;
 }
 

@@ -44,6 +44,8 @@ struct hk_sk_file {
  */
 int hk_sk_file_parse(const char *data, size_t len, struct hk_sk_file **skp);
 void hk_sk_file_free(struct hk_sk_file *sk);	/* accepts NULL */
+/* The same from a file (at most 1 MiB); the error names the file. */
+int hk_sk_file_read(const char *path, struct hk_sk_file **skp);
 
 /* An attestation: ssh-sk-attest-v01 (v00 lacks authdata). */
 struct hk_sk_attest {

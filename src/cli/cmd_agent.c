@@ -10,7 +10,7 @@
 #include "cli_ssh.h"
 #include "cli_token.h"
 #include "err.h"
-#include "ops_skfile.h"
+#include "skfile.h"
 
 static const struct hk_opt opts[] = {
 	{ "device", 0, 1, "DEV", "the security key's device (fido:unix:... needs hwkey's SecurityKeyProvider)" },
@@ -61,7 +61,7 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 	struct hk_token_key *k = NULL;
 	struct hk_secret *pin = NULL;
 	struct hk_cli_askpass ap = { 0 };
-	struct hk_skfile sk = { 0 };
+	struct hk_sk_file *sk = NULL;
 	char prov[4096], module[4096] = "", *errtext = NULL, *sargv[6];
 	const char *token = NULL;
 	char **ops;
@@ -83,7 +83,7 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 	}
 	sargv[n++] = (char *)hk_cli_ssh_add_program();
 	if (a.sk != NULL) {
-		if ((r = hk_skfile_read(a.sk, &sk)) != 0)
+		if ((r = hk_sk_file_read(a.sk, &sk)) != 0)
 			goto out;
 		if (add && a.device != NULL && strncmp(a.device, "fido:unix:", 10) == 0) {
 			sargv[n++] = (char *)"-S";
@@ -133,7 +133,7 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 	free(errtext);
 	hk_secret_free(pin);
 	hk_token_key_free(k);
-	hk_skfile_clear(&sk);
+	hk_sk_file_free(sk);
 	return hk_cli_token_done(cmd, &ct, r);
 }
 

@@ -22,7 +22,7 @@
 #include "cli_token.h"
 #include "err.h"
 #include "file.h"
-#include "ops_skfile.h"
+#include "skfile.h"
 #include "ops_sshcfg.h"
 
 #ifndef HK_P11_MODULE_PATH
@@ -393,7 +393,7 @@ check_host(struct doctor *d, const char *config, const char *host)
 	char *argv[] = { (char *)hk_cli_ssh_program(), (char *)"-G", NULL, NULL, NULL, NULL };
 	struct hk_sshcfg_entry *ent = NULL;
 	struct hk_key *key = NULL;
-	struct hk_skfile sk = { 0 };
+	struct hk_sk_file *sk = NULL;
 	struct hk_error err;
 	char *out = NULL, *algs, *e, *data = NULL, fix[512];
 	const char *type = NULL;
@@ -411,8 +411,8 @@ check_host(struct doctor *d, const char *config, const char *host)
 	    hk_file_read(ent->identity_file, 1 << 20, &data, &len) == 0 &&
 	    hk_key_parse(data, len, &key) == 0)
 		type = hk_key_type_name(key);
-	else if (ent->sk_file != NULL && hk_skfile_read(ent->sk_file, &sk) == 0)
-		type = hk_key_type_name(sk.key);
+	else if (ent->sk_file != NULL && hk_sk_file_read(ent->sk_file, &sk) == 0)
+		type = hk_key_type_name(sk->key);
 	if (capture(argv, &out, &st) != 0 || st != 0) {
 		finding(d, "host", ST_FAIL, host, "check the config file named in the message",
 		    "ssh -G %s failed: %.300s", host, out != NULL ? out : "");
@@ -448,7 +448,7 @@ check_host(struct doctor *d, const char *config, const char *host)
 	free(out);
 	free(data);
 	hk_key_free(key);
-	hk_skfile_clear(&sk);
+	hk_sk_file_free(sk);
 	hk_sshcfg_entry_free(ent);
 }
 

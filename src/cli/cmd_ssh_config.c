@@ -15,7 +15,7 @@
 #include "cli_token.h"
 #include "err.h"
 #include "file.h"
-#include "ops_skfile.h"
+#include "skfile.h"
 #include "ops_sshcfg.h"
 
 static const struct hk_opt opts[] = {
@@ -181,7 +181,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_token_key *k = NULL;
 	struct hk_sshcfg_host h;
 	struct hk_sshcfg_result *res = NULL;
-	struct hk_skfile sk = { 0 };
+	struct hk_sk_file *sk = NULL;
 	struct hk_error err;
 	const struct hk_key *key = NULL;
 	char cfgbuf[PATH_MAX], pub[PATH_MAX], skabs[PATH_MAX], prov[PATH_MAX], *end;
@@ -227,10 +227,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	h.user = a.user;
 	h.port = (unsigned int)port;
 	if (a.sk != NULL) {
-		if ((r = hk_skfile_read(a.sk, &sk)) != 0 ||
+		if ((r = hk_sk_file_read(a.sk, &sk)) != 0 ||
 		    (r = absolute(a.sk, skabs, sizeof(skabs))) != 0)
 			goto out;
-		key = sk.key;
+		key = sk->key;
 		h.identity_file = skabs;
 		h.sk_file = skabs;
 		/* OpenSSH's built-in support reaches USB HID keys; a Unix-socket device only the middleware. */
@@ -298,7 +298,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	if (r != 0 && err.code == r)
 		hk_error_copy(&ct.err, &err);
 	free(res);
-	hk_skfile_clear(&sk);
+	hk_sk_file_free(sk);
 	hk_token_key_free(k);
 	return hk_cli_token_done(cmd, &ct, r);
 }

@@ -83,6 +83,6 @@ assert_contains "$(cat err)" "ssh-agent -P '$module'" "the link is resolved in t
 
 # --sk: a key-handle file that is a software key is refused before ssh-add runs.
 ssh-keygen -q -t ed25519 -N '' -f soft
-expect_exit 3 "$HWKEY" agent add --sk soft
-assert_contains "$(cat err)" "not a security-key (sk-*) key handle" "software key refused"
+expect_exit 12 "$HWKEY" agent add --sk soft
+assert_contains "$(cat err)" "not a security key (sk) key" "software key refused"
 hk_done

@@ -153,8 +153,8 @@ ssh -F "$HOME/.ssh/config" -G web1 >g.out 2>g.err </dev/null
 assert_contains "$(cat g.out)" "pkcs11provider $(realpath "$HK_SOFTHSM_MODULE")" "ssh -G sees PKCS11Provider"
 assert_contains "$(cat g.out)" "port 2200" "ssh -G sees the port"
 ssh-keygen -q -t ed25519 -N '' -f soft
-expect_exit 3 "$HWKEY" ssh-config softlab --sk soft --hostname 127.0.0.1
-assert_contains "$(cat err)" "not a security-key (sk-*) key handle" "a software key is not a key handle"
+expect_exit 12 "$HWKEY" ssh-config softlab --sk soft --hostname 127.0.0.1
+assert_contains "$(cat err)" "not a security key (sk) key" "a software key is not a key handle"
 
 # kill -9 at random moments: the config is always the old or the new file.
 rm "$HOME/.ssh/config"

@@ -1,6 +1,7 @@
-/* Unit tests for the security-key key-handle file: built here field by
- * field as OpenSSH writes it (ssh-keygen -y reads it back as the oracle),
- * parsed, and refused when encrypted, a software key, or damaged. */
+/* The key-handle file reader (src/fmt_sk.c) against files built here field
+ * by field as OpenSSH writes them (ssh-keygen -y reads them back as the
+ * oracle) and made by ssh-keygen itself: parsed, and refused when encrypted,
+ * a software key, or damaged. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +16,7 @@
 #include "err.h"
 #include "file.h"
 #include "key.h"
-#include "ops_skfile.h"
+#include "skfile.h"
 
 static const char ecdsa_sk[] = "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAy"
     "NTYAAABBBKr+SCxRB4Hed9Ti1MqjQC0VXOs794mPLizF5j1as0Ek0COO8RreTpxAZer9Zl0CTzHY20psgEb11+"
@@ -62,8 +63,8 @@ build(const struct spec *s)
 	assert_int_equal(hk_buf_put_string(priv, p, len), 0);
 	assert_int_equal(hk_buf_put_cstring(priv, s->app != NULL ? s->app :
 	    hk_key_sk_application(key)), 0);
-	assert_int_equal(hk_buf_put_u8(priv, HK_SKFILE_F_USER_PRESENCE |
-	    HK_SKFILE_F_RESIDENT), 0);
+	assert_int_equal(hk_buf_put_u8(priv, HK_SK_USER_PRESENCE_REQD |
+	    HK_SK_RESIDENT_KEY), 0);
 	assert_int_equal(hk_buf_put_string(priv, kh, s->khlen), 0);
 	assert_int_equal(hk_buf_put_string(priv, "", 0), 0);
 	assert_int_equal(hk_buf_put_cstring(priv, "alice@lab"), 0);
@@ -96,17 +97,17 @@ static void
 check_parses(const char *pub_b64, const char *type)
 {
 	struct spec s = { pub_b64, "none", 1, 0, NULL, 48 };
-	struct hk_skfile sk;
+	struct hk_sk_file *sk;
 	char *text = build(&s), path[] = "/tmp/hk-test-skfile.XXXXXX", cmd[128], line[1024];
 	FILE *fp;
 	int fd;
 
-	assert_int_equal(hk_skfile_parse(text, strlen(text), &sk), 0);
-	assert_string_equal(hk_key_type_name(sk.key), type);
-	assert_string_equal(hk_key_comment(sk.key), "alice@lab");
-	assert_string_equal(hk_key_sk_application(sk.key), "ssh:");
-	assert_int_equal(sk.flags, HK_SKFILE_F_USER_PRESENCE | HK_SKFILE_F_RESIDENT);
-	assert_int_equal(sk.key_handle_len, 48);
+	assert_int_equal(hk_sk_file_parse(text, strlen(text), &sk), 0);
+	assert_string_equal(hk_key_type_name(sk->key), type);
+	assert_string_equal(hk_key_comment(sk->key), "alice@lab");
+	assert_string_equal(hk_key_sk_application(sk->key), "ssh:");
+	assert_int_equal(sk->flags, HK_SK_USER_PRESENCE_REQD | HK_SK_RESIDENT_KEY);
+	assert_int_equal(sk->key_handle_len, 48);
 	/* The oracle: ssh-keygen reads the same public key out of the file. */
 	assert_true((fd = mkstemp(path)) >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -118,10 +119,10 @@ check_parses(const char *pub_b64, const char *type)
 	line[strcspn(line, "\n")] = '\0';
 	assert_true(strncmp(line, type, strlen(type)) == 0);
 	assert_non_null(strstr(line, pub_b64));
-	hk_skfile_clear(&sk);
-	assert_int_equal(hk_skfile_read(path, &sk), 0);
-	assert_string_equal(hk_key_type_name(sk.key), type);
-	hk_skfile_clear(&sk);
+	hk_sk_file_free(sk);
+	assert_int_equal(hk_sk_file_read(path, &sk), 0);
+	assert_string_equal(hk_key_type_name(sk->key), type);
+	hk_sk_file_free(sk);
 	unlink(path);
 	free(text);
 }
@@ -143,11 +144,11 @@ test_ed25519_sk(void **state)
 static void
 expect_refused(const struct spec *s, int err, const char *words)
 {
-	struct hk_skfile sk;
+	struct hk_sk_file *sk;
 	char *text = build(s);
 
-	assert_int_equal(hk_skfile_parse(text, strlen(text), &sk), err);
-	assert_null(sk.key);
+	assert_int_equal(hk_sk_file_parse(text, strlen(text), &sk), err);
+	assert_null(sk);
 	assert_non_null(strstr(hk_err_detail(), words));
 	free(text);
 }
@@ -156,27 +157,28 @@ static void
 test_refusals(void **state)
 {
 	struct spec s = { ecdsa_sk, "aes256-ctr", 1, 0, NULL, 48 };
-	struct hk_skfile sk;
+	struct hk_sk_file *sk;
 	const char *pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
 
 	(void)state;
-	expect_refused(&s, HK_ERR_FORMAT_UNSUPPORTED, "cipher is 'aes256-ctr'");
+	expect_refused(&s, HK_ERR_NOT_SUPPORTED, "protected by a passphrase (cipher \"aes256-ctr\")");
 	s.cipher = "none";
 	s.nkeys = 2;
-	expect_refused(&s, HK_ERR_FORMAT_UNSUPPORTED, "holds 2 keys");
+	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "holds 2 keys");
 	s.nkeys = 1;
 	s.check2 = 7;
-	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "check words differ");
+	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "checkints differ");
 	s.check2 = 0;
 	s.app = "ssh:other";
-	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "application differs");
+	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "public fields differ");
 	s.app = NULL;
 	s.khlen = 0;
-	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "empty key handle");
-	assert_int_equal(hk_skfile_parse(pem, strlen(pem), &sk), HK_ERR_FORMAT_UNKNOWN);
-	assert_int_equal(hk_skfile_parse("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA", 40, &sk),
+	expect_refused(&s, HK_ERR_FORMAT_MALFORMED, "key handle of 0 bytes");
+	assert_int_equal(hk_sk_file_parse(pem, strlen(pem), &sk), HK_ERR_FORMAT_MALFORMED);
+	assert_null(sk);
+	assert_int_equal(hk_sk_file_parse("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA", 40, &sk),
 	    HK_ERR_FORMAT_MALFORMED);
-	assert_int_equal(hk_skfile_read("/nonexistent/hk-key", &sk), HK_ERR_NOT_FOUND);
+	assert_int_equal(hk_sk_file_read("/nonexistent/hk-key", &sk), HK_ERR_NOT_FOUND);
 }
 
 /* A software private key (ssh-keygen -t ed25519 -N '') is not a key handle. */
@@ -184,20 +186,21 @@ static void
 test_software_key_refused(void **state)
 {
 	char dir[] = "/tmp/hk-test-skfile.XXXXXX", cmd[256], path[64];
-	struct hk_skfile sk;
+	struct hk_sk_file *sk;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/id", dir);
 	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f %s", path);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(hk_skfile_read(path, &sk), HK_ERR_KEY_TYPE_MISMATCH);
-	assert_non_null(strstr(hk_err_detail(), "ssh-ed25519 private key"));
+	assert_int_equal(hk_sk_file_read(path, &sk), HK_ERR_NOT_SUPPORTED);
+	assert_non_null(strstr(hk_err_detail(), "holds a ssh-ed25519 key, not a security key"));
 	assert_non_null(strstr(hk_err_detail(), path));
 	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N secret99 -f %s.enc", path);
 	assert_int_equal(system(cmd), 0);
 	strcat(path, ".enc");
-	assert_int_equal(hk_skfile_read(path, &sk), HK_ERR_FORMAT_UNSUPPORTED);
+	assert_int_equal(hk_sk_file_read(path, &sk), HK_ERR_NOT_SUPPORTED);
+	assert_non_null(strstr(hk_err_detail(), "passphrase"));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
