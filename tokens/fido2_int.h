@@ -48,6 +48,11 @@ int hk_fido2_find(char ***namesp, char ***productsp, char ***manufacturersp);
  * retries: PIN retries left after a wrong PIN, or -1.
  */
 int hk_fido2_err(int fr, const char *what, const char *dev, int retries);
+/*
+ * As hk_fido2_err, asking dev for the PIN retries left when fr is a wrong
+ * PIN (tokens/fido2_cred.c).
+ */
+int hk_fido2_dev_err(fido_dev_t *dev, int fr, const char *what, const char *name);
 
 /*
  * The three device operations every front end shares (the token layer's
@@ -89,6 +94,15 @@ struct hk_fido2_cred_out {
 	size_t challenge_len;
 	uint8_t aaguid[16];
 };
+/*
+ * Make the credential as OpenSSH's sk_enroll does. pin NULL: none is sent
+ * (a device with a PIN then answers HK_ERR_PIN_REQUIRED and the caller asks
+ * and calls again; verify_required without a PIN needs built-in UV, else
+ * HK_ERR_PIN_REQUIRED at once). HK_ERR_NOT_SUPPORTED when resident or
+ * verify_required and the device lacks credProtect. The touch prompt goes to
+ * ui before the device waits; ui->cancelled is checked before, not during.
+ * The attestation is copied out, not verified: see hk_fido2_attest_verify.
+ */
 int hk_fido2_make_cred(fido_dev_t *dev, const char *name,
     const struct hk_fido2_cred_req *req, const char *pin, const struct hk_ui *ui,
     struct hk_fido2_cred_out *out);
