@@ -79,17 +79,6 @@ sig_unpack(int cose_alg, const char *name, const uint8_t *sig, size_t len,
 	return rv;
 }
 
-/* PIN retries after a refused PIN, for the message; -1 if unknown. */
-static int
-retries_left(fido_dev_t *dev, int fr)
-{
-	int n;
-
-	if (fr != FIDO_ERR_PIN_INVALID || fido_dev_get_retry_count(dev, &n) != FIDO_OK)
-		return -1;
-	return n;
-}
-
 int
 hk_fido2_sign(fido_dev_t *dev, const char *name, int cose_alg,
     const char *application, const uint8_t *key_handle, size_t key_handle_len,
@@ -133,7 +122,7 @@ hk_fido2_sign(fido_dev_t *dev, const char *name, int cose_alg,
 	if (sk_flags & SK_UP)
 		hk_ui_touch(ui, "touch your security key to sign");
 	if ((fr = fido_dev_get_assert(dev, a, pin)) != FIDO_OK) {
-		r = hk_fido2_err(fr, "sign", name, retries_left(dev, fr));
+		r = hk_fido2_dev_err(dev, fr, "sign", name);
 		goto out;
 	}
 	if (fido_assert_count(a) != 1) {
@@ -189,8 +178,7 @@ hk_fido2_resident_exists(fido_dev_t *dev, const char *name,
 	if (fr == FIDO_ERR_NO_CREDENTIALS)
 		goto out;
 	if (fr != FIDO_OK) {
-		r = hk_fido2_err(fr, "look up resident keys", name,
-		    retries_left(dev, fr));
+		r = hk_fido2_dev_err(dev, fr, "look up resident keys", name);
 		goto out;
 	}
 	for (i = 0; i < fido_assert_count(a); i++) {

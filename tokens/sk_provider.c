@@ -23,21 +23,21 @@
 #define SK_USER_ID_LEN	32
 
 static int
-sk_debugging(void)
+prov_debugging(void)
 {
 	const char *d = getenv(SK_DEBUG_ENV);
 
 	return d != NULL && d[0] != '\0' && strcmp(d, "0") != 0;
 }
 
-static void sk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void prov_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
-sk_debug(const char *fmt, ...)
+prov_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!sk_debugging())
+	if (!prov_debugging())
 		return;
 	va_start(ap, fmt);
 	fputs("libhwkey-sk: ", stderr);
@@ -47,14 +47,14 @@ sk_debug(const char *fmt, ...)
 }
 
 static void
-sk_touch(void *arg, const char *prompt)
+prov_touch(void *arg, const char *prompt)
 {
 	(void)arg;
-	sk_debug("%s", prompt);
+	prov_debug("%s", prompt);
 }
 
 /* ssh shows its own touch notice; the library's prompt is debug output. */
-static const struct hk_ui sk_ui = { .touch = sk_touch };
+static const struct hk_ui prov_ui = { .touch = prov_touch };
 
 /*
  * A failure as OpenSSH understands it: PIN_REQUIRED makes ssh and ssh-keygen
@@ -63,12 +63,12 @@ static const struct hk_ui sk_ui = { .touch = sk_touch };
  * messages. The detail goes to the debug output.
  */
 static int
-sk_fail(const char *what, int r)
+prov_fail(const char *what, int r)
 {
 	struct hk_error e;
 
 	hk_error_take(&e, r);
-	sk_debug("%s: %s (%s)", what, hk_error_message(&e), hk_err_name(r));
+	prov_debug("%s: %s (%s)", what, hk_error_message(&e), hk_err_name(r));
 	switch (r) {
 	case HK_ERR_PIN_REQUIRED:
 	case HK_ERR_PIN_INCORRECT:
@@ -89,7 +89,7 @@ sk_fail(const char *what, int r)
 
 /* Options ssh passes; any other one that is marked required is refused. */
 static int
-sk_options(struct sk_option **options, const char **devicep, const char **userp)
+prov_options(struct sk_option **options, const char **devicep, const char **userp)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ sk_options(struct sk_option **options, const char **devicep, const char **userp)
 		else if (userp != NULL && strcmp(options[i]->name, "user") == 0)
 			*userp = options[i]->value;
 		else if (options[i]->required) {
-			sk_debug("option \"%s\" is not supported", options[i]->name);
+			prov_debug("option \"%s\" is not supported", options[i]->name);
 			return SSH_SK_ERR_UNSUPPORTED;
 		}
 	}
@@ -116,7 +116,7 @@ sk_options(struct sk_option **options, const char **devicep, const char **userp)
  * first device hwkey finds. A bare path ("/dev/hidraw3") means fido:PATH.
  */
 static int
-sk_open(const char *device, fido_dev_t **devp, char **namep)
+prov_open(const char *device, fido_dev_t **devp, char **namep)
 {
 	char **names = NULL, **products = NULL, **mfrs = NULL;
 	const char *env;
@@ -133,33 +133,33 @@ sk_open(const char *device, fido_dev_t **devp, char **namep)
 		else if (asprintf(&name, "%s%s", HK_FIDO2_SCHEME, device) < 0)
 			name = NULL;
 		if (name == NULL)
-			return sk_fail("open", HK_ERR_ALLOC);
+			return prov_fail("open", HK_ERR_ALLOC);
 	} else {
 		if ((r = hk_fido2_find(&names, &products, &mfrs)) != 0)
-			return sk_fail("find a security key", r);
+			return prov_fail("find a security key", r);
 		r = names[0] == NULL ? HK_ERR_TOKEN_NOT_FOUND :
 		    (name = strdup(names[0])) == NULL ? HK_ERR_ALLOC : 0;
 		hk_strv_free(names);
 		hk_strv_free(products);
 		hk_strv_free(mfrs);
 		if (r == HK_ERR_TOKEN_NOT_FOUND)
-			return sk_fail("open", hk_errf(r, "no FIDO2 device found "
+			return prov_fail("open", hk_errf(r, "no FIDO2 device found "
 			    "(name one with %s=fido:PATH or fido:unix:SOCKET)",
 			    SK_DEVICE_ENV));
 		if (r != 0)
-			return sk_fail("open", r);
+			return prov_fail("open", r);
 	}
-	sk_debug("device %s", name);
+	prov_debug("device %s", name);
 	if ((r = hk_fido2_dev_open(name, devp)) != 0) {
 		free(name);
-		return sk_fail("open", r);
+		return prov_fail("open", r);
 	}
 	*namep = name;
 	return 0;
 }
 
 static void
-sk_close(fido_dev_t **devp, char **namep)
+prov_close(fido_dev_t **devp, char **namep)
 {
 	hk_fido2_dev_close(devp);
 	free(*namep);
@@ -167,7 +167,7 @@ sk_close(fido_dev_t **devp, char **namep)
 }
 
 static int
-sk_cose_alg(uint32_t alg)
+prov_cose_alg(uint32_t alg)
 {
 	switch (alg) {
 	case SSH_SK_ECDSA:
@@ -180,7 +180,7 @@ sk_cose_alg(uint32_t alg)
 
 /* A malloc'd copy OpenSSH can free(); NULL for nothing. */
 static int
-sk_dup(const uint8_t *p, size_t len, uint8_t **dstp, size_t *lenp)
+prov_dup(const uint8_t *p, size_t len, uint8_t **dstp, size_t *lenp)
 {
 	*dstp = NULL;
 	*lenp = 0;
@@ -194,7 +194,7 @@ sk_dup(const uint8_t *p, size_t len, uint8_t **dstp, size_t *lenp)
 }
 
 static void
-sk_enroll_response_clear(struct sk_enroll_response *er)
+prov_enroll_response_clear(struct sk_enroll_response *er)
 {
 	free(er->public_key);
 	free(er->key_handle);
@@ -227,20 +227,20 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	if (enroll_response == NULL)
 		return SSH_SK_ERR_GENERAL;
 	*enroll_response = NULL;
-	if ((req.cose_alg = sk_cose_alg(alg)) == 0) {
-		sk_debug("enroll: unsupported algorithm %u", alg);
+	if ((req.cose_alg = prov_cose_alg(alg)) == 0) {
+		prov_debug("enroll: unsupported algorithm %u", alg);
 		return SSH_SK_ERR_UNSUPPORTED;
 	}
 	if (application == NULL || strncmp(application, "ssh:", 4) != 0) {
-		sk_debug("enroll: application \"%s\" does not start with \"ssh:\"",
+		prov_debug("enroll: application \"%s\" does not start with \"ssh:\"",
 		    application != NULL ? application : "");
 		return SSH_SK_ERR_GENERAL;
 	}
-	if ((ret = sk_options(options, &device, &user)) != 0)
+	if ((ret = prov_options(options, &device, &user)) != 0)
 		return ret;
 	if (user != NULL)
 		strncpy((char *)user_id, user, sizeof(user_id) - 1);
-	if ((ret = sk_open(device, &dev, &name)) != 0)
+	if ((ret = prov_open(device, &dev, &name)) != 0)
 		return ret;
 	/* Like OpenSSH: never silently replace a resident key unless forced. */
 	if ((flags & SSH_SK_RESIDENT_KEY) && !(flags & SSH_SK_FORCE_OPERATION)) {
@@ -249,13 +249,13 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 		if (r == HK_ERR_PIN_REQUIRED || r == HK_ERR_PIN_INCORRECT ||
 		    r == HK_ERR_PIN_LOCKED || r == HK_ERR_PIN_AUTH_BLOCKED ||
 		    r == HK_ERR_ALLOC) {
-			ret = sk_fail("enroll", r);
+			ret = prov_fail("enroll", r);
 			goto out;
 		}
 		if (r != 0)	/* the look-up is advisory: the device decides */
-			sk_fail("enroll: resident key look-up", r);
+			prov_fail("enroll: resident key look-up", r);
 		else if (exists) {
-			sk_debug("enroll: a resident key for %s and this user exists",
+			prov_debug("enroll: a resident key for %s and this user exists",
 			    application);
 			ret = SSH_SK_ERR_CREDENTIAL_EXISTS;
 			goto out;
@@ -270,32 +270,32 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	req.resident = (flags & SSH_SK_RESIDENT_KEY) != 0;
 	req.verify_required = (flags & SSH_SK_USER_VERIFICATION_REQD) != 0;
 	req.touch_required = (flags & SSH_SK_USER_PRESENCE_REQD) != 0;
-	if ((r = hk_fido2_make_cred(dev, name, &req, pin, &sk_ui, &out)) != 0) {
-		ret = sk_fail("enroll", r);
+	if ((r = hk_fido2_make_cred(dev, name, &req, pin, &prov_ui, &out)) != 0) {
+		ret = prov_fail("enroll", r);
 		goto out;
 	}
 	if ((er = calloc(1, sizeof(*er))) == NULL ||
-	    sk_dup(out.pubkey, out.pubkey_len, &er->public_key, &er->public_key_len) != 0 ||
-	    sk_dup(out.key_handle, out.key_handle_len, &er->key_handle,
+	    prov_dup(out.pubkey, out.pubkey_len, &er->public_key, &er->public_key_len) != 0 ||
+	    prov_dup(out.key_handle, out.key_handle_len, &er->key_handle,
 	    &er->key_handle_len) != 0 ||
-	    sk_dup(out.signature, out.signature_len, &er->signature,
+	    prov_dup(out.signature, out.signature_len, &er->signature,
 	    &er->signature_len) != 0 ||
-	    sk_dup(out.x5c, out.x5c_len, &er->attestation_cert,
+	    prov_dup(out.x5c, out.x5c_len, &er->attestation_cert,
 	    &er->attestation_cert_len) != 0 ||
-	    sk_dup(out.authdata, out.authdata_len, &er->authdata,
+	    prov_dup(out.authdata, out.authdata_len, &er->authdata,
 	    &er->authdata_len) != 0) {
-		ret = sk_fail("enroll", HK_ERR_ALLOC);
+		ret = prov_fail("enroll", HK_ERR_ALLOC);
 		goto out;
 	}
 	if (er->key_handle == NULL || er->public_key_len !=
 	    (req.cose_alg == COSE_ES256 ? 65u : 32u)) {
-		sk_debug("enroll: the device returned a %zu-byte public key and "
+		prov_debug("enroll: the device returned a %zu-byte public key and "
 		    "%zu-byte key handle", er->public_key_len, er->key_handle_len);
 		ret = SSH_SK_ERR_GENERAL;
 		goto out;
 	}
 	er->flags = flags;
-	sk_debug("enroll: made a %s key for %s (%zu-byte key handle)",
+	prov_debug("enroll: made a %s key for %s (%zu-byte key handle)",
 	    alg == SSH_SK_ECDSA ? "ecdsa-sk" : "ed25519-sk", application,
 	    er->key_handle_len);
 	*enroll_response = er;
@@ -303,11 +303,11 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	ret = 0;
  out:
 	if (er != NULL) {
-		sk_enroll_response_clear(er);
+		prov_enroll_response_clear(er);
 		free(er);
 	}
 	hk_fido2_cred_out_clear(&out);
-	sk_close(&dev, &name);
+	prov_close(&dev, &name);
 	return ret;
 }
 
@@ -327,21 +327,21 @@ sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
 	if (sign_response == NULL)
 		return SSH_SK_ERR_GENERAL;
 	*sign_response = NULL;
-	if ((cose = sk_cose_alg(alg)) == 0) {
-		sk_debug("sign: unsupported algorithm %u", alg);
+	if ((cose = prov_cose_alg(alg)) == 0) {
+		prov_debug("sign: unsupported algorithm %u", alg);
 		return SSH_SK_ERR_UNSUPPORTED;
 	}
-	if ((ret = sk_options(options, &device, NULL)) != 0)
+	if ((ret = prov_options(options, &device, NULL)) != 0)
 		return ret;
-	if ((ret = sk_open(device, &dev, &name)) != 0)
+	if ((ret = prov_open(device, &dev, &name)) != 0)
 		return ret;
 	if ((r = hk_fido2_sign(dev, name, cose, application, key_handle,
-	    key_handle_len, data, data_len, flags, pin, &sk_ui, &sig)) != 0) {
-		ret = sk_fail("sign", r);
+	    key_handle_len, data, data_len, flags, pin, &prov_ui, &sig)) != 0) {
+		ret = prov_fail("sign", r);
 		goto out;
 	}
 	if ((sr = calloc(1, sizeof(*sr))) == NULL) {
-		ret = sk_fail("sign", HK_ERR_ALLOC);
+		ret = prov_fail("sign", HK_ERR_ALLOC);
 		goto out;
 	}
 	/* hk_fido2_sig's buffers are plain malloc: hand them over. */
@@ -352,22 +352,22 @@ sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
 	sr->sig_s = sig.sig_s;
 	sr->sig_s_len = sig.sig_s_len;
 	memset(&sig, 0, sizeof(sig));
-	sk_debug("sign: flags 0x%02x, counter %u", sr->flags, sr->counter);
+	prov_debug("sign: flags 0x%02x, counter %u", sr->flags, sr->counter);
 	*sign_response = sr;
 	ret = 0;
  out:
 	hk_fido2_sig_clear(&sig);
-	sk_close(&dev, &name);
+	prov_close(&dev, &name);
 	return ret;
 }
 
 static void
-sk_resident_key_free(struct sk_resident_key *rk)
+prov_resident_key_free(struct sk_resident_key *rk)
 {
 	if (rk == NULL)
 		return;
 	free(rk->application);
-	sk_enroll_response_clear(&rk->key);
+	prov_enroll_response_clear(&rk->key);
 	free(rk->user_id);
 	free(rk);
 }
@@ -388,26 +388,26 @@ sk_load_resident_keys(const char *pin, struct sk_option **options,
 		return SSH_SK_ERR_GENERAL;
 	*rksp = NULL;
 	*nrksp = 0;
-	if ((ret = sk_options(options, &device, NULL)) != 0)
+	if ((ret = prov_options(options, &device, NULL)) != 0)
 		return ret;
-	if ((ret = sk_open(device, &dev, &name)) != 0)
+	if ((ret = prov_open(device, &dev, &name)) != 0)
 		return ret;
 	if ((r = hk_fido2_resident_list(dev, name, pin, &list, &n)) != 0) {
-		ret = sk_fail("load resident keys", r);
+		ret = prov_fail("load resident keys", r);
 		goto out;
 	}
 	if ((rks = calloc(n + 1, sizeof(*rks))) == NULL) {
-		ret = sk_fail("load resident keys", HK_ERR_ALLOC);
+		ret = prov_fail("load resident keys", HK_ERR_ALLOC);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (list[i].cose_alg != COSE_ES256 && list[i].cose_alg != COSE_EDDSA) {
-			sk_debug("resident key %zu of %s: COSE algorithm %d skipped",
+			prov_debug("resident key %zu of %s: COSE algorithm %d skipped",
 			    i, list[i].application, list[i].cose_alg);
 			continue;
 		}
 		if ((rk = calloc(1, sizeof(*rk))) == NULL) {
-			ret = sk_fail("load resident keys", HK_ERR_ALLOC);
+			ret = prov_fail("load resident keys", HK_ERR_ALLOC);
 			goto out;
 		}
 		rks[nrks++] = rk;
@@ -417,26 +417,26 @@ sk_load_resident_keys(const char *pin, struct sk_option **options,
 		rk->key.flags = list[i].sk_flags;
 		if ((rk->application = strdup(list[i].application != NULL ?
 		    list[i].application : "ssh:")) == NULL ||
-		    sk_dup(list[i].pubkey, list[i].pubkey_len, &rk->key.public_key,
+		    prov_dup(list[i].pubkey, list[i].pubkey_len, &rk->key.public_key,
 		    &rk->key.public_key_len) != 0 ||
-		    sk_dup(list[i].key_handle, list[i].key_handle_len,
+		    prov_dup(list[i].key_handle, list[i].key_handle_len,
 		    &rk->key.key_handle, &rk->key.key_handle_len) != 0 ||
-		    sk_dup(list[i].user_id, list[i].user_id_len, &rk->user_id,
+		    prov_dup(list[i].user_id, list[i].user_id_len, &rk->user_id,
 		    &rk->user_id_len) != 0) {
-			ret = sk_fail("load resident keys", HK_ERR_ALLOC);
+			ret = prov_fail("load resident keys", HK_ERR_ALLOC);
 			goto out;
 		}
 	}
-	sk_debug("%zu resident keys", nrks);
+	prov_debug("%zu resident keys", nrks);
 	*rksp = rks;
 	*nrksp = nrks;
 	rks = NULL;
 	ret = 0;
  out:
 	for (i = 0; rks != NULL && i < nrks; i++)
-		sk_resident_key_free(rks[i]);
+		prov_resident_key_free(rks[i]);
 	free(rks);
 	hk_fido2_rks_free(list, n);
-	sk_close(&dev, &name);
+	prov_close(&dev, &name);
 	return ret;
 }
