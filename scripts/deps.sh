@@ -4,7 +4,7 @@ HK_DEPS=(
 	gcc make cmake pkg-config clang libclang-rt-14-dev
 	libssl-dev openssl libcurl4-openssl-dev curl ca-certificates
 	libsqlite3-dev sqlite3 libjansson-dev jq libmicrohttpd-dev libcmocka-dev
-	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev
+	libp11-kit-dev p11-kit p11-kit-modules libfido2-dev libcbor-dev
 	softhsm2 opensc openssh-client openssh-server putty-tools procps xxd
 	nodejs npm zsh python3 python3-jsonschema
 )
