@@ -30,10 +30,10 @@ sim_pin_reset_volatile(struct sim *s)
 {
 	EVP_PKEY_free(s->ka_key);
 	s->ka_key = sim_key_new(COSE_ES256);
-	s->token_valid = false;
-	s->token_perms = 0;
-	s->token_rpid[0] = '\0';
-	OPENSSL_cleanse(s->pin_token, sizeof(s->pin_token));
+	s->sess.token_valid = false;
+	s->sess.token_perms = 0;
+	s->sess.token_rpid[0] = '\0';
+	OPENSSL_cleanse(s->sess.pin_token, sizeof(s->sess.pin_token));
 }
 
 static bool
@@ -207,12 +207,12 @@ sim_pin_verify_auth(struct sim *s, int64_t protocol, const cbor_item_t *param,
 		return CTAP1_ERR_INVALID_PARAMETER;
 	if (!s->st.pin_set)
 		return CTAP2_ERR_PIN_NOT_SET;
-	if (!s->token_valid || !auth_ok((int)protocol, s->pin_token, sizeof(s->pin_token),
+	if (!s->sess.token_valid || s->sess.token_epoch != s->token_epoch || !auth_ok((int)protocol, s->sess.pin_token, sizeof(s->sess.pin_token),
 	    msg, msg_len, param))
 		return CTAP2_ERR_PIN_AUTH_INVALID;
-	if (s->token_perms != 0xff && (s->token_perms & perm) == 0)
+	if (s->sess.token_perms != 0xff && (s->sess.token_perms & perm) == 0)
 		return CTAP2_ERR_UNAUTHORIZED_PERMISSION;
-	if (rp_id != NULL && s->token_rpid[0] != '\0' && strcmp(rp_id, s->token_rpid) != 0)
+	if (rp_id != NULL && s->sess.token_rpid[0] != '\0' && strcmp(rp_id, s->sess.token_rpid) != 0)
 		return CTAP2_ERR_UNAUTHORIZED_PERMISSION;
 	return 0;
 }
@@ -271,7 +271,7 @@ install_pin(struct sim *s, const struct shared *sh, const cbor_item_t *enc)
 	s->st.pin_len = len;
 	s->st.pin_retries = SIM_PIN_RETRIES;
 	s->pin_fail_streak = 0;
-	s->token_valid = false;
+	s->token_epoch++;	/* every session's token dies with the old PIN */
 	rc = sim_state_save(s) == 0 ? 0 : CTAP1_ERR_OTHER;
 out:
 	OPENSSL_cleanse(pin, sizeof(pin));
@@ -286,19 +286,20 @@ new_token(struct sim *s, const struct shared *sh, uint8_t perms, const cbor_item
 	cbor_item_t *m, *enc;
 	char *rp = NULL;
 
-	if (rpid != NULL && ((rp = cb_strdup(rpid)) == NULL || strlen(rp) >= sizeof(s->token_rpid))) {
+	if (rpid != NULL && ((rp = cb_strdup(rpid)) == NULL || strlen(rp) >= sizeof(s->sess.token_rpid))) {
 		free(rp);
 		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
 	}
-	if (sim_random(s->pin_token, sizeof(s->pin_token)) != 0) {
+	if (sim_random(s->sess.pin_token, sizeof(s->sess.pin_token)) != 0) {
 		free(rp);
 		return CTAP1_ERR_OTHER;
 	}
-	s->token_valid = true;
-	s->token_perms = perms;
-	snprintf(s->token_rpid, sizeof(s->token_rpid), "%s", rp ? rp : "");
+	s->sess.token_valid = true;
+	s->sess.token_epoch = s->token_epoch;
+	s->sess.token_perms = perms;
+	snprintf(s->sess.token_rpid, sizeof(s->sess.token_rpid), "%s", rp ? rp : "");
 	free(rp);
-	if ((enc = sh_encrypt(sh, s->pin_token, sizeof(s->pin_token))) == NULL)
+	if ((enc = sh_encrypt(sh, s->sess.pin_token, sizeof(s->sess.pin_token))) == NULL)
 		return CTAP1_ERR_OTHER;
 	m = cbor_new_indefinite_map();
 	cb_put_int(m, 2, enc);

@@ -102,13 +102,13 @@ next(struct sim *s, int kind, cbor_item_t **reply)
 {
 	size_t idx;
 
-	if (s->pending_kind != kind || s->pending_pos >= s->pending_n) {
-		s->pending_kind = 0;
+	if (s->sess.pending_kind != kind || s->sess.pending_pos >= s->sess.pending_n) {
+		s->sess.pending_kind = 0;
 		return CTAP2_ERR_NOT_ALLOWED;
 	}
-	idx = s->pending_idx[s->pending_pos++];
-	if (s->pending_pos >= s->pending_n)
-		s->pending_kind = 0;
+	idx = s->sess.pending_idx[s->sess.pending_pos++];
+	if (s->sess.pending_pos >= s->sess.pending_n)
+		s->sess.pending_kind = 0;
 	if (kind == CM_RP_NEXT) {
 		rp_reply(s, idx, 0, reply);
 		return 0;
@@ -128,7 +128,7 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 		return CTAP2_ERR_MISSING_PARAMETER;
 	if (sub == CM_RP_NEXT || sub == CM_RK_NEXT)
 		return next(s, (int)sub, reply);
-	s->pending_kind = 0;
+	s->sess.pending_kind = 0;
 	if (sub < CM_METADATA || sub > CM_DELETE)
 		return CTAP2_ERR_INVALID_SUBCOMMAND;
 	if ((r = check_auth(s, (uint8_t)sub, req)) != 0)
@@ -146,14 +146,14 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 		for (size_t i = 0; i < s->st.n_rk; i++) {
 			bool seen = false;
 			for (size_t j = 0; j < n; j++)
-				if (strcmp(s->st.rk[s->pending_idx[j]].rp_id, s->st.rk[i].rp_id) == 0)
+				if (strcmp(s->st.rk[s->sess.pending_idx[j]].rp_id, s->st.rk[i].rp_id) == 0)
 					seen = true;
 			if (!seen)
-				s->pending_idx[n++] = i;
+				s->sess.pending_idx[n++] = i;
 		}
 		if (n == 0)
 			return CTAP2_ERR_NO_CREDENTIALS;
-		rp_reply(s, s->pending_idx[0], n, reply);
+		rp_reply(s, s->sess.pending_idx[0], n, reply);
 		break;
 	case CM_RK_BEGIN:
 		v = cb_map_int(params, 1);
@@ -163,11 +163,11 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 			uint8_t h[32];
 			sim_sha256(s->st.rk[i].rp_id, strlen(s->st.rk[i].rp_id), h);
 			if (memcmp(h, cbor_bytestring_handle(v), 32) == 0)
-				s->pending_idx[n++] = i;
+				s->sess.pending_idx[n++] = i;
 		}
 		if (n == 0)
 			return CTAP2_ERR_NO_CREDENTIALS;
-		if ((r = rk_reply(s, s->pending_idx[0], n, reply)) != 0)
+		if ((r = rk_reply(s, s->sess.pending_idx[0], n, reply)) != 0)
 			return r;
 		break;
 	case CM_DELETE:
@@ -190,9 +190,9 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 		return CTAP2_ERR_INVALID_SUBCOMMAND;
 	}
 	if (n > 1) {
-		s->pending_kind = sub == CM_RP_BEGIN ? CM_RP_NEXT : CM_RK_NEXT;
-		s->pending_n = n;
-		s->pending_pos = 1;
+		s->sess.pending_kind = sub == CM_RP_BEGIN ? CM_RP_NEXT : CM_RK_NEXT;
+		s->sess.pending_n = n;
+		s->sess.pending_pos = 1;
 	}
 	return 0;
 }

@@ -289,7 +289,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		goto out;
 	r = CTAP1_ERR_OTHER;
 	if ((key = sim_key_new((int)alg)) == NULL ||
-	    sim_credid_wrap(s, key, (int)alg, prot ? (int)prot : 1, rpid_hash, id, &id_len) != 0 ||
+	    sim_credid_wrap(s, key, (int)alg, prot ? (int)prot : 1, rk, rpid_hash, id,
+	    &id_len) != 0 ||
 	    sim_key_cose(key, (int)alg, &cose, &cose_len) != 0)
 		goto out;
 	if (rk && (r = store_rk(s, id, id_len, (int)alg, prot ? (int)prot : 1, rp_id, rp,
@@ -446,8 +447,8 @@ rk_assertion(struct sim *s, size_t idx, size_t total, cbor_item_t **reply)
 	sim_sha256(rk->rp_id, strlen(rk->rp_id), h);
 	if ((key = sim_credid_unwrap(s, rk->id, rk->id_len, h, &alg, &prot)) == NULL)
 		return CTAP1_ERR_OTHER;
-	r = assertion(s, key, alg, rk->id, rk->id_len, rk, h, s->pending_cdh,
-	    s->pending_flags, total, reply);
+	r = assertion(s, key, alg, rk->id, rk->id_len, rk, h, s->sess.pending_cdh,
+	    s->sess.pending_flags, total, reply);
 	EVP_PKEY_free(key);
 	return r;
 }
@@ -496,15 +497,15 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 			const struct sim_rk *rk = &s->st.rk[i];
 			if (strcmp(rk->rp_id, rp_id) != 0 || (rk->prot >= 2 && !uv))
 				continue;
-			s->pending_idx[n++] = i;
+			s->sess.pending_idx[n++] = i;
 		}
 		/* stable order by creation, newest first */
 		for (size_t i = 1; i < n; i++)
-			for (size_t j = i; j > 0 && s->st.rk[s->pending_idx[j]].created >
-			    s->st.rk[s->pending_idx[j - 1]].created; j--) {
-				size_t t = s->pending_idx[j];
-				s->pending_idx[j] = s->pending_idx[j - 1];
-				s->pending_idx[j - 1] = t;
+			for (size_t j = i; j > 0 && s->st.rk[s->sess.pending_idx[j]].created >
+			    s->st.rk[s->sess.pending_idx[j - 1]].created; j--) {
+				size_t t = s->sess.pending_idx[j];
+				s->sess.pending_idx[j] = s->sess.pending_idx[j - 1];
+				s->sess.pending_idx[j - 1] = t;
 			}
 	}
 	r = CTAP2_ERR_NO_CREDENTIALS;
@@ -512,17 +513,17 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		goto out;
 	if (up && (r = sim_conn_user_presence(x->c)) != 0)
 		goto out;
-	memcpy(s->pending_cdh, cdh, 32);
-	s->pending_flags = (up ? AD_UP : 0) | (uv ? AD_UV : 0);
+	memcpy(s->sess.pending_cdh, cdh, 32);
+	s->sess.pending_flags = (up ? AD_UP : 0) | (uv ? AD_UV : 0);
 	if (key != NULL) {
 		r = assertion(s, key, alg, id, id_len, rk_by_id(s, id, id_len), rpid_hash, cdh,
-		    s->pending_flags, 1, reply);
+		    s->sess.pending_flags, 1, reply);
 	} else {
-		r = rk_assertion(s, s->pending_idx[0], n, reply);
+		r = rk_assertion(s, s->sess.pending_idx[0], n, reply);
 		if (r == 0 && n > 1) {
-			s->pending_kind = CTAP_CBOR_NEXT_ASSERT;
-			s->pending_n = n;
-			s->pending_pos = 1;
+			s->sess.pending_kind = CTAP_CBOR_NEXT_ASSERT;
+			s->sess.pending_n = n;
+			s->sess.pending_pos = 1;
 		}
 	}
 out:
@@ -552,6 +553,7 @@ reset(struct cmd_ctx *x)
 	if (sim_random(s->st.master, sizeof(s->st.master)) != 0)
 		return CTAP1_ERR_OTHER;
 	sim_pin_reset_volatile(s);
+	s->token_epoch++;
 	return sim_state_save(s) == 0 ? 0 : CTAP1_ERR_OTHER;
 }
 
@@ -579,7 +581,7 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	struct cbor_load_result res;
 	cbor_item_t *params = NULL, *reply = NULL;
 	uint8_t cmd = req[0];
-	int kind = s->pending_kind, r;
+	int kind = s->sess.pending_kind, r;
 	size_t n;
 
 	if (len > 1) {
@@ -591,7 +593,7 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	}
 	if (cmd != CTAP_CBOR_NEXT_ASSERT && cmd != CTAP_CBOR_CRED_MGMT &&
 	    cmd != CTAP_CBOR_CRED_MGMT_PRE)
-		s->pending_kind = 0;
+		s->sess.pending_kind = 0;
 	switch (cmd) {
 	case CTAP_CBOR_GETINFO:
 		r = getinfo(s, &reply);
@@ -603,12 +605,12 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 		r = params ? get_assertion(&x, params, &reply) : CTAP2_ERR_MISSING_PARAMETER;
 		break;
 	case CTAP_CBOR_NEXT_ASSERT:
-		s->pending_kind = 0;
+		s->sess.pending_kind = 0;
 		r = CTAP2_ERR_NOT_ALLOWED;
-		if (kind == CTAP_CBOR_NEXT_ASSERT && s->pending_pos < s->pending_n) {
-			r = rk_assertion(s, s->pending_idx[s->pending_pos++], 0, &reply);
-			if (s->pending_pos < s->pending_n)
-				s->pending_kind = kind;
+		if (kind == CTAP_CBOR_NEXT_ASSERT && s->sess.pending_pos < s->sess.pending_n) {
+			r = rk_assertion(s, s->sess.pending_idx[s->sess.pending_pos++], 0, &reply);
+			if (s->sess.pending_pos < s->sess.pending_n)
+				s->sess.pending_kind = kind;
 		}
 		break;
 	case CTAP_CBOR_CLIENT_PIN:
@@ -626,10 +628,8 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 		break;
 	case CTAP_CBOR_CRED_MGMT:
 	case CTAP_CBOR_CRED_MGMT_PRE:
-		if (cmd == (s->opt.ctap20 ? CTAP_CBOR_CRED_MGMT : CTAP_CBOR_CRED_MGMT_PRE)) {
-			r = CTAP1_ERR_INVALID_COMMAND;	/* not what we advertise */
-			break;
-		}
+		/* libfido2 1.12 sends the preview byte 0x41 whatever the device
+		 * advertises (credMgmt or credentialMgmtPreview): take both. */
 		r = params ? sim_credman(s, params, &reply) : CTAP2_ERR_MISSING_PARAMETER;
 		if (params) {
 			int64_t sub = 0;

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ctaphid.h"
 
 #define PKT		64
@@ -310,7 +312,10 @@ sim_conn_serve_one(struct sim_conn *c)
 			return 0;
 		}
 		c->cur_cid = cid;
+		c->sim->sess = c->sess;
 		n = sim_ctap2(c->sim, c, msg, (size_t)len, reply, sizeof(reply));
+		c->sess = c->sim->sess;
+		OPENSSL_cleanse(&c->sim->sess, sizeof(c->sim->sess));
 		send_msg(c, cid, CMD_CBOR, reply, n);
 	} else {
 		/* CTAPHID_MSG included: NMSG, this device speaks CTAP2 only */

@@ -11,6 +11,7 @@ struct sim_conn {
 	size_t n_cids;
 	uint32_t cur_cid;	/* channel of the CBOR request being served */
 	bool dead;
+	struct sim_session sess;	/* swapped into the sim while served */
 };
 
 /* Serves one message when the socket is readable: 0 to keep the connection,

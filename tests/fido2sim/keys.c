@@ -13,6 +13,7 @@
 #include "sim.h"
 
 #define CREDID_MAGIC	0x48	/* 'H': version 1 of this layout */
+#define CREDID_RESIDENT	0x80	/* in the prot byte: valid only while stored */
 
 int
 sim_random(uint8_t *p, size_t n)
@@ -98,7 +99,7 @@ sim_key_sign(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len, uint8_t *si
 }
 
 int
-sim_credid_wrap(const struct sim *s, EVP_PKEY *key, int alg, int prot,
+sim_credid_wrap(const struct sim *s, EVP_PKEY *key, int alg, int prot, bool resident,
 	const uint8_t rpid_hash[32], uint8_t *id, size_t *id_len)
 {
 	uint8_t pt[200], *p = pt + 2;
@@ -110,7 +111,7 @@ sim_credid_wrap(const struct sim *s, EVP_PKEY *key, int alg, int prot,
 	    13 + (size_t)der_len + 2 + 16 > *id_len)
 		return -1;
 	pt[0] = alg == COSE_ES256 ? 0 : 1;
-	pt[1] = (uint8_t)prot;
+	pt[1] = (uint8_t)prot | (resident ? CREDID_RESIDENT : 0);
 	if (i2d_PrivateKey(key, &p) != der_len)
 		goto out;
 	id[0] = CREDID_MAGIC;
@@ -128,6 +129,15 @@ out:
 	EVP_CIPHER_CTX_free(ctx);
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return rc;
+}
+
+static bool
+resident_exists(const struct sim *s, const uint8_t *id, size_t len)
+{
+	for (size_t i = 0; i < s->st.n_rk; i++)
+		if (s->st.rk[i].id_len == len && memcmp(s->st.rk[i].id, id, len) == 0)
+			return true;
+	return false;
 }
 
 EVP_PKEY *
@@ -154,7 +164,10 @@ sim_credid_unwrap(const struct sim *s, const uint8_t *id, size_t id_len,
 	    EVP_DecryptFinal_ex(ctx, pt + n, &f) != 1)
 		goto out;
 	*alg = pt[0] == 0 ? COSE_ES256 : COSE_EDDSA;
-	*prot = pt[1];
+	*prot = pt[1] & ~CREDID_RESIDENT;
+	/* A deleted (or reset) discoverable credential is gone for good. */
+	if ((pt[1] & CREDID_RESIDENT) && !resident_exists(s, id, id_len))
+		goto out;
 	key = d2i_AutoPrivateKey(NULL, &p, (long)ct_len - 2);
 out:
 	EVP_CIPHER_CTX_free(ctx);

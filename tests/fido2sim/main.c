@@ -288,6 +288,7 @@ serve(struct sim *s, int lfd)
 				continue;
 			if (sim_conn_serve_one(&conns[i]) != 0) {
 				close(conns[i].fd);
+				OPENSSL_cleanse(&conns[i].sess, sizeof(conns[i].sess));
 				conns[i] = conns[--n];
 			}
 		}

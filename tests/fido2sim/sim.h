@@ -108,27 +108,36 @@ struct sim_state {
 	size_t n_rk;
 };
 
+/* Per connection: the pinUvAuthToken and multi-step enumerations
+ * (GetNextAssertion, credman Next), so that two clients cannot spoil each
+ * other's token or enumeration. */
+struct sim_session {
+	uint8_t pin_token[32];
+	bool token_valid;
+	unsigned token_epoch;
+	uint8_t token_perms;	/* 0xff = legacy getPinToken: everything */
+	char token_rpid[256];
+	int pending_kind;	/* 0 none, CTAP_CBOR_NEXT_ASSERT, 3 (rp), 5 (rk) */
+	size_t pending_idx[SIM_MAX_RK];
+	size_t pending_n, pending_pos;
+	uint8_t pending_cdh[32];
+	uint8_t pending_flags;
+};
+
 /* The whole authenticator: options, persistent state, volatile state. */
 struct sim {
 	struct sim_options opt;
 	struct sim_state st;
 	/* volatile (lost on restart, like a power cycle) */
 	EVP_PKEY *ka_key;	/* ClientPIN key agreement key */
-	uint8_t pin_token[32];
-	bool token_valid;
-	uint8_t token_perms;	/* 0 = legacy getPinToken: everything */
-	char token_rpid[256];
+	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
 	int pin_fail_streak;	/* consecutive wrong PINs since connect */
 	/* attestation */
 	EVP_PKEY *att_key;
 	uint8_t *att_cert;
 	size_t att_cert_len;
-	/* multi-step enumerations (GetNextAssertion, credman Next) */
-	int pending_kind;	/* 0 none, CTAP_CBOR_NEXT_ASSERT, 3 (rp), 5 (rk) */
-	size_t pending_idx[SIM_MAX_RK];
-	size_t pending_n, pending_pos;
-	uint8_t pending_cdh[32];
-	uint8_t pending_flags;
+	/* the session of the connection being served (swapped in and out) */
+	struct sim_session sess;
 	int log_fd;
 };
 
@@ -161,7 +170,7 @@ int sim_key_cose(EVP_PKEY *key, int alg, uint8_t **out, size_t *out_len);
 cbor_item_t *sim_key_cose_item(EVP_PKEY *key, int alg);
 int sim_key_sign(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len,
 	uint8_t *sig, size_t *sig_len);
-int sim_credid_wrap(const struct sim *s, EVP_PKEY *key, int alg, int prot,
+int sim_credid_wrap(const struct sim *s, EVP_PKEY *key, int alg, int prot, bool resident,
 	const uint8_t rpid_hash[32], uint8_t *id, size_t *id_len);
 EVP_PKEY *sim_credid_unwrap(const struct sim *s, const uint8_t *id, size_t id_len,
 	const uint8_t rpid_hash[32], int *alg, int *prot);

@@ -1,0 +1,305 @@
+# hwkey-fido2sim speaks CTAPHID + CTAP2 well enough for the real libfido2 1.12
+# (through simprobe, a libfido2 client over the sim's socket): GetInfo, packed
+# attestation whose x5c chains to the sim's CA, assertions that verify, PIN
+# protocols 1 and 2 (set, change, retries, blocking), credProtect, credential
+# management, reset, touch deny/timeout/cancel, persistence across restarts,
+# clean SIGTERM, tampered attestation, and the CTAPHID error replies.
+. "$HK_TESTLIB/common.sh"
+. "$HK_TESTLIB/fido2sim.sh"
+
+: "${HK_SIMPROBE:?HK_SIMPROBE must point at simprobe (ctest sets it)}"
+PIN=4711-sim
+NEWPIN=8642-sim
+printf '%s\n' "$PIN" >pinfile
+chmod 600 pinfile
+AAGUID=68776b65792d6669646f3273696d0001
+AAGUID_EXT_OID=060b2b0601040182e51c010104	# 1.3.6.1.4.1.45724.1.1.4
+
+# probe [ENV=V...] ARGS: simprobe on the current sim; output in $HK_TMP/out.
+probe() {
+	local want=$1
+	shift
+	expect_exit "$want" env "$@"
+}
+val() { sed -n "s/^$1=//p" "$HK_TMP/out" | head -1; }
+hex() { xxd -p "$1" | tr -d '\n'; }
+P=("$HK_SIMPROBE")
+
+# --- usage errors name what is wrong ------------------------------------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --touch sometimes
+assert_contains "$(cat err)" "--touch" "bad --touch is named"
+expect_exit 2 "$HK_FIDO2SIM" --socket s
+assert_contains "$(cat err)" "--state" "missing --state is named"
+echo "not a state" >bogus-state
+expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/bogus.sock" --state bogus-state
+assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
+expect_exit 0 "$HK_FIDO2SIM" --help
+for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
+	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols; do
+	assert_contains "$(cat out)" "$o" "--help documents $o"
+done
+
+# --- CTAPHID framing, by hand ---------------------------------------------
+FIDO2SIM_DIR=$HK_TMP/a hk_fido2sim_start
+A_PID=$FIDO2SIM_PID
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw
+assert_eq "1" "$(val init.nonce_echo)" "INIT echoes the nonce"
+assert_eq "0x0d" "$(val init.caps)" "capabilities WINK|CBOR|NMSG"
+assert_eq "1" "$(val init.cid_new)" "INIT allocates a channel"
+assert_eq "1" "$(val ping.echo)" "a 200-byte PING over four packets comes back whole"
+assert_eq "cmd:bf bcnt:1 data0:0b" "$(val badcid)" "unknown channel: ERR_INVALID_CHANNEL"
+assert_eq "cmd:bf bcnt:1 data0:0b" "$(val broadcast_cbor)" "CBOR on the broadcast channel refused"
+assert_eq "cmd:bf bcnt:1 data0:01" "$(val badcmd)" "unknown command: ERR_INVALID_CMD"
+assert_eq "cmd:bf bcnt:1 data0:01" "$(val msg)" "CTAPHID_MSG refused (NMSG)"
+assert_eq "cmd:bf bcnt:1 data0:03" "$(val badlen)" "oversized message: ERR_INVALID_LEN"
+assert_eq "cmd:bf bcnt:1 data0:04" "$(val badseq)" "sequence gap: ERR_INVALID_SEQ"
+assert_eq "cmd:bf bcnt:1 data0:03" "$(val badinit)" "short INIT nonce: ERR_INVALID_LEN"
+assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
+
+# --- GetInfo through libfido2 ---------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "versions"
+assert_eq "credProtect" "$(val extensions)" "extensions"
+assert_eq "$AAGUID" "$(val aaguid)" "default AAGUID"
+assert_eq "true" "$(val option.rk)" "rk"
+assert_eq "false" "$(val option.clientPin)" "no PIN yet"
+assert_eq "true" "$(val option.credMgmt)" "credMgmt"
+assert_eq "2,1" "$(val protocols)" "PIN/UV auth protocols"
+assert_eq "-7,-8" "$(val algorithms)" "ES256 and EdDSA"
+assert_eq "1" "$(val is_fido2)" "libfido2 sees a FIDO2 device"
+assert_eq "1" "$(val cred_prot)" "fido_dev_supports_cred_prot (OpenSSH needs it)"
+assert_eq "1" "$(val credman)" "fido_dev_supports_credman"
+assert_eq "0" "$(val has_pin)" "fido_dev_has_pin"
+
+# --- MakeCredential: packed attestation, chain to the CA ------------------
+for alg in es256 eddsa; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make "$alg" --out "nr-$alg"
+	assert_eq "packed" "$(val fmt)" "$alg: fmt"
+	assert_eq "0x41" "$(val flags)" "$alg: flags UP|AT, no UV without a PIN"
+	assert_eq "ok" "$(val verify)" "$alg: fido_cred_verify with x5c"
+	assert_eq "$AAGUID" "$(val aaguid)" "$alg: AAGUID in authData"
+	openssl x509 -inform der -in "nr-$alg.x5c.der" -out "nr-$alg.pem"
+	expect_exit 0 openssl verify -CAfile "$FIDO2SIM_CA/ca.pem" "nr-$alg.pem"
+	openssl x509 -in "nr-$alg.pem" -noout -text >"cert-$alg.txt"
+	assert_contains "$(cat "cert-$alg.txt")" "OU = Authenticator Attestation" "$alg: cert OU"
+	assert_contains "$(cat "cert-$alg.txt")" "CA:FALSE" "$alg: cert is not a CA"
+	assert_contains "$(cat "cert-$alg.txt")" "Version: 3" "$alg: v3 cert"
+	assert_contains "$(hex "nr-$alg.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
+		"$alg: id-fido-gen-ce-aaguid carries the AAGUID"
+done
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "64" "$(stat -c %s nr-es256.pub)" "ES256 public key is x|y"
+assert_eq "32" "$(stat -c %s nr-eddsa.pub)" "EdDSA public key is 32 bytes"
+
+# --- GetAssertion: signatures verify, the counter climbs ------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
+assert_eq "ok" "$(val assert.0.verify)" "ES256 assertion verifies"
+assert_eq "0x01" "$(val assert.0.flags)" "UP set, UV clear"
+c1=$(val assert.0.sigcount)
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-eddsa
+assert_eq "ok" "$(val assert.0.verify)" "EdDSA assertion verifies"
+c2=$(val assert.0.sigcount)
+[ "$c2" -gt "$c1" ] || fail "counter must increase: $c1 then $c2"
+pass
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256 --up 0
+assert_eq "0x00" "$(val assert.0.flags)" "up=false: no touch, UP clear"
+assert_eq "ok" "$(val assert.0.verify)" "up=false assertion verifies with up not required"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:elsewhere --cred nr-es256
+assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "a credential id is bound to its RP"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --exclude nr-es256
+assert_eq "0x19 FIDO_ERR_CREDENTIAL_EXCLUDED" "$(val error)" "excludeList"
+
+# --- ClientPIN (protocol 2, 2.1 token with permissions) -------------------
+probe 0 SIMPROBE_NEW_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" setpin
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "PIN now set"
+assert_eq "true" "$(val option.clientPin)" "clientPin true"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "8" "$(val retries)" "8 retries"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --prot 2 \
+	--user alice --out rk-alice
+assert_eq "0xc5" "$(val flags)" "rk with PIN: UP|UV|AT|ED"
+assert_eq "2" "$(val prot)" "credProtect 2 echoed in authData"
+assert_eq "ok" "$(val verify)" "rk credential verifies"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa --rk --prot 3 \
+	--user bob --rp ssh:vr --out rk-bob
+assert_eq "3" "$(val prot)" "credProtect 3"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user carol
+assert_eq "0x36" "$(val error | cut -d' ' -f1)" "rk without the PIN: PIN required"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "0x41" "$(val flags)" "non-rk without the PIN is allowed (makeCredUvNotRqd)"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "clientPIN status=0x00 sub=0x09 protocol=2" \
+	"libfido2 asked for a token with permissions, protocol 2"
+
+# credProtect enforcement
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --discover --cred rk-alice
+assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "prot 2: not discoverable without UV"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred rk-alice
+assert_eq "ok" "$(val assert.0.verify)" "prot 2: usable with its id, no UV"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --discover --cred rk-alice
+assert_eq "0x05" "$(val assert.0.flags)" "discovered with the PIN: UP|UV"
+assert_eq "alice" "$(val assert.0.user_name)" "user name returned with UV"
+assert_eq "ok" "$(val assert.0.verify)" "discovered assertion verifies"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
+assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "prot 3: not even with its id without UV"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
+assert_eq "ok" "$(val assert.0.verify)" "prot 3 with the PIN"
+
+# --- credential management --------------------------------------------------
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "2" "$(val existing)" "two resident credentials"
+assert_eq "23" "$(val remaining)" "remaining slots"
+assert_eq "2" "$(val rps)" "two RPs"
+assert_eq "alice" "$(val 'rk\.ssh:\.0\.user')" "alice listed under ssh:"
+assert_eq "2" "$(val 'rk\.ssh:\.0\.prot')" "her credProtect"
+assert_eq "$(hex rk-alice.pub)" "$(val 'rk\.ssh:\.0\.pub')" "listed key is the made key"
+assert_eq "$(hex rk-alice.id)" "$(val 'rk\.ssh:\.0\.id')" "listed id is the made id"
+assert_eq "-8" "$(val 'rk\.ssh:vr\.0\.type')" "bob's key is EdDSA"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "cmd=0x41 credentialManagementPreview status=0x00 sub=0x04" \
+	"libfido2 1.12 enumerates with 0x41"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-del rk-alice
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "one left after delete"
+assert_not_contains "$(cat out)" "alice" "alice is gone"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred rk-alice
+assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "a deleted resident credential cannot sign"
+
+# --- change PIN, wrong PIN, retries ----------------------------------------
+probe 0 SIMPROBE_PIN="$PIN" SIMPROBE_NEW_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" changepin
+probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val error)" "the old PIN is wrong now"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "7" "$(val retries)" "a wrong PIN costs a retry"
+probe 0 SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "the new PIN works"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "8" "$(val retries)" "a right PIN restores the retries"
+assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$PIN" "the log never holds the PIN"
+assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$NEWPIN" "the log never holds the new PIN"
+assert_not_contains "$(cat "$FIDO2SIM_STATE")" "$NEWPIN" "the state holds no PIN in clear"
+
+# --- restart: state, PIN and CA survive; SIGTERM removes the socket --------
+cp "$FIDO2SIM_CA/ca.pem" ca-before.pem
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
+before=$(val assert.0.sigcount)
+hk_fido2sim_stop
+assert_eq "0" "$FIDO2SIM_STATUS" "SIGTERM: clean exit"
+[ ! -e "$HK_TMP/a/sock" ] || fail "SIGTERM left the socket behind"
+pass
+hk_fido2sim_restart
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
+assert_eq "ok" "$(val assert.0.verify)" "a credential made before the restart still signs"
+[ "$(val assert.0.sigcount)" -gt "$before" ] || fail "counter persisted: $before then $(val assert.0.sigcount)"
+pass
+assert_files_equal ca-before.pem "$FIDO2SIM_CA/ca.pem" "the CA is reused"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "the PIN survived"
+probe 0 SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
+assert_eq "ok" "$(val assert.0.verify)" "a resident credential survived"
+
+# --- concurrent clients do not corrupt state -------------------------------
+hk_fido2sim_restart --touch-delay 300
+env SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user c1 >c1.out 2>&1 &
+j1=$!
+env SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa --rk --user c2 >c2.out 2>&1 &
+j2=$!
+wait "$j1" || fail "concurrent client 1: $(cat c1.out)"
+wait "$j2" || fail "concurrent client 2: $(cat c2.out)"
+pass
+probe 0 SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "3" "$(val existing)" "both concurrent credentials stored (bob + 2)"
+
+# --- reset -----------------------------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "0" "$(val has_pin)" "reset clears the PIN"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
+assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "reset forgets every credential"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "8" "$(val retries)" "reset restores the retries"
+hk_fido2sim_stop "$A_PID"
+
+# --- PIN blocking: 3 in a row need a replug, 8 block the PIN ---------------
+FIDO2SIM_DIR=$HK_TMP/b hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 4
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "1st wrong PIN"
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.2)" "2nd wrong PIN"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "3rd in a row: auth blocked"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.4)" "blocked until replugged"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "5" "$(val retries)" "blocked attempts cost nothing"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 3
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 2
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "7th wrong PIN"
+assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val attempt.2)" "8th wrong PIN blocks"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "0" "$(val retries)" "no retries left"
+probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val error)" "even the right PIN is refused"
+hk_fido2sim_stop
+
+# --- CTAP 2.0 flavour, PIN protocol 1: getPinToken, 2.1-PRE credman --------
+FIDO2SIM_DIR=$HK_TMP/c hk_fido2sim_start --ctap 2.0 --pin-protocols 1 \
+	--aaguid 00112233445566778899aabbccddeeff
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "FIDO_2_0,FIDO_2_1_PRE" "$(val versions)" "2.0 versions"
+assert_eq "true" "$(val option.credentialMgmtPreview)" "credentialMgmtPreview"
+assert_eq "1" "$(val protocols)" "protocol 1 only"
+assert_eq "0" "$(val permissions)" "no pinUvAuthToken"
+assert_eq "00112233445566778899aabbccddeeff" "$(val aaguid)" "--aaguid"
+probe 0 SIMPROBE_NEW_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" setpin
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa --rk --prot 2 --out p1
+assert_eq "ok" "$(val verify)" "protocol 1: credential verifies"
+assert_eq "0xc5" "$(val flags)" "protocol 1: UV from the PIN"
+assert_contains "$(hex p1.x5c.der)" "${AAGUID_EXT_OID}0412041000112233445566778899aabbccddeeff" \
+	"the attestation cert follows --aaguid"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "clientPIN status=0x00 sub=0x05 protocol=1" \
+	"libfido2 used getPinToken over protocol 1"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --discover --cred p1
+assert_eq "ok" "$(val assert.0.verify)" "protocol 1: assertion"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "protocol 1: credman"
+probe 0 SIMPROBE_PIN="$PIN" SIMPROBE_NEW_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" changepin
+probe 0 SIMPROBE_PIN="$NEWPIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "protocol 1: changed PIN works"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "0x36" "$(val error | cut -d' ' -f1)" "CTAP 2.0 with a PIN set: every make needs it"
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/c2 hk_fido2sim_start --pin-protocols 1 --pin-file "$HK_TMP/pinfile"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
+assert_eq "ok" "$(val verify)" "2.1 token over protocol 1"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "sub=0x09 protocol=1" "permissions token, protocol 1"
+hk_fido2sim_stop
+
+# --- touch: deny, timeout, cancel, no-rk -------------------------------------
+FIDO2SIM_DIR=$HK_TMP/d hk_fido2sim_start --touch deny --no-rk
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "0x27 FIDO_ERR_OPERATION_DENIED" "$(val error)" "touch denied"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
+assert_eq "0x2b FIDO_ERR_UNSUPPORTED_OPTION" "$(val error)" "--no-rk refuses rk"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "false" "$(val option.rk)" "--no-rk: rk=false"
+hk_fido2sim_restart --touch timeout --touch-timeout 400
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "0x2f FIDO_ERR_USER_ACTION_TIMEOUT" "$(val error)" "no touch: timeout"
+hk_fido2sim_restart --touch timeout --touch-timeout 600000
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" cancel-make 300
+assert_eq "0x2d FIDO_ERR_KEEPALIVE_CANCEL" "$(val error)" "CTAPHID_CANCEL ends the wait"
+hk_fido2sim_restart --touch-delay 250
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out slow
+assert_eq "ok" "$(val verify)" "delayed touch (keepalives meanwhile) then approved"
+hk_fido2sim_stop
+
+# --- tampered attestation fails fido_cred_verify ------------------------------
+for what in sig authdata cert; do
+	FIDO2SIM_DIR=$HK_TMP/t-$what hk_fido2sim_start --corrupt-attestation "$what"
+	probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "bad-$what"
+	assert_not_contains "$(val verify)" "ok" "--corrupt-attestation $what: verify fails"
+	hk_fido2sim_stop
+done
+openssl x509 -inform der -in bad-cert.x5c.der -out bad-cert.pem 2>/dev/null || true
+if openssl verify -CAfile "$HK_TMP/t-cert/ca/ca.pem" bad-cert.pem >/dev/null 2>&1; then
+	fail "a tampered attestation certificate must not chain to the CA"
+fi
+pass
+hk_done
