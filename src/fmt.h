@@ -4,6 +4,7 @@
 #define HK_FMT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "key.h"
@@ -30,5 +31,12 @@ int hk_fmt_openssh_write(const struct hk_key *key, struct hk_buf *out);
 int hk_fmt_rfc4716_write(const struct hk_key *key, struct hk_buf *out);
 /* fmt is HK_FMT_PEM (SubjectPublicKeyInfo) or HK_FMT_PKCS1 (RSA only). */
 int hk_fmt_pem_write(const struct hk_key *key, enum hk_fmt fmt, struct hk_buf *out);
+
+/*
+ * The key-handle file of an sk key (skfile.h) with a given checkint, so
+ * tests can compare it with a known vector; hk_sk_file_write draws it.
+ */
+int hk_fmt_sk_write(const struct hk_key *key, uint8_t flags, const uint8_t *kh,
+    size_t khlen, const char *comment, uint32_t checkint, struct hk_buf *out);
 
 #endif /* HK_FMT_H */

@@ -524,7 +524,7 @@ const struct hk_token_impl hk_token_fido2 = {
 	.rescan = fido2_rescan,
 	.open = fido2_open,
 	.close = fido2_close,
-	/* keygen: tokens/fido2_keygen.c */
+	.keygen = hk_fido2_keygen,		/* tokens/fido2_keygen.c */
 	/* list_keys, find_key, delete_key: tokens/fido2_cred.c */
 	/* init_token (reset), set_pin, init_pin: tokens/fido2_pin.c */
 };

@@ -108,6 +108,38 @@ int hk_fido2_make_cred(fido_dev_t *dev, const char *name,
     struct hk_fido2_cred_out *out);
 void hk_fido2_cred_out_clear(struct hk_fido2_cred_out *out);
 
+/*
+ * Verify what hk_fido2_make_cred returned (tokens/fido2_attest.c, reference
+ * tokens.md §12.2): authData parsed here (rp id hash of the application; UP
+ * unless no touch is required; UV when verify_required; AT; the credential
+ * id and COSE key equal to the key handle and public key returned), the
+ * packed or fido-u2f signature over authData and SHA-256(client data) with
+ * the certificate's key, and with roots the chain and the FIDO leaf rules.
+ * Self attestation (packed without a certificate) and "none" prove no
+ * hardware: refused unless allow_self, then proof->verified stays 0 with the
+ * reason. proof is filled (kind, format, blobs, ssh-sk-attest-v01 blob,
+ * AAGUID, certificate names) whatever the outcome. 0 or HK_ERR_ATTESTATION
+ * with what failed.
+ */
+struct hk_fido2_attest_req {
+	const char *application;
+	int verify_required;
+	int touch_required;
+	const char *roots;		/* directory of trusted roots, NULL: no chain check */
+	int allow_self;
+};
+int hk_fido2_attest_verify(const char *name, const struct hk_fido2_cred_out *out,
+    const struct hk_fido2_attest_req *req, struct hk_token_proof *proof);
+
+/*
+ * The backend table's keygen (tokens/fido2_keygen.c): the PIN through the
+ * token's ui when the device has one, make_cred, attestation verified
+ * (a failure leaves no key: a resident credential is removed again when the
+ * PIN allows), the sk key with id = key handle and sk_flags, and the proof.
+ */
+int hk_fido2_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
+    struct hk_token_key **keyp);
+
 /* A signature for OpenSSH (tokens/fido2_assert.c). */
 struct hk_fido2_sig {
 	uint8_t sk_flags;		/* authenticator flags of the assertion */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fido/credman.h>
+
 #include "fido2_int.h"
 
 #define FIDO2_CHALLENGE_LEN	32
@@ -213,5 +215,160 @@ hk_fido2_make_cred(fido_dev_t *dev, const char *name,
 		hk_fido2_cred_out_clear(out);
 	free(challenge);
 	fido_cred_free(&cred);
+	return r;
+}
+
+/* The PIN, asked through the token's ui ("PIN for security key NAME"). */
+static int
+fido2_pin_ask(struct hk_token *tok, const char *name, struct hk_secret **pinp)
+{
+	const struct hk_token_fido2_info *f = tok->info->fido2;
+	char prompt[512];
+
+	snprintf(prompt, sizeof(prompt), "PIN for security key %s%s", name,
+	    f != NULL && f->pin_retries == 1 ? " (final try before it is blocked)" :
+	    f != NULL && f->pin_retries > 0 && f->pin_retries < 4 ?
+	    " (few tries left)" : "");
+	return hk_token_ask(tok, HK_UI_SECRET_PIN, prompt, pinp);
+}
+
+/* The new key as the token layer gives it: sk public key, handle, proof. */
+static int
+fido2_key_build(struct hk_token *tok, const struct hk_keygen_req *req,
+    enum hk_key_type type, struct hk_fido2_cred_out *out,
+    struct hk_token_key **keyp)
+{
+	struct hk_token_key *k;
+	int r;
+
+	*keyp = NULL;
+	if ((k = hk_token_key_new(tok->impl)) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_key_from_sk(type, out->pubkey, out->pubkey_len,
+	    hk_keygen_req_application(req), &k->key)) != 0 ||
+	    (r = hk_key_set_comment(k->key, hk_keygen_req_label(req))) != 0)
+		goto out;
+	if ((k->label = strdup(hk_keygen_req_label(req))) == NULL ||
+	    (k->id_hex = hk_token_hex(out->key_handle, out->key_handle_len)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	k->id = out->key_handle;
+	k->idlen = out->key_handle_len;
+	out->key_handle = NULL;
+	out->key_handle_len = 0;
+	k->sk_flags = out->sk_flags;
+	k->has_private = 1;
+	k->has_public = 1;
+	*keyp = k;
+	k = NULL;
+ out:
+	hk_token_key_free(k);
+	return r;
+}
+
+/*
+ * A credential that failed its attestation must not stay behind as a
+ * resident key taking a slot: remove it (best effort, it needs the PIN).
+ */
+static void
+fido2_discard(fido_dev_t *dev, const struct hk_fido2_cred_out *out,
+    const struct hk_fido2_cred_req *cr, const struct hk_secret *pin)
+{
+	if (!cr->resident || pin == NULL || out->key_handle == NULL)
+		return;
+	(void)fido_credman_del_dev_rk(dev, out->key_handle, out->key_handle_len,
+	    hk_secret_str(pin));
+}
+
+int
+hk_fido2_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
+    struct hk_token_key **keyp)
+{
+	struct hk_fido2_tok *ft = tok->be;
+	const struct hk_token_fido2_info *f = tok->info->fido2;
+	struct hk_fido2_cred_req cr;
+	struct hk_fido2_cred_out out;
+	struct hk_fido2_attest_req ar;
+	struct hk_token_proof proof;
+	struct hk_secret *pin = NULL;
+	struct hk_token_key *k = NULL;
+	enum hk_kind kind = hk_keygen_req_kind(req);
+	enum hk_key_type type;
+	uint8_t uid[FIDO2_USER_ID_LEN];
+	size_t uidlen = hk_keygen_req_user_id_len(req);
+	int r;
+
+	*keyp = NULL;
+	memset(&out, 0, sizeof(out));
+	memset(&proof, 0, sizeof(proof));
+	memset(&cr, 0, sizeof(cr));
+	if (kind == HK_KIND_ECDSA_SK) {
+		cr.cose_alg = COSE_ES256;
+		type = HK_KEY_ECDSA_SK;
+	} else if (kind == HK_KIND_ED25519_SK) {
+		cr.cose_alg = COSE_EDDSA;
+		type = HK_KEY_ED25519_SK;
+	} else
+		return hk_errf(HK_ERR_MECHANISM, "%s: a FIDO2 device makes ecdsa-sk "
+		    "and ed25519-sk keys, not %s", ft->name, hk_key_kind_name(kind));
+	if (!hk_token_info_can_make(tok->info, kind))
+		return hk_errf(HK_ERR_MECHANISM, "%s: the device does not support "
+		    "%s keys (its algorithms are in hwkey tokens)", ft->name,
+		    hk_key_kind_name(kind));
+	if (hk_keygen_req_resident(req) && hk_token_fido2_option(f, "rk") != 1)
+		return hk_errf(HK_ERR_NOT_SUPPORTED, "%s: the device does not store "
+		    "resident keys (option rk is not set); drop --resident", ft->name);
+	/* OpenSSH: the user id is the user= string in 32 zeroed bytes. */
+	if (uidlen >= sizeof(uid))
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "--user is %zu bytes; OpenSSH "
+		    "keeps at most %zu", uidlen, sizeof(uid) - 1);
+	memset(uid, 0, sizeof(uid));
+	if (uidlen > 0)
+		memcpy(uid, hk_keygen_req_user_id_ptr(req), uidlen);
+	cr.application = hk_keygen_req_application(req);
+	cr.challenge = hk_keygen_req_challenge_ptr(req);
+	cr.challenge_len = hk_keygen_req_challenge_len(req);
+	cr.user_id = uid;
+	cr.user_id_len = sizeof(uid);
+	cr.resident = hk_keygen_req_resident(req);
+	cr.verify_required = hk_keygen_req_user_verification(req);
+	cr.touch_required = hk_keygen_req_touch_required(req);
+
+	/* A device with a PIN wants it for makeCredential (CTAP 2.0 5.1). */
+	if (f != NULL && f->has_pin && (r = fido2_pin_ask(tok, ft->name, &pin)) != 0)
+		goto out;
+	r = hk_fido2_make_cred(ft->dev, ft->name, &cr,
+	    pin != NULL ? hk_secret_str(pin) : NULL, tok->ui, &out);
+	if (r == HK_ERR_PIN_REQUIRED && pin == NULL && f != NULL && f->has_pin == 0 &&
+	    fido_dev_has_pin(ft->dev)) {
+		/* A PIN set since the info was read. */
+		hk_err_clear();
+		if ((r = fido2_pin_ask(tok, ft->name, &pin)) != 0)
+			goto out;
+		r = hk_fido2_make_cred(ft->dev, ft->name, &cr,
+		    hk_secret_str(pin), tok->ui, &out);
+	}
+	if (r != 0)
+		goto out;
+	ar.application = cr.application;
+	ar.verify_required = cr.verify_required;
+	ar.touch_required = cr.touch_required;
+	ar.roots = hk_keygen_req_attestation_roots(req);
+	ar.allow_self = hk_keygen_req_allow_self_attestation(req);
+	if ((r = hk_fido2_attest_verify(ft->name, &out, &ar, &proof)) != 0) {
+		fido2_discard(ft->dev, &out, &cr, pin);
+		goto out;
+	}
+	if ((r = fido2_key_build(tok, req, type, &out, &k)) != 0)
+		goto out;
+	k->proof = proof;
+	memset(&proof, 0, sizeof(proof));
+	*keyp = k;
+	r = 0;
+ out:
+	hk_token_proof_clear(&proof);
+	hk_fido2_cred_out_clear(&out);
+	hk_secret_free(pin);
 	return r;
 }

@@ -127,6 +127,8 @@ struct hk_token_proof {
 			struct hk_proof_blob *certs;	/* x5c, leaf first */
 			size_t ncerts;
 			uint8_t aaguid[16];
+			char *subject, *issuer;		/* of certs[0] (RFC 2253), NULL: none */
+			int chain_verified;		/* 1: certs[0] validated to a trusted root */
 		} fido2;
 		/* HK_PROOF_PIV_ATTESTATION: attestation, then intermediate certificate. */
 		struct {
@@ -149,6 +151,9 @@ struct hk_token_key {
 	unsigned int known;	/* which HK_TKEY_F_* bits the token reported */
 	struct hk_token_proof proof;
 	const char *error;	/* why key is NULL (static text), else NULL */
+	/* sk keys (FIDO2): OpenSSH key flags (HK_SK_* in skfile.h); id is the
+	 * key handle (credential id) the key-handle file holds. */
+	uint8_t sk_flags;
 	const struct hk_token_impl *impl;	/* the backend that made it */
 	void *be;		/* backend handles, released by the backend */
 };
@@ -205,6 +210,22 @@ int hk_keygen_req_set_user_id(struct hk_keygen_req *req, const uint8_t *uid, siz
 /* Security keys: the challenge the attestation signs (default: random). */
 #define HK_KEYGEN_CHALLENGE_MAX	256
 int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t len);
+
+/*
+ * Security keys: also validate the attestation certificate chain to a root
+ * in this directory (every PEM certificate in its files), with the leaf's
+ * FIDO requirements (v3, OU "Authenticator Attestation", CA false, AAGUID
+ * extension equal to authData's). NULL: the statement is verified, the
+ * chain is not (proof.u.fido2.chain_verified 0).
+ */
+int hk_keygen_req_set_attestation_roots(struct hk_keygen_req *req, const char *dir);
+/*
+ * Security keys: accept self attestation (no certificate: the credential
+ * key signs its own attestation, which proves possession, not hardware) or
+ * none. Default 0: such a keygen fails with HK_ERR_ATTESTATION. Accepted,
+ * the key's proof has verified 0 and the reason.
+ */
+int hk_keygen_req_set_allow_self_attestation(struct hk_keygen_req *req, int allow);
 
 /* "pkcs11 (p11-kit 0.24.1)": the backends built in, for --version. */
 const char *hk_tokens_backends(char *buf, size_t size);

@@ -85,6 +85,8 @@ const uint8_t *hk_keygen_req_user_id_ptr(const struct hk_keygen_req *req);
 size_t hk_keygen_req_user_id_len(const struct hk_keygen_req *req);
 const uint8_t *hk_keygen_req_challenge_ptr(const struct hk_keygen_req *req);	/* NULL: random */
 size_t hk_keygen_req_challenge_len(const struct hk_keygen_req *req);
+const char *hk_keygen_req_attestation_roots(const struct hk_keygen_req *req);	/* NULL: none */
+int hk_keygen_req_allow_self_attestation(const struct hk_keygen_req *req);
 
 /* Free a NULL-terminated string vector (accepts NULL). */
 void hk_strv_free(char **v);

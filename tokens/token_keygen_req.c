@@ -25,6 +25,8 @@ struct hk_keygen_req {
 	size_t user_id_len;
 	uint8_t *challenge;
 	size_t challenge_len;
+	char *attestation_roots;	/* NULL: the chain is not checked */
+	int allow_self_attestation;
 };
 
 struct hk_keygen_req *
@@ -49,6 +51,7 @@ hk_keygen_req_free(struct hk_keygen_req *req)
 	free(req->application);
 	free(req->user_id);
 	free(req->challenge);
+	free(req->attestation_roots);
 	free(req);
 }
 
@@ -191,6 +194,41 @@ hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t 
 		return HK_ERR_INVALID_ARGUMENT;
 	return set_bytes(&req->challenge, &req->challenge_len, c, len,
 	    HK_KEYGEN_CHALLENGE_MAX);
+}
+
+int
+hk_keygen_req_set_attestation_roots(struct hk_keygen_req *req, const char *dir)
+{
+	char *d = NULL;
+
+	if (req == NULL || (dir != NULL && dir[0] == '\0'))
+		return HK_ERR_INVALID_ARGUMENT;
+	if (dir != NULL && (d = strdup(dir)) == NULL)
+		return HK_ERR_ALLOC;
+	free(req->attestation_roots);
+	req->attestation_roots = d;
+	return 0;
+}
+
+int
+hk_keygen_req_set_allow_self_attestation(struct hk_keygen_req *req, int allow)
+{
+	if (req == NULL)
+		return HK_ERR_INVALID_ARGUMENT;
+	req->allow_self_attestation = allow != 0;
+	return 0;
+}
+
+const char *
+hk_keygen_req_attestation_roots(const struct hk_keygen_req *req)
+{
+	return req->attestation_roots;
+}
+
+int
+hk_keygen_req_allow_self_attestation(const struct hk_keygen_req *req)
+{
+	return req->allow_self_attestation;
 }
 
 enum hk_kind

@@ -42,6 +42,8 @@ hk_token_proof_clear(struct hk_token_proof *proof)
 		free(proof->u.fido2.authdata.ptr);
 		free(proof->u.fido2.signature.ptr);
 		proof_certs_free(proof->u.fido2.certs, proof->u.fido2.ncerts);
+		free(proof->u.fido2.subject);
+		free(proof->u.fido2.issuer);
 		break;
 	case HK_PROOF_PIV_ATTESTATION:
 		proof_certs_free(proof->u.piv.certs, proof->u.piv.ncerts);

@@ -98,6 +98,14 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
 		    hk_token_key_flag_name(f));
 	}
+	if (k->key != NULL && hk_key_sk_application(k->key) != NULL) {
+		/* sk keys: what ssh will ask of the device, as ssh-keygen -O names it. */
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s%s%s", len ? "," : "",
+		    (k->sk_flags & 0x01) ? "touch-required" : "no-touch-required",
+		    (k->sk_flags & 0x04) ? ",verify-required" : "",
+		    (k->sk_flags & 0x20) ? ",resident" : "");
+	}
 	if (!k->has_private) {
 		len = strlen(buf);
 		snprintf(buf + len, size - len, "%spublic-only", len ? "," : "");
@@ -162,6 +170,21 @@ hk_cli_key_json(const struct hk_token_key *k, int checked)
 		json_object_set_new(o, "proven_on_token",
 		    json_boolean(hk_token_key_proven(k)));
 	}
+	if (k->key != NULL && hk_key_sk_application(k->key) != NULL) {
+		json_t *sf = json_array();
+
+		json_array_append_new(sf, json_string((k->sk_flags & 0x01) ?
+		    "touch-required" : "no-touch-required"));
+		if (k->sk_flags & 0x04)
+			json_array_append_new(sf, json_string("verify-required"));
+		if (k->sk_flags & 0x20)
+			json_array_append_new(sf, json_string("resident"));
+		json_object_set_new(o, "application",
+		    json_string(hk_key_sk_application(k->key)));
+		json_object_set_new(o, "sk_flags", sf);
+	}
+	if (k->proof.kind == HK_PROOF_FIDO2_ATTESTATION)
+		json_object_set_new(o, "proof", hk_cli_proof_json(k));
 	free(line);
 	free(fp);
 	free(md5);
@@ -194,3 +217,65 @@ hk_cli_confirm(const char *question)
 	return yes;
 }
 
+
+static char *
+aaguid_hex(const uint8_t a[16], char buf[33])
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(buf + 2 * i, 3, "%02x", a[i]);
+	return buf;
+}
+
+void
+hk_cli_proof_text(const struct hk_token_key *k, char *buf, size_t size)
+{
+	const struct hk_token_proof *p = &k->proof;
+
+	buf[0] = '\0';
+	if (p->kind != HK_PROOF_FIDO2_ATTESTATION)
+		return;
+	if (!p->verified) {
+		snprintf(buf, size, "attestation %s NOT verified: %s",
+		    p->u.fido2.format != NULL ? p->u.fido2.format : "none",
+		    p->reason != NULL ? p->reason : "unknown");
+		return;
+	}
+	snprintf(buf, size, "attestation %s verified, %s%s%s%s",
+	    p->u.fido2.format, p->u.fido2.chain_verified ? "certificate chain "
+	    "verified" : "certificate chain not checked (no --attestation-roots)",
+	    p->u.fido2.issuer != NULL ? " (issuer " : "",
+	    p->u.fido2.issuer != NULL ? p->u.fido2.issuer : "",
+	    p->u.fido2.issuer != NULL ? ")" : "");
+}
+
+json_t *
+hk_cli_proof_json(const struct hk_token_key *k)
+{
+	const struct hk_token_proof *p = &k->proof;
+	json_t *o, *c;
+	char hex[33];
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "kind", json_string(hk_proof_kind_name(p->kind)));
+	json_object_set_new(o, "verified", json_boolean(p->verified == 1));
+	json_object_set_new(o, "reason", p->reason != NULL ? json_string(p->reason) :
+	    json_null());
+	if (p->kind != HK_PROOF_FIDO2_ATTESTATION)
+		return o;
+	json_object_set_new(o, "format", json_string(p->u.fido2.format != NULL ?
+	    p->u.fido2.format : "none"));
+	json_object_set_new(o, "aaguid", json_string(aaguid_hex(p->u.fido2.aaguid, hex)));
+	json_object_set_new(o, "chain_verified", json_boolean(p->u.fido2.chain_verified));
+	if (p->u.fido2.ncerts > 0 && (c = json_object()) != NULL) {
+		json_object_set_new(c, "subject", json_string(p->u.fido2.subject != NULL ?
+		    p->u.fido2.subject : ""));
+		json_object_set_new(c, "issuer", json_string(p->u.fido2.issuer != NULL ?
+		    p->u.fido2.issuer : ""));
+		json_object_set_new(o, "certificate", c);
+	} else
+		json_object_set_new(o, "certificate", json_null());
+	return o;
+}

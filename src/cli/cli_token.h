@@ -59,6 +59,14 @@ void hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size
  */
 json_t *hk_cli_key_json(const struct hk_token_key *k, int checked);
 /*
+ * A FIDO2 attestation proof in one line: "attestation packed verified,
+ * chain verified (issuer ...)" or "attestation packed NOT verified: why";
+ * "" for other proofs.
+ */
+void hk_cli_proof_text(const struct hk_token_key *k, char *buf, size_t size);
+/* The proof as JSON (kind, verified, reason; FIDO2: format, AAGUID, certificate). */
+json_t *hk_cli_proof_json(const struct hk_token_key *k);
+/*
  * Ask a yes/no question on the terminal. 1 yes, 0 no, -1 when there is no
  * terminal to ask on. question NULL: only check for a terminal (0 or -1).
  */

@@ -2,34 +2,47 @@
  * made there and cannot leave, print the OpenSSH public key and fingerprints. */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli_token.h"
 #include "err.h"
+#include "file.h"
 #include "ops_keygen.h"
 
 static const struct hk_opt opts[] = {
+	{ "allow-self-attestation", 0, 0, NULL, "fido: accept a key whose attestation proves no hardware (self or none)" },
+	{ "application", 0, 1, "ssh:NAME", "fido: the FIDO application (rp id) of the key (default: ssh:)" },
+	{ "attestation", 0, 1, "FILE", "fido: also write the attestation (ssh-sk-attest-v01) to FILE" },
+	{ "attestation-roots", 0, 1, "DIR", "fido: also check the attestation certificate chains to a root in DIR" },
+	{ "challenge", 0, 1, "FILE", "fido: the client data the attestation signs (default: 32 random bytes)" },
 	{ "comment", 'C', 1, "TEXT", "comment of the public key line (default: the label)" },
 	{ "count", 0, 1, "N", "make N keys labelled LABEL-1..LABEL-N with one login" },
-	{ "force", 0, 0, NULL, "replace a key with the same id or label (after the new one is proven)" },
+	{ "force", 0, 0, NULL, "replace a key with the same id or label (after the new one is proven); fido: replace -o files" },
 	{ "id", 0, 1, "HEX", "CKA_ID of the new key (default: fresh random; YubiKey: free PIV slot)" },
 	{ "json", 0, 0, NULL, "print JSON" },
-	{ "label", 0, 1, "LABEL", "CKA_LABEL of the new key (required)" },
+	{ "label", 0, 1, "LABEL", "CKA_LABEL of the new key (required for pkcs11:; fido: the comment, default user@host)" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
-	{ "output", 'o', 1, "FILE", "also write the public key(s) to FILE (atomically)" },
+	{ "no-touch-required", 0, 0, NULL, "fido: signatures need no touch (OpenSSH no-touch-required)" },
+	{ "output", 'o', 1, "FILE", "also write the public key(s) to FILE (atomically); fido: FILE is the key-handle file, FILE.pub the public key" },
 	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "resident", 0, 0, NULL, "fido: store the key on the device (discoverable; ssh-keygen -K recovers it)" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN / YubiKey management key source, where keygen needs it" },
 	{ "type", 't', 1, "TYPE", "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519 (ecdsa-sk, ed25519-sk: FIDO2)" },
+	{ "user", 0, 1, "NAME", "fido: the user id of the credential (at most 31 bytes; default: none)" },
+	{ "verify-required", 0, 0, NULL, "fido: signatures need user verification (PIN); OpenSSH verify-required" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 struct args {
 	const char *comment, *id, *label, *module, *output, *pin, *so_pin, *type;
+	const char *application, *attestation, *roots, *challenge, *user;
 	long count;
-	int force, json;
+	int force, json, resident, verify, no_touch, allow_self, have_count;
 };
 
 static int
@@ -39,7 +52,17 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 	const char *name = cmd->opts[idx].name;
 	char *end;
 
-	if (strcmp(name, "comment") == 0)
+	if (strcmp(name, "allow-self-attestation") == 0)
+		a->allow_self = 1;
+	else if (strcmp(name, "application") == 0)
+		a->application = arg;
+	else if (strcmp(name, "attestation") == 0)
+		a->attestation = arg;
+	else if (strcmp(name, "attestation-roots") == 0)
+		a->roots = arg;
+	else if (strcmp(name, "challenge") == 0)
+		a->challenge = arg;
+	else if (strcmp(name, "comment") == 0)
 		a->comment = arg;
 	else if (strcmp(name, "count") == 0) {
 		errno = 0;
@@ -47,6 +70,7 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 		if (*arg == '\0' || *end != '\0' || errno != 0 || a->count < 1 ||
 		    a->count > 10000)
 			return hk_cli_usage_error(cmd, "--count wants 1..10000, not \"%s\"", arg);
+		a->have_count = 1;
 	} else if (strcmp(name, "force") == 0)
 		a->force = 1;
 	else if (strcmp(name, "id") == 0)
@@ -57,14 +81,22 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 		a->label = arg;
 	else if (strcmp(name, "module") == 0)
 		a->module = arg;
+	else if (strcmp(name, "no-touch-required") == 0)
+		a->no_touch = 1;
 	else if (strcmp(name, "output") == 0)
 		a->output = arg;
 	else if (strcmp(name, "pin") == 0)
 		a->pin = arg;
+	else if (strcmp(name, "resident") == 0)
+		a->resident = 1;
 	else if (strcmp(name, "so-pin") == 0)
 		a->so_pin = arg;
 	else if (strcmp(name, "type") == 0)
 		a->type = arg;
+	else if (strcmp(name, "user") == 0)
+		a->user = arg;
+	else if (strcmp(name, "verify-required") == 0)
+		a->verify = 1;
 	return 0;
 }
 
@@ -114,11 +146,12 @@ key_text(const struct hk_token_key *k, struct hk_buf *text)
  * (err: what stopped the batch, put into the document beside the keys made).
  */
 static int
-print_result(const struct hk_op_keygen_result *res, int json, const struct hk_error *err)
+print_result(const struct hk_op_keygen_result *res, int json, const struct hk_error *err,
+    const char *output)
 {
 	struct hk_buf *text = NULL;
 	json_t *doc = NULL, *arr = NULL;
-	char flags[160];
+	char flags[160], proof[1024];
 	size_t i;
 	int r = 0;
 
@@ -141,14 +174,108 @@ print_result(const struct hk_op_keygen_result *res, int json, const struct hk_er
 		return HK_ERR_ALLOC;
 	for (i = 0; i < res->nkeys && r == 0; i++) {
 		hk_cli_key_flags(res->keys[i], 1, flags, sizeof(flags));
-		fprintf(stderr, "hwkey keygen: %s key id %s label \"%s\" on token %s: %s\n",
-		    hk_key_kind_name(res->kind), res->keys[i]->id_hex, res->keys[i]->label,
-		    res->token_label, flags);
+		if (res->keys[i]->proof.kind == HK_PROOF_FIDO2_ATTESTATION) {
+			hk_cli_proof_text(res->keys[i], proof, sizeof(proof));
+			fprintf(stderr, "hwkey keygen: %s key \"%s\" on %s: %s; %s\n",
+			    hk_key_kind_name(res->kind), res->keys[i]->label,
+			    res->token_uri, flags, proof);
+			if (output != NULL)
+				fprintf(stderr, "hwkey keygen: key-handle file %s, "
+				    "public key %s.pub\n", output, output);
+		} else
+			fprintf(stderr, "hwkey keygen: %s key id %s label \"%s\" on "
+			    "token %s: %s\n", hk_key_kind_name(res->kind),
+			    res->keys[i]->id_hex, res->keys[i]->label,
+			    res->token_label, flags);
 		r = key_text(res->keys[i], text);
 	}
 	fwrite(hk_buf_ptr(text), 1, hk_buf_len(text), stdout);
 	hk_buf_free(text);
 	return r;
+}
+
+static const char *
+pkcs11_only(const struct args *a)
+{
+	return a->id != NULL ? "--id" : a->so_pin != NULL ? "--so-pin" :
+	    a->module != NULL ? "--module" : a->have_count ? "--count" : NULL;
+}
+
+static const char *
+fido_only(const struct args *a)
+{
+	return a->allow_self ? "--allow-self-attestation" :
+	    a->application != NULL ? "--application" :
+	    a->attestation != NULL ? "--attestation" :
+	    a->roots != NULL ? "--attestation-roots" :
+	    a->challenge != NULL ? "--challenge" :
+	    a->no_touch ? "--no-touch-required" : a->resident ? "--resident" :
+	    a->user != NULL ? "--user" : a->verify ? "--verify-required" : NULL;
+}
+
+/* ssh-keygen's default comment: user@host. */
+static void
+default_label(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%s@%s", pw != NULL ? pw->pw_name : "user", host);
+}
+
+/* The security-key options into the request (the challenge read here). */
+static int
+fido_args(const struct hk_cmd *cmd, struct args *a, struct hk_op_keygen_req *req,
+    char *deflabel, size_t size, char **challengep, size_t *lenp)
+{
+	struct hk_error err;
+	int r;
+
+	if (a->output == NULL)
+		return hk_cli_token_usage(cmd, a->json, "a security key needs -o FILE: "
+		    "FILE is the key-handle file ssh uses the key through, FILE.pub "
+		    "its public key");
+	if (a->application != NULL && strncmp(a->application, "ssh:", 4) != 0)
+		return hk_cli_token_usage(cmd, a->json, "--application must start "
+		    "with \"ssh:\", not \"%s\"", a->application);
+	if (a->user != NULL && (a->user[0] == '\0' || strlen(a->user) > 31))
+		return hk_cli_token_usage(cmd, a->json, "--user wants 1 to 31 bytes "
+		    "(OpenSSH's limit)");
+	if (a->challenge != NULL) {
+		if ((r = hk_file_read(a->challenge, HK_KEYGEN_CHALLENGE_MAX,
+		    challengep, lenp)) != 0) {
+			hk_error_take(&err, r);
+			return hk_cli_token_fail(cmd, &err, a->json);
+		}
+		if (*lenp == 0) {
+			free(*challengep);
+			*challengep = NULL;
+			return hk_cli_token_usage(cmd, a->json, "--challenge %s is empty",
+			    a->challenge);
+		}
+	}
+	if (a->label == NULL) {
+		if (a->comment != NULL)
+			snprintf(deflabel, size, "%s", a->comment);
+		else
+			default_label(deflabel, size);
+		a->label = deflabel;
+	}
+	req->resident = a->resident;
+	req->user_verification = a->verify;
+	req->no_touch = a->no_touch;
+	req->application = a->application;
+	req->user_id = (const uint8_t *)a->user;
+	req->user_id_len = a->user != NULL ? strlen(a->user) : 0;
+	req->challenge = (const uint8_t *)*challengep;
+	req->challenge_len = *lenp;
+	req->attestation = a->attestation;
+	req->attestation_roots = a->roots;
+	req->allow_self_attestation = a->allow_self;
+	return HK_EXIT_OK;
 }
 
 static int
@@ -159,15 +286,26 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_op_keygen_result *res = NULL;
 	struct hk_cli_ui cu;
 	struct hk_error err;
-	char **ops;
+	char **ops, deflabel[512], *challenge = NULL;
+	const char *bad;
 	uint8_t id[HK_KEYGEN_ID_MAX];
-	int r, p, nops, made = 0;
+	size_t challenge_len = 0;
+	int r, p, nops, made = 0, fido;
 
 	memset(&req, 0, sizeof(req));
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI "
+		    "or a fido: device)");
+	fido = strncmp(ops[0], "fido:", 5) == 0;
+	if ((bad = fido ? pkcs11_only(&a) : fido_only(&a)) != NULL)
+		return hk_cli_token_usage(cmd, a.json, fido ? "%s is a PKCS#11 option; "
+		    "fido: devices do not take it" : "%s is for fido: security keys, "
+		    "not PKCS#11 tokens", bad);
+	if (fido && (r = fido_args(cmd, &a, &req, deflabel, sizeof(deflabel),
+	    &challenge, &challenge_len)) != HK_EXIT_OK)
+		return r;
 	if (a.type == NULL || a.label == NULL)
 		return hk_cli_token_usage(cmd, a.json, "--type and --label are required");
 	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
@@ -192,13 +330,15 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.output = a.output;
 	hk_cli_ui_init(&cu, a.pin, a.so_pin, NULL);
 	r = hk_op_keygen(&req, &cu.ui, &res);
+	free(challenge);
 	if (r != 0 && res != NULL)
 		hk_error_copy(&err, &res->err);
 	else
 		hk_error_take(&err, r);
 	/* Keys already made are proven and stay: report them even after a failure. */
 	if (res != NULL && res->nkeys > 0) {
-		if ((p = print_result(res, a.json, r != 0 ? &err : NULL)) != 0 && r == 0)
+		if ((p = print_result(res, a.json, r != 0 ? &err : NULL,
+		    a.output)) != 0 && r == 0)
 			r = hk_error_take(&err, p);
 		made = 1;
 	}

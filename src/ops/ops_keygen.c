@@ -1,13 +1,17 @@
 /* A batch of keygens on one token: the token request built once, labels
  * numbered, every key made kept and reported even after a failure. */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "file.h"
 #include "ops.h"
 #include "ops_keygen.h"
+#include "skfile.h"
 
 #define KEYGEN_LABEL_MAX	256
 
@@ -42,7 +46,10 @@ keygen_req_build(const struct hk_op_keygen_req *req, struct hk_keygen_req **kp)
 	    (r = hk_keygen_req_set_application(k, req->application)) != 0 ||
 	    (r = hk_keygen_req_set_user_id(k, req->user_id, req->user_id_len)) != 0 ||
 	    (r = hk_keygen_req_set_challenge(k, req->challenge,
-	    req->challenge_len)) != 0) {
+	    req->challenge_len)) != 0 ||
+	    (r = hk_keygen_req_set_attestation_roots(k, req->attestation_roots)) != 0 ||
+	    (r = hk_keygen_req_set_allow_self_attestation(k,
+	    req->allow_self_attestation)) != 0) {
 		hk_keygen_req_free(k);
 		return r;
 	}
@@ -85,6 +92,93 @@ keygen_write(const struct hk_op_keygen_req *req, const struct hk_op_keygen_resul
 	return r;
 }
 
+static int
+is_sk_kind(enum hk_kind kind)
+{
+	return kind == HK_KIND_ECDSA_SK || kind == HK_KIND_ED25519_SK;
+}
+
+static int
+sk_pub_path(const char *output, char **pathp)
+{
+	if (asprintf(pathp, "%s.pub", output) < 0) {
+		*pathp = NULL;
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* Before the device is touched: the files an sk keygen writes are free. */
+static int
+keygen_sk_paths_free(const struct hk_op_keygen_req *req)
+{
+	const char *paths[3];
+	char *pub;
+	struct stat st;
+	size_t i;
+	int r = 0;
+
+	if ((r = sk_pub_path(req->output, &pub)) != 0)
+		return r;
+	paths[0] = req->output;
+	paths[1] = pub;
+	paths[2] = req->attestation;
+	for (i = 0; i < 3 && r == 0; i++) {
+		if (paths[i] == NULL || req->force)
+			continue;
+		if (lstat(paths[i], &st) == 0)
+			r = hk_errf(HK_ERR_EXISTS, "%s exists; remove it, pick another "
+			    "-o FILE, or give --force to replace it", paths[i]);
+	}
+	free(pub);
+	return r;
+}
+
+/*
+ * The key-handle file, FILE.pub and the attestation, each atomically; if a
+ * later one fails, the earlier ones go again so no half set is left.
+ */
+static int
+keygen_write_sk(const struct hk_op_keygen_req *req, const struct hk_token_key *k)
+{
+	char *priv = NULL, *line = NULL, *pub = NULL;
+	size_t privlen;
+	int r, wrote_priv = 0, wrote_pub = 0;
+
+	if ((r = sk_pub_path(req->output, &pub)) != 0 ||
+	    (r = hk_sk_file_write(k->key, k->sk_flags, k->id, k->idlen, NULL, &priv,
+	    &privlen)) != 0 ||
+	    (r = hk_key_write(k->key, HK_FMT_OPENSSH, &line)) != 0)
+		goto out;
+	if ((r = hk_file_write_atomic(req->output, priv, privlen, 0600)) != 0)
+		goto out;
+	wrote_priv = 1;
+	if ((r = hk_file_write_atomic(pub, line, strlen(line), 0644)) != 0)
+		goto out;
+	wrote_pub = 1;
+	if (req->attestation != NULL) {
+		if (k->proof.kind != HK_PROOF_FIDO2_ATTESTATION ||
+		    k->proof.u.fido2.attestation.ptr == NULL) {
+			r = hk_errf(HK_ERR_ATTESTATION, "the device returned no "
+			    "attestation to write to %s", req->attestation);
+			goto out;
+		}
+		r = hk_file_write_atomic(req->attestation,
+		    k->proof.u.fido2.attestation.ptr, k->proof.u.fido2.attestation.len,
+		    0644);
+	}
+ out:
+	if (r != 0 && wrote_priv)
+		(void)unlink(req->output);
+	if (r != 0 && wrote_pub)
+		(void)unlink(pub);
+	if (priv != NULL)
+		hk_freezero(priv, privlen);
+	free(line);
+	free(pub);
+	return r;
+}
+
 int
 hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
     struct hk_op_keygen_result **resp)
@@ -117,6 +211,22 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 	if (req->id != NULL && count > 1) {
 		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT,
 		    "one id cannot name %zu keys", count);
+		goto out;
+	}
+	if (is_sk_kind(req->kind) && (count > 1 || req->output == NULL)) {
+		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT, count > 1 ?
+		    "one security key is made at a time (each needs a touch)" :
+		    "a security key needs -o FILE: the key-handle file is what "
+		    "ssh uses the key through");
+		goto out;
+	}
+	if (!is_sk_kind(req->kind) && req->attestation != NULL) {
+		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT,
+		    "--attestation is for security keys (ecdsa-sk, ed25519-sk)");
+		goto out;
+	}
+	if (is_sk_kind(req->kind) && (r = keygen_sk_paths_free(req)) != 0) {
+		hk_error_take(&res->err, r);
 		goto out;
 	}
 	if ((r = keygen_req_build(req, &kreq)) != 0 ||
@@ -181,7 +291,9 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
  out:
 	if (res->nkeys > 0 && req->output != NULL) {
 		hk_err_clear();
-		if ((w = keygen_write(req, res)) != 0 && r == 0)
+		w = is_sk_kind(req->kind) ? keygen_write_sk(req, res->keys[0]) :
+		    keygen_write(req, res);
+		if (w != 0 && r == 0)
 			r = hk_error_take(&res->err, w);
 	}
 	if (r != 0 && res->err.token[0] == '\0')

@@ -33,6 +33,16 @@ struct hk_op_keygen_req {
 	size_t user_id_len;
 	const uint8_t *challenge;	/* NULL: random */
 	size_t challenge_len;
+	const char *attestation_roots;	/* verify the attestation chain to these roots */
+	int allow_self_attestation;	/* accept self/none attestation (proof unverified) */
+	/*
+	 * Security keys and output: output is the key-handle file (mode 0600)
+	 * and output.pub the public key line, as ssh-keygen -f writes them;
+	 * neither may exist unless force. attestation: also write the
+	 * ssh-sk-attest-v01 blob there. Nothing is written when the keygen or
+	 * its attestation fails, and a failed write removes what was written.
+	 */
+	const char *attestation;
 };
 
 struct hk_op_keygen_result {
