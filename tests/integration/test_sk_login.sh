@@ -88,8 +88,10 @@ assert_not_contains "$(cat "$HK_SK_ASKPASS_LOG") $(cat err) $(cat "$HK_SSHD_LOG"
 hk_sk_pin 1357-wrong
 expect_exit 255 hk_sk_ssh id_uv echo should-not-run
 assert_not_contains "$(cat out)" "should-not-run" "command after a wrong PIN"
-# A key made by hwkey keygen (no PIN needed for a plain key) logs in too.
-expect_exit 0 "$HWKEY" keygen "fido:unix:$HK_SK_SIM_SOCK" --type ed25519-sk -o hk_key
+# A key made by hwkey keygen on the same device (its PIN from the 0600
+# file) logs in too.
+hk_sk_pin 2468-hwkey
+expect_exit 0 "$HWKEY" keygen "fido:unix:$HK_SK_SIM_SOCK" --type ed25519-sk --pin file:pin.txt -o hk_key
 assert_eq "600" "$(stat -c %a hk_key)" "hwkey keygen key-handle file mode"
 cat hk_key.pub >>authorized_keys
 expect_exit 0 hk_sk_ssh hk_key id -un

@@ -121,7 +121,7 @@ hk_sk_sim_stop
 # again, right → made. Resident keys: listed with the PIN only, a second
 # one for the same user refused unless forced, recovered by ssh-keygen -K.
 (umask 077 && echo 4711-hwkey >pin.txt && echo 0000-wrong >wrong.txt)
-# --ctap 2.0: libfido2 1.12 speaks credentialManagementPreview (sim-requests.md).
+# A CTAP 2.0 device (credentialManagementPreview, a PIN for every credential).
 hk_sk_sim_start pin --pin-file pin.txt --ctap 2.0
 # A CTAP 2.0 device with a PIN wants it for every credential.
 expect_exit 1 skc enroll ecdsa p.kh

@@ -15,7 +15,8 @@
 #                          or "-" for the agent's keys only)
 #   hk_sk_fp FILE          the SHA256 fingerprint ssh-keygen -l prints
 #   hk_sk_blob FILE        "type base64" of a .pub file
-#   hk_sk_sim_start NAME [OPTION]...  hwkey-fido2sim; HWKEY_SK_DEVICE names it
+#   hk_sk_sim_start NAME [OPTION]...  hwkey-fido2sim (tests/lib/fido2sim.sh) in
+#                          $HK_TMP/NAME; HWKEY_SK_DEVICE names it
 #   hk_sk_sim_stop
 #
 # $HK_SK_ASKPASS_LOG holds one line per prompt the tools showed.
@@ -25,6 +26,7 @@
 
 HK_SK_AGENT_PID=
 HK_SK_PRELOAD=
+. "$HK_TESTLIB/fido2sim.sh"
 
 hk_sk_setup() {
 	export HOME=$HK_TMP/home
@@ -116,35 +118,20 @@ hk_sk_ssh() {
 		"$HK_SSHD_USER@127.0.0.1" "$@"
 }
 
-# hk_sk_sim_start NAME [SIM OPTION]...: hwkey-fido2sim on $HK_TMP/NAME.sock
-# with state $HK_TMP/NAME.state (kept across restarts) and log
-# $HK_TMP/NAME.log; HWKEY_SK_DEVICE names it. Stopped on exit.
-HK_SK_SIM_PID=
+# hk_sk_sim_start NAME [SIM OPTION]...: tests/lib/fido2sim.sh's sim in
+# $HK_TMP/NAME (state and CA kept across restarts of the same NAME), named
+# by HWKEY_SK_DEVICE for the middleware. HK_SK_SIM_SOCK, HK_SK_SIM_LOG.
 hk_sk_sim_start() {
 	local name=$1
 	shift
-	: "${HK_FIDO2SIM:?HK_FIDO2SIM must point at hwkey-fido2sim (ctest sets it)}"
-	HK_SK_SIM_SOCK=$HK_TMP/$name.sock
-	HK_SK_SIM_LOG=$HK_TMP/$name.log
-	rm -f "$HK_SK_SIM_SOCK"
-	"$HK_FIDO2SIM" --socket "$HK_SK_SIM_SOCK" --state "$HK_TMP/$name.state" \
-		--log "$HK_SK_SIM_LOG" "$@" </dev/null >>"$HK_TMP/$name.out" 2>&1 &
-	HK_SK_SIM_PID=$!
-	hk_on_exit hk_sk_sim_stop
-	for _ in $(seq 200); do
-		[ -S "$HK_SK_SIM_SOCK" ] && break
-		kill -0 "$HK_SK_SIM_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -S "$HK_SK_SIM_SOCK" ] || fail "hwkey-fido2sim did not start: $(cat "$HK_TMP/$name.out")"
+	FIDO2SIM_DIR=$HK_TMP/$name hk_fido2sim_start "$@"
+	HK_SK_SIM_SOCK=$FIDO2SIM_SOCKET
+	HK_SK_SIM_LOG=$FIDO2SIM_LOG
 	export HWKEY_SK_DEVICE=fido:unix:$HK_SK_SIM_SOCK
 }
 
 hk_sk_sim_stop() {
-	[ -n "${HK_SK_SIM_PID:-}" ] || return 0
-	kill -TERM "$HK_SK_SIM_PID" 2>/dev/null || true
-	wait "$HK_SK_SIM_PID" 2>/dev/null || true
-	HK_SK_SIM_PID=
+	hk_fido2sim_stop
 }
 
 # The base64 blob of a .pub line (what ssh compares; comments differ).
