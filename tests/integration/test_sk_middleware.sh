@@ -166,4 +166,18 @@ pass
 echo "hwkey-test@example $(hk_sk_blob id_rk.pub)" >allowed
 expect_exit 0 ssh-keygen -Y verify -f allowed -I hwkey-test@example -n hwkey-test -s id_rk.pub.sig <id_rk.pub
 assert_contains "$(cat out)" "Good \"hwkey-test\" signature for hwkey-test@example" "ssh-keygen -Y verify"
+
+# 9. cmake --install puts the provider in the library directory, and the
+# installed copy is the same working provider.
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$HK_BUILDDIR/CMakeCache.txt")
+[ -n "$libdir" ] || fail "no CMAKE_INSTALL_LIBDIR in the build's cache"
+expect_exit 0 cmake --install "$HK_BUILDDIR" --prefix "$HK_TMP/inst"
+inst=$HK_TMP/inst/$libdir/libhwkey-sk.so
+[ -f "$inst" ] || fail "cmake --install did not install $inst: $(cat out)"
+pass
+assert_eq "$(sha256sum <"$P")" "$(sha256sum <"$inst")" "the installed provider is the built one"
+hk_sk_sim_stop
+hk_sk_sim_start dev
+expect_exit 0 hk_sk_run ssh-keygen -w "$inst" -t ecdsa-sk -N '' -f id_installed
+expect_exit 0 "$HK_SKCLIENT" "$inst" version
 hk_done
