@@ -502,6 +502,7 @@ fido2_close(struct hk_token *tok)
 	if (ft == NULL)
 		return;
 	hk_fido2_dev_close(&ft->dev);
+	hk_secret_free(ft->pin);
 	hk_token_info_free(ft->info);
 	free(ft->name);
 	free(ft);
@@ -525,6 +526,11 @@ const struct hk_token_impl hk_token_fido2 = {
 	.open = fido2_open,
 	.close = fido2_close,
 	.keygen = hk_fido2_keygen,		/* tokens/fido2_keygen.c */
-	/* list_keys, find_key, delete_key: tokens/fido2_cred.c */
-	/* init_token (reset), set_pin, init_pin: tokens/fido2_pin.c */
+	.list_keys = hk_fido2_op_list_keys,	/* tokens/fido2_cred.c */
+	.find_key = hk_fido2_op_find_key,
+	.delete_key = hk_fido2_op_delete_key,
+	.login = hk_fido2_op_login,		/* tokens/fido2_pin.c */
+	.init_token = hk_fido2_op_reset,
+	.set_pin = hk_fido2_op_set_pin,
+	.init_pin = hk_fido2_op_init_pin,
 };

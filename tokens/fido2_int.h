@@ -18,7 +18,54 @@ struct hk_fido2_tok {
 	fido_dev_t *dev;
 	struct hk_token_info *info;	/* owned here */
 	char *name;			/* "fido:..." as selected */
+	/*
+	 * The device PIN once asked for (login or the first operation that
+	 * needs it): FIDO2 has no session, each operation takes the PIN.
+	 * Wiped on close and after the device refused it.
+	 */
+	struct hk_secret *pin;
 };
+
+/*
+ * The PIN for an operation on tok: the one kept, else asked for through the
+ * token's ui (and kept). *pinp NULL when the device has no PIN. A PIN
+ * outside 4..63 bytes is refused before it can use up a retry; a blocked
+ * PIN is reported without asking (tokens/fido2_pin.c).
+ */
+int hk_fido2_tok_pin(struct hk_token *tok, const char **pinp);
+/* Forget the kept PIN (after the device refused it). */
+void hk_fido2_tok_pin_forget(struct hk_token *tok);
+/* Read the device's info again after it changed (PIN set, reset). */
+int hk_fido2_tok_refresh(struct hk_token *tok);
+
+/* The backend table's operations, each in its own file. */
+int hk_fido2_op_login(struct hk_token *tok, enum hk_token_user who);	/* fido2_pin.c */
+int hk_fido2_op_set_pin(struct hk_token *tok, enum hk_token_user who);
+int hk_fido2_op_init_pin(struct hk_token *tok);
+int hk_fido2_op_reset(struct hk_token *tok, const char *label);
+int hk_fido2_op_list_keys(struct hk_token *tok, struct hk_token_key ***keysp,
+    size_t *np);							/* fido2_cred.c */
+int hk_fido2_op_find_key(struct hk_token *tok, const char *sel, int login,
+    struct hk_token_key **keyp);
+int hk_fido2_op_delete_key(struct hk_token *tok, const struct hk_token_key *key);
+
+/*
+ * Before a resident keygen without --force: HK_ERR_CREDENTIAL_EXISTS when the
+ * device already holds a resident key for application and user_id (compared
+ * as OpenSSH does, the 32-byte zero-padded user id), as OpenSSH's
+ * SSH_SK_ERR_CREDENTIAL_EXISTS. With a PIN and credential management the
+ * listing is used (it sees credProtect'd keys too), else an assertion
+ * without user presence. 0 when none exists or the device cannot tell.
+ */
+int hk_fido2_rk_exists(fido_dev_t *dev, const char *name, const char *application,
+    const uint8_t *user_id, size_t user_id_len, const char *pin);
+
+/*
+ * The user of a resident key as ssh-keygen -K names its file: the user id
+ * without its trailing zero bytes, as text when it is printable and has no
+ * path characters, else hex; "" for the default all-zero id. Owned.
+ */
+char *hk_fido2_rk_user(const uint8_t *user_id, size_t len);
 
 /*
  * Open the device named by name ("fido:/dev/hidraw3", "fido:unix:/run/x.sock")

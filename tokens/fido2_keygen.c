@@ -338,6 +338,11 @@ hk_fido2_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	/* A device with a PIN wants it for makeCredential (CTAP 2.0 5.1). */
 	if (f != NULL && f->has_pin && (r = fido2_pin_ask(tok, ft->name, &pin)) != 0)
 		goto out;
+	/* OpenSSH's SSH_SK_ERR_CREDENTIAL_EXISTS: never replace one unasked. */
+	if (cr.resident && !hk_keygen_req_force(req) &&
+	    (r = hk_fido2_rk_exists(ft->dev, ft->name, cr.application, uid,
+	    sizeof(uid), pin != NULL ? hk_secret_str(pin) : NULL)) != 0)
+		goto out;
 	r = hk_fido2_make_cred(ft->dev, ft->name, &cr,
 	    pin != NULL ? hk_secret_str(pin) : NULL, tok->ui, &out);
 	if (r == HK_ERR_PIN_REQUIRED && pin == NULL && f != NULL && f->has_pin == 0 &&

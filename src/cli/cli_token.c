@@ -114,6 +114,19 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		snprintf(buf, size, "-");
 }
 
+/* A resident key's user: its label is "APPLICATION USER" (tokens/fido2_cred.c). */
+static const char *
+sk_user(const struct hk_token_key *k)
+{
+	const char *app = k->key != NULL ? hk_key_sk_application(k->key) : NULL;
+	size_t n;
+
+	if (app != NULL && (n = strlen(app)) < strlen(k->label) &&
+	    strncmp(k->label, app, n) == 0 && k->label[n] == ' ')
+		return k->label + n + 1;
+	return "";
+}
+
 json_t *
 hk_cli_key_json(const struct hk_token_key *k, int checked)
 {
@@ -182,6 +195,8 @@ hk_cli_key_json(const struct hk_token_key *k, int checked)
 		json_object_set_new(o, "application",
 		    json_string(hk_key_sk_application(k->key)));
 		json_object_set_new(o, "sk_flags", sf);
+		if (k->sk_flags & 0x20)
+			json_object_set_new(o, "sk_user", json_string(sk_user(k)));
 	}
 	if (k->proof.kind == HK_PROOF_FIDO2_ATTESTATION)
 		json_object_set_new(o, "proof", hk_cli_proof_json(k));

@@ -8,9 +8,9 @@
 
 static const struct hk_opt delete_opts[] = {
 	{ "json", 0, 0, NULL, "print the deleted key as JSON" },
-	{ "key", 'k', 1, "ID|LABEL", "the key: hex CKA_ID, label, or a pkcs11: object URI" },
+	{ "key", 'k', 1, "ID|LABEL", "the key: hex CKA_ID, label, or a pkcs11: object URI (fido: credential id prefix, label, user or application)" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
-	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "pin", 0, 1, "SRC", "user PIN (fido: the device PIN) from env:VAR, file:PATH or fd:N (default: ask)" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN / YubiKey management key source, where deletion needs it" },
 	{ "yes", 'y', 0, NULL, "do not ask for confirmation" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -55,7 +55,7 @@ run_delete(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI or a fido: device)");
 	/* Decide before touching the token: a script without --yes must not hang or half-run. */
 	if (!a.yes && hk_cli_confirm(NULL) == -1)
 		return hk_cli_token_usage(cmd, a.json, "no terminal to confirm on; pass --yes to delete");

@@ -10,8 +10,8 @@
 static const struct hk_opt opts[] = {
 	{ "json", 0, 0, NULL, "print JSON" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
-	{ "no-login", 0, 0, NULL, "do not log in: public objects only; private halves and flags not checked" },
-	{ "pin", 0, 1, "SRC", "user PIN from env:VAR, file:PATH or fd:N (default: ask)" },
+	{ "no-login", 0, 0, NULL, "do not log in: public objects only; private halves and flags not checked (not for fido: devices)" },
+	{ "pin", 0, 1, "SRC", "user PIN (fido: the device PIN) from env:VAR, file:PATH or fd:N (default: ask)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -78,7 +78,12 @@ print_table(struct hk_token_key **keys, size_t n, int checked)
 			break;
 		hk_cli_key_flags(k, checked, flags, sizeof(flags));
 		snprintf(bits, sizeof(bits), "%u", k->key != NULL ? hk_key_bits(k->key) : 0);
-		row->cell[0] = strdup(k->id_hex[0] != '\0' ? k->id_hex : "-");
+		/* A credential id is 100+ bytes: a prefix selects it (--key). */
+		if (k->sk_flags != 0 && strlen(k->id_hex) > 16) {
+			if ((row->cell[0] = malloc(20)) != NULL)
+				snprintf(row->cell[0], 20, "%.16s...", k->id_hex);
+		} else
+			row->cell[0] = strdup(k->id_hex[0] != '\0' ? k->id_hex : "-");
 		row->cell[1] = strdup(k->label[0] != '\0' ? k->label : "-");
 		row->cell[2] = strdup(hk_key_kind_of(k->key, kind, sizeof(kind)));
 		row->cell[3] = strdup(bits);
@@ -106,6 +111,10 @@ print_table(struct hk_token_key **keys, size_t n, int checked)
 	return r;
 }
 
+/* What a FIDO2 listing cannot show, said where the listing is (not an error). */
+#define FIDO_NOTE	"only resident keys are listed: a non-resident key " \
+	"lives in its key-handle file, not on the device"
+
 static int
 run(const struct hk_cmd *cmd, int argc, char **argv)
 {
@@ -115,18 +124,25 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	char **ops;
 	json_t *doc, *arr;
 	size_t n = 0, i;
-	int r, nops;
+	int r, nops, fido;
 
 	memset(&ct, 0, sizeof(ct));
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI or a fido: device)");
 	r = hk_cli_token_open(&ct, a.module, ops[0], a.pin, NULL, NULL);
 	ct.json = a.json;
 	if (r != 0)
 		goto out;
-	if (!a.nologin && (r = hk_token_login(ct.tok, HK_TOKEN_USER)) != 0)
+	fido = hk_token_get_info(ct.tok)->fido2 != NULL;
+	if (fido && a.nologin) {
+		r = hk_errf(HK_ERR_USAGE, "--no-login: a FIDO2 device lists its "
+		    "resident keys only with its PIN");
+		goto out;
+	}
+	/* FIDO2 has no login: the listing asks for the PIN itself. */
+	if (!fido && !a.nologin && (r = hk_token_login(ct.tok, HK_TOKEN_USER)) != 0)
 		goto out;
 	if ((r = hk_token_keys(ct.tok, &keys, &n)) != 0)
 		goto out;
@@ -140,12 +156,17 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 			json_array_append_new(arr, hk_cli_key_json(keys[i], !a.nologin));
 		json_object_set_new(doc, "token", json_string(hk_token_get_info(ct.tok)->uri));
 		json_object_set_new(doc, "keys", arr);
+		if (fido)
+			json_object_set_new(doc, "note", json_string(FIDO_NOTE));
 		r = hk_cli_print_json(doc);
 		goto out;
 	}
 	if (n == 0)
-		fprintf(stderr, "hwkey keys: no keys on %s\n", hk_token_get_info(ct.tok)->label);
+		fprintf(stderr, "hwkey keys: no %skeys on %s\n", fido ? "resident " : "",
+		    fido ? hk_token_get_info(ct.tok)->uri : hk_token_get_info(ct.tok)->label);
 	r = n > 0 ? print_table(keys, n, !a.nologin) : 0;
+	if (r == 0 && fido)
+		fprintf(stderr, "hwkey keys: %s\n", FIDO_NOTE);
  out:
 	hk_token_keys_free(keys, n);
 	return hk_cli_token_done(cmd, &ct, r);

@@ -8,10 +8,10 @@
 
 static const struct hk_opt init_opts[] = {
 	{ "json", 0, 0, NULL, "print the result as JSON" },
-	{ "label", 0, 1, "LABEL", "the token label (required, at most 32 bytes)" },
+	{ "label", 0, 1, "LABEL", "the token label (required for PKCS#11, at most 32 bytes; not for fido: devices)" },
 	{ "module", 0, 1, "PATH", "use this PKCS#11 module instead of the p11-kit registry" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN from env:VAR, file:PATH or fd:N (default: ask)" },
-	{ "yes", 'y', 0, NULL, "do not ask before erasing an initialized token" },
+	{ "yes", 'y', 0, NULL, "do not ask before erasing an initialized token or resetting a fido: device" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -38,6 +38,67 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 	return 0;
 }
 
+/*
+ * A FIDO2 device: authenticatorReset erases every credential and the PIN,
+ * so it is never done without a yes (typed, or --yes).
+ */
+static int
+run_reset(const struct hk_cmd *cmd, const struct args *a, const char *uri)
+{
+	struct hk_cli_token ct;
+	const struct hk_token_info *ti;
+	char q[512];
+	int r, yes;
+
+	if (a->label != NULL)
+		return hk_cli_token_usage(cmd, a->json, "--label: a FIDO2 device has "
+		    "no label to set");
+	if (a->so_pin != NULL)
+		return hk_cli_token_usage(cmd, a->json, "--so-pin: a FIDO2 device "
+		    "has no SO PIN; its reset needs none");
+	/* Decide before touching the device: a script without --yes must not hang. */
+	if (!a->yes && hk_cli_confirm(NULL) == -1)
+		return hk_cli_token_usage(cmd, a->json, "resetting %s erases every "
+		    "credential on it; no terminal to confirm on, pass --yes", uri);
+	r = hk_cli_token_open(&ct, a->module, uri, NULL, NULL, NULL);
+	ct.json = a->json;
+	if (r != 0)
+		goto out;
+	ti = hk_token_get_info(ct.tok);
+	if (!a->yes) {
+		snprintf(q, sizeof(q), "Reset security key %s (%s)? This erases "
+		    "every credential on it (the sk keys made on it stop working) "
+		    "and its PIN.", ti->uri, ti->model);
+		if ((yes = hk_cli_confirm(q)) != 1) {
+			r = yes == -1 ? hk_errf(HK_ERR_USAGE, "no terminal to confirm "
+			    "on; pass --yes to reset %s", ti->uri) :
+			    hk_errf(HK_ERR_CANCELLED, "%s not reset", ti->uri);
+			goto out;
+		}
+	}
+	if ((r = hk_token_init(ct.tok, NULL)) != 0)
+		goto out;
+	ti = hk_token_get_info(ct.tok);
+	if (a->json) {
+		json_t *doc = json_object();
+
+		if (doc != NULL) {
+			json_object_set_new(doc, "token", json_string(ti->uri));
+			json_object_set_new(doc, "module", json_string(ti->module));
+			json_object_set_new(doc, "slot", json_integer(0));
+			/* A FIDO2 device has no label (its product name is not one). */
+			json_object_set_new(doc, "label", json_string(""));
+			json_object_set_new(doc, "status", json_string("reset"));
+		}
+		r = hk_cli_print_json(doc);
+	} else
+		fprintf(stderr, "hwkey token init: %s reset: no credentials and no "
+		    "PIN on it now (set one with hwkey pin set %s)\n", ti->uri,
+		    ti->uri);
+ out:
+	return hk_cli_token_done(cmd, &ct, r);
+}
+
 static int
 run_init(const struct hk_cmd *cmd, int argc, char **argv)
 {
@@ -52,7 +113,9 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 	if ((r = hk_opt_parse(cmd, argc, argv, opt, &a, &ops, &nops)) >= 0)
 		return r;
 	if (nops != 1)
-		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI)");
+		return hk_cli_token_usage(cmd, a.json, "expected one TOKEN (a pkcs11: URI or a fido: device)");
+	if (strncmp(ops[0], "fido:", 5) == 0)
+		return run_reset(cmd, &a, ops[0]);
 	if (a.label == NULL)
 		return hk_cli_token_usage(cmd, a.json, "--label is required");
 	if (strlen(a.label) > 32)
@@ -102,7 +165,7 @@ run_init(const struct hk_cmd *cmd, int argc, char **argv)
 static const struct hk_cmd cmd_init = {
 	.name = "init",
 	.args = "TOKEN",
-	.summary = "Initialize (erase) a token, setting its label and SO PIN",
+	.summary = "Initialize (erase) a token, setting its label and SO PIN; reset a FIDO2 device",
 	.opts = init_opts,
 	.run = run_init,
 	.parent = "token",
