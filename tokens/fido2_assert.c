@@ -1,12 +1,10 @@
 /* FIDO2 assertions: the signature an sk key makes for OpenSSH (as OpenSSH's
- * own middleware asks for it), and the silent look-up of a resident
- * credential that tells an enrolment it would overwrite one. */
+ * own middleware asks for it). */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
-#include <openssl/rand.h>
 
 #include "fido2_int.h"
 
@@ -144,50 +142,6 @@ hk_fido2_sign(fido_dev_t *dev, const char *name, int cose_alg,
 	r = 0;
  out:
 	hk_fido2_sig_clear(&sig);
-	fido_assert_free(&a);
-	return r;
-}
-
-int
-hk_fido2_resident_exists(fido_dev_t *dev, const char *name,
-    const char *application, const uint8_t *user_id, size_t user_id_len,
-    const char *pin, int *existsp)
-{
-	uint8_t cd[32];
-	fido_assert_t *a = NULL;
-	const uint8_t *uid;
-	size_t i;
-	int fr, r = 0;
-
-	*existsp = 0;
-	if ((a = fido_assert_new()) == NULL)
-		return HK_ERR_ALLOC;
-	/* A silent assertion (no touch) over whatever the device holds for
-	 * the application; its users tell whether this one is there. */
-	if (RAND_bytes(cd, sizeof(cd)) != 1) {
-		r = hk_errf(HK_ERR_CRYPTO, "%s: no random bytes for the look-up", name);
-		goto out;
-	}
-	if ((fr = fido_assert_set_clientdata(a, cd, sizeof(cd))) != FIDO_OK ||
-	    (fr = fido_assert_set_rp(a, application)) != FIDO_OK ||
-	    (fr = fido_assert_set_up(a, FIDO_OPT_FALSE)) != FIDO_OK) {
-		r = hk_fido2_err(fr, "set up the resident key look-up", name, -1);
-		goto out;
-	}
-	fr = fido_dev_get_assert(dev, a, pin);
-	if (fr == FIDO_ERR_NO_CREDENTIALS)
-		goto out;
-	if (fr != FIDO_OK) {
-		r = hk_fido2_dev_err(dev, fr, "look up resident keys", name);
-		goto out;
-	}
-	for (i = 0; i < fido_assert_count(a); i++) {
-		uid = fido_assert_user_id_ptr(a, i);
-		if (uid != NULL && fido_assert_user_id_len(a, i) == user_id_len &&
-		    (user_id_len == 0 || memcmp(uid, user_id, user_id_len) == 0))
-			*existsp = 1;
-	}
- out:
 	fido_assert_free(&a);
 	return r;
 }

@@ -200,14 +200,6 @@ int hk_fido2_sign(fido_dev_t *dev, const char *name, int cose_alg,
     const uint8_t *data, size_t data_len, uint8_t sk_flags, const char *pin,
     const struct hk_ui *ui, struct hk_fido2_sig *out);
 void hk_fido2_sig_clear(struct hk_fido2_sig *sig);
-/*
- * Whether the device holds a resident credential of application for user_id
- * (a silent assertion, no touch; the PIN lets it see credProtect ones).
- * OpenSSH refuses to overwrite one unless forced. 0 or HK_ERR_*.
- */
-int hk_fido2_resident_exists(fido_dev_t *dev, const char *name,
-    const char *application, const uint8_t *user_id, size_t user_id_len,
-    const char *pin, int *existsp);
 
 /* Resident credentials (tokens/fido2_cred.c): every ssh: one, with the PIN. */
 struct hk_fido2_rk {

@@ -222,7 +222,7 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	const char *device, *user;
 	fido_dev_t *dev = NULL;
 	char *name = NULL;
-	int exists, r, ret;
+	int r, ret;
 
 	if (enroll_response == NULL)
 		return SSH_SK_ERR_GENERAL;
@@ -243,23 +243,11 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	if ((ret = prov_open(device, &dev, &name)) != 0)
 		return ret;
 	/* Like OpenSSH: never silently replace a resident key unless forced. */
-	if ((flags & SSH_SK_RESIDENT_KEY) && !(flags & SSH_SK_FORCE_OPERATION)) {
-		r = hk_fido2_resident_exists(dev, name, application, user_id,
-		    sizeof(user_id), pin, &exists);
-		if (r == HK_ERR_PIN_REQUIRED || r == HK_ERR_PIN_INCORRECT ||
-		    r == HK_ERR_PIN_LOCKED || r == HK_ERR_PIN_AUTH_BLOCKED ||
-		    r == HK_ERR_ALLOC) {
-			ret = prov_fail("enroll", r);
-			goto out;
-		}
-		if (r != 0)	/* the look-up is advisory: the device decides */
-			prov_fail("enroll: resident key look-up", r);
-		else if (exists) {
-			prov_debug("enroll: a resident key for %s and this user exists",
-			    application);
-			ret = SSH_SK_ERR_CREDENTIAL_EXISTS;
-			goto out;
-		}
+	if ((flags & SSH_SK_RESIDENT_KEY) && !(flags & SSH_SK_FORCE_OPERATION) &&
+	    (r = hk_fido2_rk_exists(dev, name, application, user_id,
+	    sizeof(user_id), pin)) != 0) {
+		ret = prov_fail("enroll", r);
+		goto out;
 	}
 	req.application = application;
 	req.challenge = challenge;
