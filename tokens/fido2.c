@@ -382,6 +382,7 @@ fido2_enumerate(void *ctx, struct hk_token_info *const **infosp, size_t *np)
 	struct fido2_ctx *c = ctx;
 	struct hk_token_info *ti, **infos = NULL;
 	char **names, **products, **mfrs;
+	struct hk_error e;
 	fido_dev_t *dev;
 	size_t i, n;
 	int r;
@@ -405,14 +406,14 @@ fido2_enumerate(void *ctx, struct hk_token_info *const **infosp, size_t *np)
 			if (r == HK_ERR_ALLOC)
 				break;
 			if (ti == NULL) {
+				hk_error_take(&e, r);
 				if ((ti = fido2_info_new(names[i], products[i],
 				    mfrs[i])) == NULL ||
-				    (ti->error = strdup(hk_err_detail())) == NULL) {
+				    (ti->error = strdup(e.message)) == NULL) {
 					hk_token_info_free(ti);
 					r = HK_ERR_ALLOC;
 					break;
 				}
-				hk_err_clear();
 			}
 			infos[i] = ti;
 			r = 0;

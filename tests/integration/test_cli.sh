@@ -7,7 +7,7 @@ assert_contains "$(cat out)" "hwkey " "--version"
 # ... with what it is built on: the backends and the libraries' own versions.
 assert_contains "$(cat out)" "token backends: pkcs11 (p11-kit $(pkg-config --modversion p11-kit-1))" "--version backends"
 assert_contains "$(cat out)" "http: libcurl/$(pkg-config --modversion libcurl)" "--version libcurl"
-assert_contains "$(cat out)" "fido2: libfido2 $(pkg-config --modversion libfido2)" "--version libfido2"
+assert_contains "$(cat out)" "fido2 (libfido2 $(pkg-config --modversion libfido2))" "--version names the FIDO2 backend and its libfido2"
 assert_contains "$(cat out)" "crypto: OpenSSL $(openssl version | awk '{print $2}')" "--version OpenSSL"
 expect_exit 0 "$HWKEY" --help
 for c in convert fingerprint import keygen keys tokens; do
