@@ -56,7 +56,7 @@ hk_sk_setup() {
 	unset SSH_AUTH_SOCK SSH_AGENT_PID SSH_SK_PROVIDER
 	# A sanitized provider needs the sanitizer runtime in the (plain) ssh
 	# tools that load it; OpenSSH's own leaks at exit are not ours.
-	if nm -D --undefined-only "$HK_SK_PROVIDER" | grep -q '__asan_init'; then
+	if [ "$(nm -D --undefined-only "$HK_SK_PROVIDER" | grep -c '__asan_init')" != 0 ]; then
 		HK_SK_PRELOAD=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
 		[ -f "$HK_SK_PRELOAD" ] || fail "the ASan provider needs $HK_SK_PRELOAD"
 	fi
@@ -81,11 +81,17 @@ hk_sk_agent_start() {
 	dir=$(realpath "$(dirname "$HK_SK_PROVIDER")")
 	export SSH_AUTH_SOCK=$HK_TMP/agent.sock
 	rm -f "$SSH_AUTH_SOCK"
-	local pre=()
-	[ -z "$HK_SK_PRELOAD" ] ||
+	local pre=() agent
+	agent=$(command -v ssh-agent)
+	if [ -n "$HK_SK_PRELOAD" ]; then
+		# Debian's ssh-agent is setgid: the loader drops LD_PRELOAD for it
+		# and its ssh-sk-helper. An unprivileged copy takes the runtime.
+		cp "$agent" "$HK_TMP/ssh-agent"
+		agent=$HK_TMP/ssh-agent
 		pre=("LD_PRELOAD=$HK_SK_PRELOAD" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1")
+	fi
 	# env execs ssh-agent: $! is the agent itself.
-	env "${pre[@]}" ssh-agent -D -a "$SSH_AUTH_SOCK" -P "$dir/*" \
+	env "${pre[@]}" "$agent" -D -a "$SSH_AUTH_SOCK" -P "$dir/*" \
 		</dev/null >"$HK_TMP/agent.out" 2>"$HK_TMP/agent.log" &
 	HK_SK_AGENT_PID=$!
 	hk_on_exit hk_sk_agent_stop
