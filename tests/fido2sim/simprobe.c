@@ -9,7 +9,7 @@
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
  *   simprobe SOCKET credman-list [--rp ID] | credman-del PREFIX
  *   simprobe SOCKET cancel-make MS
- *   simprobe SOCKET raw
+ *   simprobe SOCKET raw | raw-touch
  *
  * PINs come from the environment (SIMPROBE_PIN, SIMPROBE_NEW_PIN), never argv.
  * Prints key=value lines; exits 0 on success, 1 when libfido2 returns an error
@@ -624,10 +624,12 @@ raw_send(uint32_t cid, int init, uint8_t cmd_or_seq, uint16_t bcnt, const void *
 		p[4] = 0x80 | cmd_or_seq;
 		p[5] = (unsigned char)(bcnt >> 8);
 		p[6] = (unsigned char)bcnt;
-		memcpy(p + 7, data, len > 57 ? 57 : len);
+		if (len)
+			memcpy(p + 7, data, len > 57 ? 57 : len);
 	} else {
 		p[4] = cmd_or_seq;
-		memcpy(p + 5, data, len > 59 ? 59 : len);
+		if (len)
+			memcpy(p + 5, data, len > 59 ? 59 : len);
 	}
 	write_full(raw_fd, p, PKT);
 }
@@ -694,8 +696,56 @@ cmd_raw(const char *path)
 	raw_recv("badseq", p);
 	raw_send(cid, 1, 0x06, 4, nonce, 4);		/* INIT with a short nonce */
 	raw_recv("badinit", p);
+	raw_send(cid, 1, 0x10, 3, "\x01\xa1\x01", 3);	/* truncated CBOR map */
+	raw_recv("cbor_truncated", p);
+	raw_send(cid, 1, 0x10, 2, "\x01\x80", 2);	/* an array, not a map */
+	raw_recv("cbor_notmap", p);
+	raw_send(cid, 1, 0x10, 2, "\x01\xa0", 2);	/* makeCredential without params */
+	raw_recv("cbor_empty", p);
+	raw_send(cid, 1, 0x10, 1, "\x55", 1);		/* no such CTAP2 command */
+	raw_recv("cbor_badcmd", p);
+	raw_send(cid, 1, 0x10, 0, NULL, 0);		/* CBOR with no command byte */
+	raw_recv("cbor_nothing", p);
 	raw_send(cid, 1, 0x10, 1, "\x04", 1);		/* GetInfo still works */
 	raw_recv("getinfo", p);
+	close(raw_fd);
+	return 0;
+}
+
+static uint32_t
+raw_init(const char *name)
+{
+	unsigned char p[PKT], nonce[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+
+	raw_send(0xffffffff, 1, 0x06, 8, nonce, 8);
+	if (raw_recv(name, p) != 0)
+		return 0;
+	return (uint32_t)p[15] << 24 | (uint32_t)p[16] << 16 | (uint32_t)p[17] << 8 | p[18];
+}
+
+/* During a touch wait (Reset, sim in --touch timeout): keepalives come, another
+ * channel is told the device is busy, CTAPHID_CANCEL ends the wait. */
+static int
+cmd_raw_touch(const char *path)
+{
+	unsigned char p[PKT];
+	uint32_t c1, c2;
+
+	if ((raw_fd = sock_connect(path)) < 0)
+		return 3;
+	if ((c1 = raw_init("init1")) == 0 || (c2 = raw_init("init2")) == 0)
+		return 3;
+	printf("two_channels=%d\n", c1 != c2);
+	raw_send(c1, 1, 0x10, 1, "\x07", 1);	/* authenticatorReset: needs a touch */
+	if (read_full(raw_fd, p, PKT, 5000) != PKT)
+		return 3;
+	printf("first=cmd:%02x bcnt:%u data0:%02x same_cid=%d\n", p[4], p[5] << 8 | p[6], p[7],
+	    memcmp(p, (unsigned char[]){ c1 >> 24, c1 >> 16, c1 >> 8, c1 }, 4) == 0);
+	raw_send(c2, 1, 0x01, 1, "x", 1);		/* PING on the other channel */
+	raw_recv("other", p);
+	printf("other.cid2=%d\n", memcmp(p, (unsigned char[]){ c2 >> 24, c2 >> 16, c2 >> 8, c2 }, 4) == 0);
+	raw_send(c1, 1, 0x11, 0, NULL, 0);		/* CTAPHID_CANCEL */
+	raw_recv("cancelled", p);
 	close(raw_fd);
 	return 0;
 }
@@ -722,6 +772,10 @@ main(int argc, char **argv)
 	fido_init(getenv("SIMPROBE_DEBUG") ? FIDO_DEBUG : 0);
 	if (strcmp(cmd, "raw") == 0) {
 		rc = cmd_raw(sock);
+		goto out;
+	}
+	if (strcmp(cmd, "raw-touch") == 0) {
+		rc = cmd_raw_touch(sock);
 		goto out;
 	}
 	if ((d = dev_open(sock)) == NULL) {

@@ -41,7 +41,6 @@ done
 
 # --- CTAPHID framing, by hand ---------------------------------------------
 FIDO2SIM_DIR=$HK_TMP/a hk_fido2sim_start
-A_PID=$FIDO2SIM_PID
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw
 assert_eq "1" "$(val init.nonce_echo)" "INIT echoes the nonce"
 assert_eq "0x0d" "$(val init.caps)" "capabilities WINK|CBOR|NMSG"
@@ -54,6 +53,11 @@ assert_eq "cmd:bf bcnt:1 data0:01" "$(val msg)" "CTAPHID_MSG refused (NMSG)"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val badlen)" "oversized message: ERR_INVALID_LEN"
 assert_eq "cmd:bf bcnt:1 data0:04" "$(val badseq)" "sequence gap: ERR_INVALID_SEQ"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val badinit)" "short INIT nonce: ERR_INVALID_LEN"
+assert_eq "cmd:90 bcnt:1 data0:12" "$(val cbor_truncated)" "truncated CBOR: CTAP2_ERR_INVALID_CBOR"
+assert_eq "cmd:90 bcnt:1 data0:12" "$(val cbor_notmap)" "CBOR array: CTAP2_ERR_INVALID_CBOR"
+assert_eq "cmd:90 bcnt:1 data0:14" "$(val cbor_empty)" "makeCredential {}: CTAP2_ERR_MISSING_PARAMETER"
+assert_eq "cmd:90 bcnt:1 data0:01" "$(val cbor_badcmd)" "unknown CTAP2 command: CTAP1_ERR_INVALID_COMMAND"
+assert_eq "cmd:bf bcnt:1 data0:03" "$(val cbor_nothing)" "empty CBOR message: ERR_INVALID_LEN"
 assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
 
 # --- GetInfo through libfido2 ---------------------------------------------
@@ -182,8 +186,9 @@ assert_not_contains "$(cat "$FIDO2SIM_STATE")" "$NEWPIN" "the state holds no PIN
 cp "$FIDO2SIM_CA/ca.pem" ca-before.pem
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
 before=$(val assert.0.sigcount)
-hk_fido2sim_stop
-assert_eq "0" "$FIDO2SIM_STATUS" "SIGTERM: clean exit"
+pid=$FIDO2SIM_PID
+hk_fido2sim_stop	# fails unless it exits 0 and removes the socket
+kill -0 "$pid" 2>/dev/null && fail "SIGTERM: the sim is still running"
 [ ! -e "$HK_TMP/a/sock" ] || fail "SIGTERM left the socket behind"
 pass
 hk_fido2sim_restart
@@ -217,7 +222,7 @@ probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256
 assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "reset forgets every credential"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "8" "$(val retries)" "reset restores the retries"
-hk_fido2sim_stop "$A_PID"
+hk_fido2sim_stop
 
 # --- PIN blocking: 3 in a row need a replug, 8 block the PIN ---------------
 FIDO2SIM_DIR=$HK_TMP/b hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
@@ -271,8 +276,16 @@ assert_eq "ok" "$(val verify)" "2.1 token over protocol 1"
 assert_contains "$(cat "$FIDO2SIM_LOG")" "sub=0x09 protocol=1" "permissions token, protocol 1"
 hk_fido2sim_stop
 
-# --- touch: deny, timeout, cancel, no-rk -------------------------------------
-FIDO2SIM_DIR=$HK_TMP/d hk_fido2sim_start --touch deny --no-rk
+# --- touch: deny, timeout, cancel, no-rk; --pin --------------------------------
+FIDO2SIM_DIR=$HK_TMP/d hk_fido2sim_start --touch deny --no-rk --pin "$PIN"
+cmdline=$(tr '\0' ' ' <"/proc/$FIDO2SIM_PID/cmdline")
+assert_not_contains "$cmdline" "$PIN" "--pin is wiped from the sim's argv"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "--pin sets the PIN of a new state"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "0x27 FIDO_ERR_OPERATION_DENIED" "$(val error)" "reset needs a touch"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "a denied reset changes nothing"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
 assert_eq "0x27 FIDO_ERR_OPERATION_DENIED" "$(val error)" "touch denied"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
@@ -285,6 +298,12 @@ assert_eq "0x2f FIDO_ERR_USER_ACTION_TIMEOUT" "$(val error)" "no touch: timeout"
 hk_fido2sim_restart --touch timeout --touch-timeout 600000
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" cancel-make 300
 assert_eq "0x2d FIDO_ERR_KEEPALIVE_CANCEL" "$(val error)" "CTAPHID_CANCEL ends the wait"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-touch
+assert_eq "1" "$(val two_channels)" "two channels on one connection"
+assert_eq "cmd:bb bcnt:1 data0:02 same_cid=1" "$(val first)" "KEEPALIVE UPNEEDED while waiting"
+assert_eq "cmd:bf bcnt:1 data0:06" "$(val other)" "another channel: ERR_CHANNEL_BUSY"
+assert_eq "1" "$(val other.cid2)" "the busy error goes to the other channel"
+assert_eq "cmd:90 bcnt:1 data0:2d" "$(val cancelled)" "CANCEL: CTAP2_ERR_KEEPALIVE_CANCEL"
 hk_fido2sim_restart --touch-delay 250
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out slow
 assert_eq "ok" "$(val verify)" "delayed touch (keepalives meanwhile) then approved"
@@ -295,7 +314,7 @@ for what in sig authdata cert; do
 	FIDO2SIM_DIR=$HK_TMP/t-$what hk_fido2sim_start --corrupt-attestation "$what"
 	probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "bad-$what"
 	assert_not_contains "$(val verify)" "ok" "--corrupt-attestation $what: verify fails"
-	hk_fido2sim_stop
+	hk_fido2sim_stop INT	# SIGINT stops it as cleanly as SIGTERM
 done
 openssl x509 -inform der -in bad-cert.x5c.der -out bad-cert.pem 2>/dev/null || true
 if openssl verify -CAfile "$HK_TMP/t-cert/ca/ca.pem" bad-cert.pem >/dev/null 2>&1; then

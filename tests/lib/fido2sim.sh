@@ -6,8 +6,9 @@
 #                                 log there; waits for the socket; stops it on
 #                                 exit. Sets FIDO2SIM_SOCKET, _STATE, _CA, _LOG,
 #                                 and FIDO2SIM_PID (its pid).
-#   hk_fido2sim_stop [PID]        SIGTERM and wait (default: $FIDO2SIM_PID);
-#                                 sets FIDO2SIM_STATUS to its exit status
+#   hk_fido2sim_stop [SIGNAL]     SIGTERM (or SIGNAL) and wait for $FIDO2SIM_PID; fails the
+#                                 test unless it exits 0 (a sanitizer report
+#                                 from the sim fails it too)
 #   hk_fido2sim_restart [ARGS...] stop, then start on the same directory (same
 #                                 state and CA); new ARGS replace the old ones
 #
@@ -46,13 +47,16 @@ hk_fido2sim_start() {
 }
 
 hk_fido2sim_stop() {
-	local pid=${1:-${FIDO2SIM_PID:-}}
-	FIDO2SIM_STATUS=
+	local pid=${FIDO2SIM_PID:-} status=0
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	FIDO2SIM_STATUS=0
-	wait "$pid" 2>/dev/null || FIDO2SIM_STATUS=$?
-	[ "$pid" != "${FIDO2SIM_PID:-}" ] || FIDO2SIM_PID=
+	kill -"${1:-TERM}" "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || status=$?
+	FIDO2SIM_PID=
+	if [ "$status" != 0 ]; then
+		tail -20 "${FIDO2SIM_SOCKET%/sock}/stderr" >&2
+		fail "hwkey-fido2sim exited $status after SIG${1:-TERM}"
+	fi
+	[ ! -e "$FIDO2SIM_SOCKET" ] || fail "hwkey-fido2sim left its socket $FIDO2SIM_SOCKET"
 }
 
 hk_fido2sim_restart() {
