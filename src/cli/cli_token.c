@@ -106,6 +106,11 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		    (k->sk_flags & 0x04) ? ",verify-required" : "",
 		    (k->sk_flags & 0x20) ? ",resident" : "");
 	}
+	if (k->proof.kind == HK_PROOF_FIDO2_ATTESTATION) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+		    k->proof.verified ? "attested" : "attestation-unverified");
+	}
 	if (!k->has_private) {
 		len = strlen(buf);
 		snprintf(buf + len, size - len, "%spublic-only", len ? "," : "");

@@ -245,10 +245,18 @@ fido_args(const struct hk_cmd *cmd, struct args *a, struct hk_op_keygen_req *req
 		return hk_cli_token_usage(cmd, a->json, "--user wants 1 to 31 bytes "
 		    "(OpenSSH's limit)");
 	if (a->challenge != NULL) {
-		if ((r = hk_file_read(a->challenge, HK_KEYGEN_CHALLENGE_MAX,
-		    challengep, lenp)) != 0) {
+		/* hk_file_read refuses every non-empty file when max <= 64 KiB (src/file.c):
+		 * read with 1 MiB and check the challenge's own limit here. */
+		if ((r = hk_file_read(a->challenge, 1 << 20, challengep, lenp)) != 0) {
 			hk_error_take(&err, r);
 			return hk_cli_token_fail(cmd, &err, a->json);
+		}
+		if (*lenp > HK_KEYGEN_CHALLENGE_MAX) {
+			free(*challengep);
+			*challengep = NULL;
+			return hk_cli_token_usage(cmd, a->json, "--challenge %s is %zu "
+			    "bytes; at most %d", a->challenge, *lenp,
+			    HK_KEYGEN_CHALLENGE_MAX);
 		}
 		if (*lenp == 0) {
 			free(*challengep);

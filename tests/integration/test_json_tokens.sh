@@ -10,6 +10,7 @@
 . "$HK_TESTLIB/common.sh"
 . "$HK_TESTLIB/softhsm.sh"
 . "$HK_TESTLIB/json.sh"
+. "$HK_TESTLIB/fido2sim.sh"
 
 export UP=24682468 SOP=55667788
 hk_softhsm_init jt "$UP" "$SOP" >/dev/null
@@ -124,6 +125,50 @@ assert_eq initialized "$(jq -r .status out)" "token init: status"
 expect_exit 2 setsid -w "$HWKEY" token init "$URI" "${M[@]}" --label again --so-pin env:SOP \
 	--json </dev/null
 failed token-init HK_ERR_USAGE "token init: no terminal" 2
+
+# FIDO2 devices beside the PKCS#11 tokens: the sim (with a PIN) and a socket
+# nobody answers on, listed with the reason; --module lists PKCS#11 only.
+printf '%s\n' 8642 >"$HK_TMP/fido-pin"
+chmod 600 "$HK_TMP/fido-pin"
+hk_fido2sim_start --pin-file "$HK_TMP/fido-pin" --aaguid 00112233445566778899aabbccddeeff
+export HWKEY_FIDO_SOCKETS=$FIDO2SIM_SOCKET:$HK_TMP/nobody.sock
+FDEV=fido:unix:$FIDO2SIM_SOCKET
+expect_exit 0 "$HWKEY" tokens --json
+valid tokens
+f=$(jq -c --arg u "$FDEV" '.[] | select(.uri == $u)' out)
+assert_eq fido2 "$(jq -r .backend <<<"$f")" "tokens: the sim is a fido2 device"
+assert_eq 00112233445566778899aabbccddeeff "$(jq -r .fido2.aaguid <<<"$f")" "tokens: AAGUID"
+assert_eq '["FIDO_2_0","FIDO_2_1"]' "$(jq -c .fido2.versions <<<"$f")" "tokens: CTAP versions"
+assert_eq "true true true" "$(jq -r '.fido2.options | "\(.rk) \(.clientPin) \(.credMgmt)"' <<<"$f")" \
+	"tokens: options rk, clientPin, credMgmt"
+assert_eq null "$(jq -r '.fido2.options.uv' <<<"$f")" "tokens: uv not reported by the sim"
+assert_eq '["es256","eddsa"]' "$(jq -c .fido2.algorithms <<<"$f")" "tokens: algorithms"
+assert_eq '["ecdsa-sk","ed25519-sk"]' "$(jq -c .keygen <<<"$f")" "tokens: sk kinds it makes"
+assert_eq "true 8" "$(jq -r '.fido2 | "\(.pin_set) \(.pin_retries)"' <<<"$f")" "tokens: PIN retries"
+assert_eq '[1,2]' "$(jq -c .fido2.pin_protocols <<<"$f")" "tokens: PIN protocols"
+d=$(jq -c --arg u "fido:unix:$HK_TMP/nobody.sock" '.[] | select(.uri == $u)' out)
+assert_eq null "$(jq -r .fido2 <<<"$d")" "tokens: an unreadable device has no info"
+assert_contains "$(jq -r .error <<<"$d")" "no such device" "tokens: and says why"
+expect_exit 0 "$HWKEY" tokens
+assert_contains "$(cat out)" "$FDEV: FIDO2 device on a socket" "tokens text: the device"
+assert_contains "$(cat out)" "options: rk=yes uv=unsupported clientPin=yes credMgmt=yes" \
+	"tokens text: the options hwkey relies on"
+assert_contains "$(cat out)" "algorithms: es256 eddsa" "tokens text: algorithms"
+assert_contains "$(cat out)" "pin: set, 8 retries left" "tokens text: PIN retries"
+assert_contains "$(cat out)" "aaguid: 00112233445566778899aabbccddeeff" "tokens text: AAGUID"
+assert_contains "$(cat out)" "error: fido:unix:$HK_TMP/nobody.sock: no such device" \
+	"tokens text: the unreadable device and why"
+expect_exit 0 "$HWKEY" tokens "${M[@]}" --json
+valid tokens
+assert_eq 0 "$(jq '[.[] | select(.backend == "fido2")] | length' out)" "tokens --module: PKCS#11 only"
+# keygen --json of a FIDO2 key, and its failure document.
+expect_exit 0 "$HWKEY" keygen "$FDEV" --type ed25519-sk -o fk --pin file:"$HK_TMP/fido-pin" --json
+valid keygen
+assert_eq "fido2-attestation true" "$(jq -r '.keys[0].proof | "\(.kind) \(.verified)"' out)" \
+	"keygen fido: the proof"
+expect_exit 9 "$HWKEY" keygen "$FDEV" --type ed25519-sk -o fk2 --json </dev/null
+failed keygen HK_ERR_PIN_REQUIRED "keygen fido: no PIN source" 9
+unset HWKEY_FIDO_SOCKETS
 
 # A usage error found after the options were read is the error document too.
 for c in "tokens extra" "keys" "keygen $URI" "export" "key delete" "pin set" "pin change" \
