@@ -31,7 +31,7 @@ hk_fido2_err(int fr, const char *what, const char *dev, int retries)
 	case FIDO_ERR_PIN_REQUIRED:
 	case FIDO_ERR_UV_INVALID:
 		return hk_errf(HK_ERR_PIN_REQUIRED, "%s: %s: the device needs its "
-		    "PIN (give one with --pin-source)", d, what);
+		    "PIN (give one with --pin SRC)", d, what);
 	case FIDO_ERR_PIN_NOT_SET:
 		return hk_errf(HK_ERR_PIN_REQUIRED, "%s: %s: the device has no PIN; "
 		    "set one with hwkey pin set %s", d, what, d);
