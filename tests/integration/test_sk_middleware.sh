@@ -43,9 +43,19 @@ assert_contains "$(cat "$HK_SK_SIM_LOG")" "rp=ssh:hwkey-test" "application is th
 sed -i '2s/.*/ssh:/' app.kh
 expect_exit 1 skc sign app.kh
 assert_eq -1 "$(value status)" "signing under the wrong application"
-# An application OpenSSH would refuse, and an algorithm that does not exist.
+# An application OpenSSH would refuse, an algorithm that does not exist, an
+# option OpenSSH marks required that the provider does not know.
 expect_exit 1 skc enroll ecdsa bad.kh --app https://example.com
 assert_eq -1 "$(value status)" "non-ssh: application"
+expect_exit 1 skc enroll 7 bad.kh
+assert_eq -2 "$(value status)" "unknown algorithm: SSH_SK_ERR_UNSUPPORTED"
+expect_exit 1 skc enroll ecdsa bad.kh --require-option hwkey-unknown
+assert_eq -2 "$(value status)" "unknown required option: SSH_SK_ERR_UNSUPPORTED"
+expect_exit 1 skc sign ecdsa.kh --require-option hwkey-unknown
+assert_eq -2 "$(value status)" "unknown required option at sign"
+# verify-required without a PIN on a device without built-in UV: ask for it.
+expect_exit 1 skc sign ecdsa.kh --flags 05
+assert_eq -3 "$(value status)" "UV without a PIN: SSH_SK_ERR_PIN_REQUIRED"
 
 # 3. no-touch-required: flags 0 asks for no user presence, and gets none.
 expect_exit 0 skc enroll ed25519 nt.kh --flags 0
@@ -115,6 +125,12 @@ expect_exit 255 hk_sk_run ssh-keygen -w "$P" -t ed25519-sk -N '' -f id_denied
 assert_contains "$(cat err)" "Key enrollment failed" "ssh-keygen with the touch denied"
 [ ! -e id_denied ] || fail "a key file after a denied touch"
 pass
+# ... and so does a touch that never comes (the device times out).
+hk_sk_sim_stop
+hk_sk_sim_start dev --touch timeout --touch-timeout 300
+HWKEY_SK_DEBUG=1 expect_exit 1 skc sign ecdsa.kh
+assert_eq -1 "$(value status)" "sign with the touch timed out"
+assert_contains "$(cat err)" "not touched in time" "debug says the touch timed out"
 hk_sk_sim_stop
 
 # 8. A device with a PIN: none → PIN_REQUIRED (ssh asks), wrong → asked
@@ -143,6 +159,12 @@ assert_eq 1 "$(value count)" "resident keys after the forced overwrite"
 assert_contains "$(cat out)" "key ed25519 ssh: flags 0x21 $rkpub user alice" "the resident key"
 expect_exit 0 skc sign rk2.kh
 assert_eq yes "$(value verified)" "the resident key signs"
+# Verification by PIN: the UV flag in the signature; a wrong PIN is asked again.
+expect_exit 0 skc sign rk2.kh --flags 05 --pin-file pin.txt
+assert_eq 0x05 "$(value flags)" "signature flags with the PIN (present, verified)"
+assert_eq yes "$(value verified)" "the PIN-verified signature"
+expect_exit 1 skc sign rk2.kh --flags 05 --pin-file wrong.txt
+assert_eq -3 "$(value status)" "sign with a wrong PIN: SSH_SK_ERR_PIN_REQUIRED"
 
 # ssh-keygen asks for the PIN through SSH_ASKPASS (the PIN comes from a
 # 0600 file, never argv) and makes a resident key; -K brings it back.

@@ -5,11 +5,12 @@
  * authenticator signs. Frees every response with free(), as OpenSSH does.
  *
  *   skclient PROVIDER version
- *   skclient PROVIDER enroll ecdsa|ed25519 KEYFILE [options]
+ *   skclient PROVIDER enroll ecdsa|ed25519|ALG-NUMBER KEYFILE [options]
  *   skclient PROVIDER sign KEYFILE [options]
  *   skclient PROVIDER load [options]
  * options: --app APP --flags HEX --user USER --device DEV --data TEXT
  *          --pin-file FILE (first line; never argv)
+ *          --require-option NAME (an unknown option marked required)
  * Prints "status N" (the provider's return code) then the result; exits 0
  * when the call returned 0, 1 when it returned an error, 2 when a result
  * breaks the contract, 64 on usage. */
@@ -48,6 +49,7 @@ struct opts {
 	const char *user;
 	const char *device;
 	const char *data;
+	const char *require;		/* an extra option marked required */
 	char pin[128];
 	int have_pin;
 	unsigned flags;
@@ -109,8 +111,8 @@ load_provider(const char *path, struct provider *p)
 static struct sk_option **
 make_options(const struct opts *o)
 {
-	static struct sk_option dev, user;
-	static struct sk_option *v[3];
+	static struct sk_option dev, user, req;
+	static struct sk_option *v[4];
 	size_t n = 0;
 
 	if (o->device != NULL) {
@@ -122,6 +124,12 @@ make_options(const struct opts *o)
 		user.name = (char *)"user";
 		user.value = (char *)o->user;
 		v[n++] = &user;
+	}
+	if (o->require != NULL) {
+		req.name = (char *)o->require;
+		req.value = (char *)"1";
+		req.required = 1;
+		v[n++] = &req;
 	}
 	v[n] = NULL;
 	return v;
@@ -221,8 +229,10 @@ cmd_enroll(const struct provider *p, const char *type, const char *keyfile,
 		alg = SSH_SK_ECDSA;
 	else if (strcmp(type, "ed25519") == 0)
 		alg = SSH_SK_ED25519;
+	else if (type[0] >= '0' && type[0] <= '9')
+		alg = (uint32_t)strtoul(type, NULL, 10);	/* what no provider knows */
 	else
-		die(64, "enroll: ecdsa or ed25519");
+		die(64, "enroll: ecdsa, ed25519 or a number");
 	memset(challenge, 0x5a, sizeof(challenge));
 	r = p->enroll(alg, challenge, sizeof(challenge), o->app, (uint8_t)o->flags,
 	    o->have_pin ? o->pin : NULL, make_options(o), &er);
@@ -353,6 +363,7 @@ main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "flags", required_argument, NULL, 'f' },
 		{ "pin-file", required_argument, NULL, 'p' },
+		{ "require-option", required_argument, NULL, 'r' },
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -368,6 +379,7 @@ main(int argc, char **argv)
 		case 'D': o.data = optarg; break;
 		case 'd': o.device = optarg; break;
 		case 'f': o.flags = (unsigned)strtoul(optarg, NULL, 16); break;
+		case 'r': o.require = optarg; break;
 		case 'u': o.user = optarg; break;
 		case 'p':
 			if ((f = fopen(optarg, "r")) == NULL ||
