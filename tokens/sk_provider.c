@@ -101,8 +101,10 @@ prov_options(struct sk_option **options, const char **devicep, const char **user
 			continue;
 		if (strcmp(options[i]->name, "device") == 0)
 			*devicep = options[i]->value;
-		else if (userp != NULL && strcmp(options[i]->name, "user") == 0)
-			*userp = options[i]->value;
+		else if (strcmp(options[i]->name, "user") == 0) {
+			if (userp != NULL)	/* only enrolment names a user */
+				*userp = options[i]->value;
+		}
 		else if (options[i]->required) {
 			prov_debug("option \"%s\" is not supported", options[i]->name);
 			return SSH_SK_ERR_UNSUPPORTED;

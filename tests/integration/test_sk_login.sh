@@ -72,6 +72,7 @@ hk_sk_sim_stop
 (umask 077 && echo 2468-hwkey >pin.txt)
 hk_sk_sim_start pin --pin-file pin.txt
 hk_sk_pin 2468-hwkey
+assert_eq 600 "$(stat -c %a "$HK_SK_PINFILE")" "the askpass's PIN file mode"
 : >"$HK_SK_ASKPASS_LOG"
 expect_exit 0 hk_sk_run ssh-keygen -w "$P" -t ecdsa-sk -O verify-required -N '' -f id_uv
 assert_contains "$(cat "$HK_SK_ASKPASS_LOG")" "Enter PIN for authenticator" "ssh-keygen asked for the PIN"
