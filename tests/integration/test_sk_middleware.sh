@@ -173,6 +173,13 @@ hk_sk_pin 4711-hwkey
 expect_exit 0 hk_sk_run ssh-keygen -w "$P" -t ecdsa-sk -O resident -O user=bob -N '' -f id_rk
 assert_contains "$(cat "$HK_SK_ASKPASS_LOG")" "Enter PIN for authenticator" "ssh-keygen asked for the PIN"
 assert_not_contains "$(cat "$HK_SK_ASKPASS_LOG") $(cat err)" "4711-hwkey" "PIN in prompts or messages"
+# Bob's key again: the middleware says it exists (SSH_SK_ERR_CREDENTIAL_EXISTS,
+# which ssh-keygen 9.2 reports as "bad permissions"); nothing is replaced.
+expect_exit 255 hk_sk_run env HWKEY_SK_DEBUG=1 ssh-keygen -w "$P" -t ecdsa-sk -O resident -O user=bob -N '' -f id_rk2
+assert_contains "$(cat err)" "Key enrollment failed: bad permissions" "ssh-keygen refuses to overwrite"
+assert_contains "$(cat err)" "a resident key for this application and user already exists" "debug says why"
+[ ! -e id_rk2 ] || fail "a key file for a refused overwrite"
+pass
 mkdir recover
 (cd recover && hk_sk_run ssh-keygen -K -w "$P" -N '') >out 2>err ||
 	fail "ssh-keygen -K: $(cat err)"

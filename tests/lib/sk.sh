@@ -53,7 +53,7 @@ hk_sk_setup() {
 	EOF
 	chmod 700 "$HK_TMP/askpass"
 	export SSH_ASKPASS=$HK_TMP/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=hk:0
-	unset SSH_AUTH_SOCK SSH_AGENT_PID SSH_SK_PROVIDER
+	unset SSH_AUTH_SOCK SSH_AGENT_PID SSH_SK_PROVIDER HWKEY_SK_DEVICE HWKEY_SK_DEBUG HWKEY_FIDO_SOCKETS
 	# A sanitized provider needs the sanitizer runtime in the (plain) ssh
 	# tools that load it; OpenSSH's own leaks at exit are not ours.
 	if [ "$(nm -D --undefined-only "$HK_SK_PROVIDER" | grep -c '__asan_init')" != 0 ]; then
