@@ -259,3 +259,68 @@ cb_reply(uint8_t status, const cbor_item_t *map, uint8_t *out, size_t cap)
 	free(buf);
 	return n + 1;
 }
+
+/* One item at *p (depth-limited); advances *p. Declared lengths and counts
+ * are checked against what is left before anything is allocated: libcbor
+ * 0.8 would first try to allocate an array of whatever size the header
+ * claims (a 5-byte request can name 1.7 billion elements). */
+static bool
+wf_item(const uint8_t **p, const uint8_t *end, int depth)
+{
+	uint8_t ib, major, ai;
+	uint64_t v = 0;
+	size_t left;
+
+	if (*p >= end || depth > 16)
+		return false;
+	ib = *(*p)++;
+	major = ib >> 5;
+	ai = ib & 0x1f;
+	if (ai < 24) {
+		v = ai;
+	} else if (ai <= 27) {
+		size_t n = (size_t)1 << (ai - 24);
+		if ((size_t)(end - *p) < n)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			v = v << 8 | *(*p)++;
+	} else {
+		return false;	/* reserved, or indefinite length: not CTAP2 canonical */
+	}
+	left = (size_t)(end - *p);
+	switch (major) {
+	case 0: case 1:
+		return true;
+	case 2: case 3:
+		if (v > left)
+			return false;
+		*p += v;
+		return true;
+	case 4:
+		if (v > left)
+			return false;
+		for (uint64_t i = 0; i < v; i++)
+			if (!wf_item(p, end, depth + 1))
+				return false;
+		return true;
+	case 5:
+		if (v > left / 2)
+			return false;
+		for (uint64_t i = 0; i < 2 * v; i++)
+			if (!wf_item(p, end, depth + 1))
+				return false;
+		return true;
+	case 6:
+		return wf_item(p, end, depth + 1);
+	default:
+		return true;	/* simple values and floats */
+	}
+}
+
+bool
+cb_well_formed(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+
+	return wf_item(&p, end, 0) && p == end;
+}

@@ -416,3 +416,70 @@ sim_clientpin(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 	OPENSSL_cleanse(msg, sizeof(msg));
 	return r;
 }
+
+int
+sim_hs_begin(struct sim *s, const cbor_item_t *in)
+{
+	const cbor_item_t *enc = cb_map_int(in, 2), *auth = cb_map_int(in, 3);
+	int64_t protocol = 1;
+	struct shared sh;
+	long n;
+	int r = CTAP1_ERR_INVALID_PARAMETER;
+
+	s->sess.hs_active = false;
+	if (!cbor_isa_map(in) || cb_map_int(in, 1) == NULL || !cb_is_bytes(enc) || auth == NULL)
+		return CTAP2_ERR_MISSING_PARAMETER;
+	if (cb_map_int(in, 4) != NULL && !cb_get_int(cb_map_int(in, 4), &protocol))
+		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+	if (!protocol_ok(s, protocol) || derive_shared(s, (int)protocol, cb_map_int(in, 1), &sh) != 0)
+		return CTAP1_ERR_INVALID_PARAMETER;
+	if (!auth_ok((int)protocol, sh.key, 32, cbor_bytestring_handle(enc),
+	    cbor_bytestring_length(enc), auth)) {
+		r = CTAP2_ERR_PIN_AUTH_INVALID;
+		goto out;
+	}
+	n = sh_decrypt(&sh, enc, s->sess.hs_salt, sizeof(s->sess.hs_salt));
+	if (n != 32 && n != 64)
+		goto out;
+	s->sess.hs_salt_len = (size_t)n;
+	s->sess.hs_protocol = (int)protocol;
+	memcpy(s->sess.hs_key, sh.key, sizeof(sh.key));
+	s->sess.hs_active = true;
+	r = 0;
+out:
+	OPENSSL_cleanse(&sh, sizeof(sh));
+	return r;
+}
+
+/* CredRandom is derived from the master key and the credential id, one for
+ * assertions with UV and one without (CTAP 2.1). */
+cbor_item_t *
+sim_hs_output(struct sim *s, const uint8_t *id, size_t id_len, bool uv)
+{
+	static const char label[] = "hwkey-fido2sim credRandom";
+	uint8_t msg[sizeof(label) + 1 + 256], cr[32], out[64];
+	unsigned int l = sizeof(cr);
+	struct shared sh;
+	cbor_item_t *it = NULL;
+
+	if (!s->sess.hs_active || id_len > 256)
+		return NULL;
+	memcpy(msg, label, sizeof(label));
+	msg[sizeof(label)] = uv ? 1 : 0;
+	memcpy(msg + sizeof(label) + 1, id, id_len);
+	if (HMAC(EVP_sha256(), s->st.master, 32, msg, sizeof(label) + 1 + id_len, cr, &l) == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->sess.hs_salt_len / 32; i++) {
+		l = 32;
+		if (HMAC(EVP_sha256(), cr, 32, s->sess.hs_salt + 32 * i, 32, out + 32 * i, &l) == NULL)
+			goto done;
+	}
+	memcpy(sh.key, s->sess.hs_key, sizeof(sh.key));
+	sh.protocol = s->sess.hs_protocol;
+	it = sh_encrypt(&sh, out, s->sess.hs_salt_len);
+	OPENSSL_cleanse(&sh, sizeof(sh));
+done:
+	OPENSSL_cleanse(cr, sizeof(cr));
+	OPENSSL_cleanse(out, sizeof(out));
+	return it;
+}

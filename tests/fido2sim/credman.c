@@ -102,7 +102,8 @@ next(struct sim *s, int kind, cbor_item_t **reply)
 {
 	size_t idx;
 
-	if (s->sess.pending_kind != kind || s->sess.pending_pos >= s->sess.pending_n) {
+	if (s->sess.pending_kind != kind || s->sess.pending_pos >= s->sess.pending_n ||
+	    s->sess.pending_gen != s->rk_gen) {
 		s->sess.pending_kind = 0;
 		return CTAP2_ERR_NOT_ALLOWED;
 	}
@@ -183,6 +184,7 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 			memmove(rk, rk + 1, (s->st.n_rk - i - 1) * sizeof(*rk));
 			s->st.n_rk--;
 			memset(&s->st.rk[s->st.n_rk], 0, sizeof(*rk));
+			s->rk_gen++;
 			return sim_state_save(s) == 0 ? 0 : CTAP1_ERR_OTHER;
 		}
 		return CTAP2_ERR_NO_CREDENTIALS;
@@ -191,6 +193,7 @@ sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply)
 	}
 	if (n > 1) {
 		s->sess.pending_kind = sub == CM_RP_BEGIN ? CM_RP_NEXT : CM_RK_NEXT;
+		s->sess.pending_gen = s->rk_gen;
 		s->sess.pending_n = n;
 		s->sess.pending_pos = 1;
 	}

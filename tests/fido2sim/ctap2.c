@@ -66,8 +66,9 @@ getinfo(struct sim *s, cbor_item_t **reply)
 	cbor_array_push(a, cbor_move(cb_text("FIDO_2_0")));
 	cbor_array_push(a, cbor_move(cb_text(v21 ? "FIDO_2_1" : "FIDO_2_1_PRE")));
 	cb_put_int(m, 1, a);
-	a = cbor_new_definite_array(1);
+	a = cbor_new_definite_array(2);
 	cbor_array_push(a, cbor_move(cb_text("credProtect")));
+	cbor_array_push(a, cbor_move(cb_text("hmac-secret")));
 	cb_put_int(m, 2, a);
 	cb_put_int(m, 3, cb_bytes(s->opt.aaguid, 16));
 	o = cbor_new_indefinite_map();
@@ -101,6 +102,8 @@ getinfo(struct sim *s, cbor_item_t **reply)
 			cbor_array_push(a, cbor_move(alg));
 		}
 		cb_put_int(m, 0x0a, a);
+		cb_put_int(m, 0x0c, cbor_build_bool(false));	/* forcePINChange */
+		cb_put_int(m, 0x0d, cb_int(4));			/* minPINLength */
 		cb_put_int(m, 0x0e, cb_int(0x010000));
 		cb_put_int(m, 0x14, cb_int(SIM_MAX_RK - (int64_t)s->st.n_rk));
 	}
@@ -166,6 +169,25 @@ check_pin_auth(struct cmd_ctx *x, const cbor_item_t *param, const cbor_item_t *p
 	return 0;
 }
 
+/* Names are kept to 64 bytes (CTAP allows truncation), cut at a UTF-8
+ * character boundary. */
+static char *
+name_dup(const cbor_item_t *it)
+{
+	char *n = cb_strdup(it);
+	size_t len;
+
+	if (n == NULL)
+		return strdup("");
+	if ((len = strlen(n)) > 64) {
+		len = 64;
+		while (len > 0 && ((unsigned char)n[len] & 0xc0) == 0x80)
+			len--;
+		n[len] = '\0';
+	}
+	return n;
+}
+
 static int
 store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 	const char *rp_id, const cbor_item_t *rp, const cbor_item_t *user)
@@ -183,15 +205,13 @@ store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 	rk.user_id_len = cbor_bytestring_length(uid);
 	memcpy(rk.user_id, cbor_bytestring_handle(uid), rk.user_id_len);
 	rk.rp_id = strdup(rp_id);
-	rk.rp_name = cb_strdup(cb_map_str(rp, "name"));
-	rk.user_name = cb_strdup(cb_map_str(user, "name"));
-	rk.user_display = cb_strdup(cb_map_str(user, "displayName"));
-	if (!rk.rp_name)
-		rk.rp_name = strdup("");
-	if (!rk.user_name)
-		rk.user_name = strdup("");
-	if (!rk.user_display)
-		rk.user_display = strdup("");
+	rk.rp_name = name_dup(cb_map_str(rp, "name"));
+	rk.user_name = name_dup(cb_map_str(user, "name"));
+	rk.user_display = name_dup(cb_map_str(user, "displayName"));
+	if (!rk.rp_id || !rk.rp_name || !rk.user_name || !rk.user_display) {
+		sim_rk_free(&rk);
+		return CTAP1_ERR_OTHER;
+	}
 	rk.created = s->st.next_serial++;
 	/* The same user at the same RP replaces the old credential. */
 	for (size_t i = 0; i < s->st.n_rk; i++)
@@ -209,6 +229,7 @@ store_rk(struct sim *s, const uint8_t *id, size_t id_len, int alg, int prot,
 		slot = &s->st.rk[s->st.n_rk++];
 	}
 	*slot = rk;
+	s->rk_gen++;
 	return 0;
 }
 
@@ -221,7 +242,7 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	const cbor_item_t *ext = cb_map_int(req, 6), *opts = cb_map_int(req, 7), *v;
 	const uint8_t *cdh;
 	char *rp_id = NULL;
-	bool rk = false, uvopt = false, upopt = true, uv = false;
+	bool rk = false, uvopt = false, upopt = true, uv = false, hs = false;
 	int64_t prot = 0, alg = 0, a;
 	uint8_t rpid_hash[32], id[256], *cose = NULL, ad[512], sig[160], *tbs = NULL;
 	uint8_t *cert = NULL;
@@ -235,6 +256,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		return CTAP2_ERR_MISSING_PARAMETER;
 	if ((rp_id = cb_strdup(cb_map_str(rp, "id"))) == NULL || !cbor_isa_array(params))
 		return free(rp_id), CTAP2_ERR_MISSING_PARAMETER;
+	if (strlen(rp_id) > SIM_MAX_RPID)
+		return free(rp_id), CTAP1_ERR_INVALID_LENGTH;
 	sim_sha256(rp_id, strlen(rp_id), rpid_hash);
 	for (size_t i = 0; i < cbor_array_size(params) && alg == 0; i++) {
 		cbor_item_t *p = cbor_array_handle(params)[i];
@@ -260,6 +283,12 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		r = CTAP2_ERR_INVALID_OPTION;
 		if (!cb_get_int(v, &prot) || prot < 1 || prot > 3)
 			goto out;
+	}
+	if (ext != NULL && (v = cb_map_str(ext, "hmac-secret")) != NULL) {
+		r = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+		if (!cbor_is_bool(v))
+			goto out;
+		hs = cbor_get_bool(v);
 	}
 	if ((r = check_pin_auth(x, cb_map_int(req, 8), cb_map_int(req, 9), cdh, 0x01,
 	    rp_id, &uv)) != 0)
@@ -289,17 +318,18 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		goto out;
 	r = CTAP1_ERR_OTHER;
 	if ((key = sim_key_new((int)alg)) == NULL ||
-	    sim_credid_wrap(s, key, (int)alg, prot ? (int)prot : 1, rk, rpid_hash, id,
-	    &id_len) != 0 ||
+	    sim_credid_wrap(s, key, (int)alg, (prot ? (int)prot : 1) | (hs ? SIM_PROT_HMAC : 0),
+	    rk, rpid_hash, id, &id_len) != 0 ||
 	    sim_key_cose(key, (int)alg, &cose, &cose_len) != 0)
 		goto out;
 	if (rk && (r = store_rk(s, id, id_len, (int)alg, prot ? (int)prot : 1, rp_id, rp,
 	    user)) != 0)
 		goto out;
+	r = CTAP1_ERR_OTHER;	/* for every failure below */
 	s->st.counter++;
 	/* authData: rpIdHash | flags | signCount | aaguid | L | credId | COSE [| ext] */
 	memcpy(ad, rpid_hash, 32);
-	ad[32] = AD_UP | AD_AT | (uv ? AD_UV : 0) | (prot ? AD_ED : 0);
+	ad[32] = AD_UP | AD_AT | (uv ? AD_UV : 0) | (prot || hs ? AD_ED : 0);
 	put_be32(ad + 33, s->st.counter);
 	memcpy(ad + 37, s->opt.aaguid, 16);
 	ad[53] = (uint8_t)(id_len >> 8);
@@ -308,11 +338,14 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	ad_len = 55 + id_len;
 	memcpy(ad + ad_len, cose, cose_len);
 	ad_len += cose_len;
-	if (prot) {
+	if (prot || hs) {
 		uint8_t *e = NULL;
 		size_t n;
 		m = cbor_new_indefinite_map();
-		cb_put_str(m, "credProtect", cb_int(prot));
+		if (prot)
+			cb_put_str(m, "credProtect", cb_int(prot));
+		if (hs)
+			cb_put_str(m, "hmac-secret", cbor_build_bool(true));
 		n = cb_serialize(m, &e);
 		cbor_decref(&m);
 		if (n == 0 || ad_len + n > sizeof(ad)) {
@@ -369,8 +402,8 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	cb_put_int(m, 3, att);
 	att = NULL;
 	*reply = m;
-	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d rp=%s",
-	    (int)alg, rk, (int)prot, uv, rp_id);
+	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d hmac-secret=%d rp=%s",
+	    (int)alg, rk, (int)prot, uv, hs, rp_id);
 	r = 0;
 out:
 	if (r != 0)
@@ -384,31 +417,51 @@ out:
 	return r;
 }
 
-/* One assertion over credential idx of the pending list (or the given key). */
+/* One assertion: authData (with the hmac-secret output when asked for and
+ * the credential has it), signature, credential, user. */
 static int
-assertion(struct sim *s, EVP_PKEY *key, int alg, const uint8_t *id, size_t id_len,
+assertion(struct sim *s, EVP_PKEY *key, int alg, int prot, const uint8_t *id, size_t id_len,
 	const struct sim_rk *rk, const uint8_t rpid_hash[32], const uint8_t cdh[32],
 	uint8_t flags, size_t total, cbor_item_t **reply)
 {
-	uint8_t tbs[37 + 32], sig[160];
-	size_t sig_len = sizeof(sig);
-	cbor_item_t *m, *c, *u;
+	uint8_t tbs[37 + 200 + 32], sig[160], *e = NULL;
+	size_t sig_len = sizeof(sig), ad_len = 37, n = 0;
+	cbor_item_t *m, *c, *u, *hs = NULL;
 
+	if (s->sess.hs_active && (prot & SIM_PROT_HMAC) &&
+	    (hs = sim_hs_output(s, id, id_len, (flags & AD_UV) != 0)) != NULL) {
+		m = cbor_new_indefinite_map();
+		cb_put_str(m, "hmac-secret", hs);
+		n = cb_serialize(m, &e);
+		cbor_decref(&m);
+		if (n == 0 || n > 200) {
+			free(e);
+			return CTAP1_ERR_OTHER;
+		}
+		flags |= AD_ED;
+	}
 	s->st.counter++;
-	if (sim_state_save(s) != 0)
+	if (sim_state_save(s) != 0) {
+		free(e);
 		return CTAP1_ERR_OTHER;
+	}
 	memcpy(tbs, rpid_hash, 32);
 	tbs[32] = flags;
 	put_be32(tbs + 33, s->st.counter);
-	memcpy(tbs + 37, cdh, 32);
-	if (sim_key_sign(key, alg, tbs, sizeof(tbs), sig, &sig_len) != 0)
+	if (n) {
+		memcpy(tbs + 37, e, n);
+		ad_len += n;
+	}
+	free(e);
+	memcpy(tbs + ad_len, cdh, 32);
+	if (sim_key_sign(key, alg, tbs, ad_len + 32, sig, &sig_len) != 0)
 		return CTAP1_ERR_OTHER;
 	m = cbor_new_indefinite_map();
 	c = cbor_new_indefinite_map();
 	cb_put_str(c, "id", cb_bytes(id, id_len));
 	cb_put_str(c, "type", cb_text("public-key"));
 	cb_put_int(m, 1, c);
-	cb_put_int(m, 2, cb_bytes(tbs, 37));
+	cb_put_int(m, 2, cb_bytes(tbs, ad_len));
 	cb_put_int(m, 3, cb_bytes(sig, sig_len));
 	if (rk != NULL) {
 		u = cbor_new_indefinite_map();
@@ -447,7 +500,7 @@ rk_assertion(struct sim *s, size_t idx, size_t total, cbor_item_t **reply)
 	sim_sha256(rk->rp_id, strlen(rk->rp_id), h);
 	if ((key = sim_credid_unwrap(s, rk->id, rk->id_len, h, &alg, &prot)) == NULL)
 		return CTAP1_ERR_OTHER;
-	r = assertion(s, key, alg, rk->id, rk->id_len, rk, h, s->sess.pending_cdh,
+	r = assertion(s, key, alg, prot, rk->id, rk->id_len, rk, h, s->sess.pending_cdh,
 	    s->sess.pending_flags, total, reply);
 	EVP_PKEY_free(key);
 	return r;
@@ -458,6 +511,7 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 {
 	struct sim *s = x->s;
 	const cbor_item_t *allow = cb_map_int(req, 3), *opts = cb_map_int(req, 5);
+	const cbor_item_t *ext = cb_map_int(req, 4), *v;
 	const uint8_t *cdh;
 	char *rp_id = NULL;
 	bool up = true, uvopt = false, uv = false;
@@ -470,6 +524,8 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	if ((rp_id = cb_strdup(cb_map_int(req, 1))) == NULL ||
 	    !get_bytes(cb_map_int(req, 2), 32, &cdh))
 		return free(rp_id), CTAP2_ERR_MISSING_PARAMETER;
+	if (strlen(rp_id) > SIM_MAX_RPID)
+		return free(rp_id), CTAP1_ERR_INVALID_LENGTH;
 	sim_sha256(rp_id, strlen(rp_id), rpid_hash);
 	if ((r = get_opt(opts, "up", &up)) || (r = get_opt(opts, "uv", &uvopt)))
 		goto out;
@@ -479,14 +535,18 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	if ((r = check_pin_auth(x, cb_map_int(req, 6), cb_map_int(req, 7), cdh, 0x02, rp_id,
 	    &uv)) != 0)
 		goto out;
+	s->sess.hs_active = false;
+	if (ext != NULL && (v = cb_map_str(ext, "hmac-secret")) != NULL &&
+	    (r = sim_hs_begin(s, v)) != 0)
+		goto out;
 	if (allow != NULL && cbor_isa_array(allow) && cbor_array_size(allow) > 0) {
 		for (size_t i = 0; i < cbor_array_size(allow) && key == NULL; i++) {
-			const cbor_item_t *v = cb_map_str(cbor_array_handle(allow)[i], "id");
+			v = cb_map_str(cbor_array_handle(allow)[i], "id");
 			if (!get_bytes(v, 0, &id))
 				continue;
 			id_len = cbor_bytestring_length(v);
 			key = sim_credid_unwrap(s, id, id_len, rpid_hash, &alg, &prot);
-			if (key != NULL && prot == 3 && !uv) {
+			if (key != NULL && (prot & 3) == 3 && !uv) {
 				EVP_PKEY_free(key);
 				key = NULL;
 			}
@@ -516,20 +576,21 @@ get_assertion(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	memcpy(s->sess.pending_cdh, cdh, 32);
 	s->sess.pending_flags = (up ? AD_UP : 0) | (uv ? AD_UV : 0);
 	if (key != NULL) {
-		r = assertion(s, key, alg, id, id_len, rk_by_id(s, id, id_len), rpid_hash, cdh,
-		    s->sess.pending_flags, 1, reply);
+		r = assertion(s, key, alg, prot, id, id_len, rk_by_id(s, id, id_len), rpid_hash,
+		    cdh, s->sess.pending_flags, 1, reply);
 	} else {
 		r = rk_assertion(s, s->sess.pending_idx[0], n, reply);
 		if (r == 0 && n > 1) {
 			s->sess.pending_kind = CTAP_CBOR_NEXT_ASSERT;
+			s->sess.pending_gen = s->rk_gen;
 			s->sess.pending_n = n;
 			s->sess.pending_pos = 1;
 		}
 	}
 out:
-	snprintf(x->detail, sizeof(x->detail), " rp=%s up=%d uv=%d allow=%zu found=%zu",
+	snprintf(x->detail, sizeof(x->detail), " rp=%s up=%d uv=%d allow=%zu found=%zu%s",
 	    rp_id ? rp_id : "?", up, uv, allow && cbor_isa_array(allow) ?
-	    cbor_array_size(allow) : 0, key ? 1 : n);
+	    cbor_array_size(allow) : 0, key ? 1 : n, s->sess.hs_active ? " hmac-secret" : "");
 	EVP_PKEY_free(key);
 	free(rp_id);
 	return r;
@@ -546,6 +607,7 @@ reset(struct cmd_ctx *x)
 	for (size_t i = 0; i < s->st.n_rk; i++)
 		sim_rk_free(&s->st.rk[i]);
 	s->st.n_rk = 0;
+	s->rk_gen++;
 	s->st.pin_set = false;
 	OPENSSL_cleanse(s->st.pin_hash, sizeof(s->st.pin_hash));
 	s->st.pin_len = 0;
@@ -585,6 +647,10 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	size_t n;
 
 	if (len > 1) {
+		if (!cb_well_formed(req + 1, len - 1)) {
+			r = CTAP2_ERR_INVALID_CBOR;
+			goto done;
+		}
 		params = cbor_load(req + 1, len - 1, &res);
 		if (params == NULL || res.read != len - 1 || !cbor_isa_map(params)) {
 			r = CTAP2_ERR_INVALID_CBOR;
@@ -607,7 +673,8 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 	case CTAP_CBOR_NEXT_ASSERT:
 		s->sess.pending_kind = 0;
 		r = CTAP2_ERR_NOT_ALLOWED;
-		if (kind == CTAP_CBOR_NEXT_ASSERT && s->sess.pending_pos < s->sess.pending_n) {
+		if (kind == CTAP_CBOR_NEXT_ASSERT && s->sess.pending_pos < s->sess.pending_n &&
+		    s->sess.pending_gen == s->rk_gen) {
 			r = rk_assertion(s, s->sess.pending_idx[s->sess.pending_pos++], 0, &reply);
 			if (s->sess.pending_pos < s->sess.pending_n)
 				s->sess.pending_kind = kind;
@@ -642,6 +709,11 @@ sim_ctap2(struct sim *s, struct sim_conn *c, const uint8_t *req, size_t len,
 		break;
 	}
 done:
+	if (s->sess.pending_kind != CTAP_CBOR_NEXT_ASSERT && s->sess.hs_active) {
+		s->sess.hs_active = false;	/* the shared secret lives one assertion run */
+		OPENSSL_cleanse(s->sess.hs_key, sizeof(s->sess.hs_key));
+		OPENSSL_cleanse(s->sess.hs_salt, sizeof(s->sess.hs_salt));
+	}
 	sim_log(s, "ctap2 cmd=0x%02x %s status=0x%02x%s", cmd, cmd_name(cmd), r, x.detail);
 	if (r != 0 && reply != NULL)
 		cbor_decref(&reply);

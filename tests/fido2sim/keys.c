@@ -164,7 +164,7 @@ sim_credid_unwrap(const struct sim *s, const uint8_t *id, size_t id_len,
 	    EVP_DecryptFinal_ex(ctx, pt + n, &f) != 1)
 		goto out;
 	*alg = pt[0] == 0 ? COSE_ES256 : COSE_EDDSA;
-	*prot = pt[1] & ~CREDID_RESIDENT;
+	*prot = pt[1] & (uint8_t)~CREDID_RESIDENT;
 	/* A deleted (or reset) discoverable credential is gone for good. */
 	if ((pt[1] & CREDID_RESIDENT) && !resident_exists(s, id, id_len))
 		goto out;

@@ -250,9 +250,22 @@ listen_on(const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "hwkey-fido2sim: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			fprintf(stderr, "hwkey-fido2sim: --socket %s: another simulator "
+			    "is listening there\n", path);
+			close(fd);
+			return -1;
+		}
 		unlink(path);	/* stale, from a killed run */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+		close(fd);
+		fd = -1;
+	}
+	if ((fd < 0 && (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
 		fprintf(stderr, "hwkey-fido2sim: --socket %s: %s\n", path, strerror(errno));
 		if (fd >= 0)

@@ -56,7 +56,9 @@
 #define COSE_EDDSA	(-8)
 #define COSE_ECDH_ES256	(-25)
 
+#define SIM_PROT_HMAC	0x40	/* with credProtect in a credential id: hmac-secret on */
 #define SIM_MAX_RK	25	/* discoverable credential slots */
+#define SIM_MAX_RPID	255	/* longest rp id kept (fits the state file's records) */
 #define SIM_PIN_RETRIES	8
 #define SIM_MAX_MSG	7609	/* 57 + 128 * 59: the CTAPHID maximum */
 
@@ -120,8 +122,15 @@ struct sim_session {
 	int pending_kind;	/* 0 none, CTAP_CBOR_NEXT_ASSERT, 3 (rp), 5 (rk) */
 	size_t pending_idx[SIM_MAX_RK];
 	size_t pending_n, pending_pos;
+	unsigned pending_gen;	/* sim.rk_gen when the enumeration began */
 	uint8_t pending_cdh[32];
 	uint8_t pending_flags;
+	/* hmac-secret of the pending GetAssertion: shared secret and salts */
+	bool hs_active;
+	int hs_protocol;
+	uint8_t hs_key[64];
+	uint8_t hs_salt[64];
+	size_t hs_salt_len;
 };
 
 /* The whole authenticator: options, persistent state, volatile state. */
@@ -131,6 +140,8 @@ struct sim {
 	/* volatile (lost on restart, like a power cycle) */
 	EVP_PKEY *ka_key;	/* ClientPIN key agreement key */
 	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
+	unsigned rk_gen;	/* bumped when the resident list changes: stale
+				 * enumerations of other connections end */
 	int pin_fail_streak;	/* consecutive wrong PINs since connect */
 	/* attestation */
 	EVP_PKEY *att_key;
@@ -147,6 +158,8 @@ struct sim_conn;
 int sim_conn_user_presence(struct sim_conn *c);
 
 /* cbor.c */
+/* Exactly one well-formed item, every length within the input. */
+bool cb_well_formed(const uint8_t *p, size_t n);
 const cbor_item_t *cb_map_int(const cbor_item_t *map, int64_t key);
 const cbor_item_t *cb_map_str(const cbor_item_t *map, const char *key);
 bool cb_get_int(const cbor_item_t *it, int64_t *out);
@@ -198,6 +211,10 @@ int sim_clientpin(struct sim *s, const cbor_item_t *req, cbor_item_t **reply);
 int sim_pin_verify_auth(struct sim *s, int64_t protocol, const cbor_item_t *param,
 	const uint8_t *msg, size_t msg_len, uint8_t perm, const char *rp_id);
 void sim_pin_reset_volatile(struct sim *s);
+/* hmac-secret: read the GetAssertion input into the session, then make the
+ * encrypted output for one credential. */
+int sim_hs_begin(struct sim *s, const cbor_item_t *in);
+cbor_item_t *sim_hs_output(struct sim *s, const uint8_t *id, size_t id_len, bool uv);
 
 /* credman.c */
 int sim_credman(struct sim *s, const cbor_item_t *req, cbor_item_t **reply);

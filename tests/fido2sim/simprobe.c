@@ -4,12 +4,13 @@
  *
  *   simprobe SOCKET info
  *   simprobe SOCKET make es256|eddsa [--rk] [--prot N] [--rp ID] [--user NAME]
- *                        [--out PREFIX] [--exclude PREFIX]
+ *                        [--out PREFIX] [--exclude PREFIX] [--hmac-secret]
  *   simprobe SOCKET assert [--rp ID] [--cred PREFIX]... [--discover] [--up 0|1]
+ *                          [--salt TEXT]
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
  *   simprobe SOCKET credman-list [--rp ID] | credman-del PREFIX
- *   simprobe SOCKET cancel-make MS
- *   simprobe SOCKET raw | raw-touch
+ *   simprobe SOCKET cancel-make MS | touch
+ *   simprobe SOCKET raw | raw-touch | raw-garbage N
  *
  * PINs come from the environment (SIMPROBE_PIN, SIMPROBE_NEW_PIN), never argv.
  * Prints key=value lines; exits 0 on success, 1 when libfido2 returns an error
@@ -30,13 +31,13 @@
 #include <fido/eddsa.h>
 #include <openssl/sha.h>
 
-#define PKT 64
+#include "simprobe.h"
 
 static char *probe_pin, *probe_new_pin;
 
 /* ---- socket I/O for libfido2: the 65-byte write loses its report id ---- */
 
-static int
+int
 sock_connect(const char *path)
 {
 	struct sockaddr_un sa;
@@ -77,7 +78,7 @@ io_close(void *h)
 	free(h);
 }
 
-static int
+int
 read_full(int fd, unsigned char *buf, size_t len, int ms)
 {
 	size_t got = 0;
@@ -106,7 +107,7 @@ io_read(void *h, unsigned char *buf, size_t len, int ms)
 	return read_full(*(int *)h, buf, len, ms);
 }
 
-static int
+int
 write_full(int fd, const unsigned char *buf, size_t len)
 {
 	size_t off = 0;
@@ -254,6 +255,8 @@ cmd_info(fido_dev_t *d)
 		printf("%s%d", i ? "," : "", fido_cbor_info_algorithm_cose(ci, i));
 	printf("\nfwversion=0x%llx\n", (unsigned long long)fido_cbor_info_fwversion(ci));
 	printf("maxcredidlen=%llu\n", (unsigned long long)fido_cbor_info_maxcredidlen(ci));
+	printf("minpinlen=%llu\n", (unsigned long long)fido_cbor_info_minpinlen(ci));
+	printf("rk_remaining=%lld\n", (long long)fido_cbor_info_rk_remaining(ci));
 	printf("is_fido2=%d\nhas_pin=%d\ncred_prot=%d\ncredman=%d\npermissions=%d\n",
 	    fido_dev_is_fido2(d), fido_dev_has_pin(d), fido_dev_supports_cred_prot(d),
 	    fido_dev_supports_credman(d), fido_dev_supports_permissions(d));
@@ -269,7 +272,7 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 	const char *rp = "ssh:", *user = "openssh", *out = NULL, *excl = NULL;
 	static const unsigned char cdh_in[] = "simprobe challenge";
 	unsigned char uid[32];
-	int type, prot = 0, rk = 0, r;
+	int type, prot = 0, rk = 0, hs = 0, r;
 	fido_cred_t *c = NULL;
 	unsigned char *eid = NULL;
 	size_t eid_len = 0;
@@ -295,6 +298,8 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--exclude") == 0 && i + 1 < argc)
 			excl = argv[++i];
+		else if (strcmp(argv[i], "--hmac-secret") == 0)
+			hs = 1;
 		else
 			return 2;
 	}
@@ -307,7 +312,8 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 	    (r = fido_cred_set_rp(c, rp, NULL)) != FIDO_OK ||
 	    (r = fido_cred_set_user(c, uid, sizeof(uid), user, user, NULL)) != FIDO_OK ||
 	    (r = fido_cred_set_rk(c, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT)) != FIDO_OK ||
-	    (prot && (r = fido_cred_set_prot(c, prot)) != FIDO_OK)) {
+	    (prot && (r = fido_cred_set_prot(c, prot)) != FIDO_OK) ||
+	    (hs && (r = fido_cred_set_extensions(c, FIDO_EXT_HMAC_SECRET)) != FIDO_OK)) {
 		fido_cred_free(&c);
 		return fail_fido("fido_cred_set", r);
 	}
@@ -380,6 +386,7 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 	struct known k[8];
 	size_t nk = 0, n;
 	int discover = 0, up = 1, r, bad = 0;
+	const char *salt = NULL;
 	fido_assert_t *a = NULL;
 
 	memset(k, 0, sizeof(k));
@@ -390,6 +397,8 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 			discover = 1;
 		else if (strcmp(argv[i], "--up") == 0 && i + 1 < argc)
 			up = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--salt") == 0 && i + 1 < argc)
+			salt = argv[++i];	/* any text: its SHA-256 is the salt */
 		else if (strcmp(argv[i], "--cred") == 0 && i + 1 < argc && nk < 8) {
 			size_t l = 0;
 			unsigned char *alg;
@@ -419,6 +428,15 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 		bad = fail_fido("fido_assert_set", r);
 		goto out;
 	}
+	if (salt != NULL) {
+		unsigned char sv[32];
+		SHA256((const unsigned char *)salt, strlen(salt), sv);
+		if ((r = fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET)) != FIDO_OK ||
+		    (r = fido_assert_set_hmac_salt(a, sv, sizeof(sv))) != FIDO_OK) {
+			bad = fail_fido("fido_assert_set_hmac", r);
+			goto out;
+		}
+	}
 	for (size_t i = 0; !discover && i < nk; i++)
 		if ((r = fido_assert_allow_cred(a, k[i].id, k[i].id_len)) != FIDO_OK) {
 			bad = fail_fido("fido_assert_allow_cred", r);
@@ -442,6 +460,11 @@ cmd_assert(fido_dev_t *d, int argc, char **argv)
 			char key[32];
 			snprintf(key, sizeof(key), "assert.%zu.user_id", i);
 			print_hex(key, fido_assert_user_id_ptr(a, i), fido_assert_user_id_len(a, i));
+		}
+		if (fido_assert_hmac_secret_len(a, i)) {
+			char key[32];
+			snprintf(key, sizeof(key), "assert.%zu.hmac_secret", i);
+			print_hex(key, fido_assert_hmac_secret_ptr(a, i), fido_assert_hmac_secret_len(a, i));
 		}
 		if (fido_assert_user_name(a, i))
 			printf("assert.%zu.user_name=%s\n", i, fido_assert_user_name(a, i));
@@ -569,15 +592,21 @@ cmd_credman_del(fido_dev_t *d, const char *prefix)
 struct cancel_arg {
 	fido_dev_t *d;
 	int ms;
+	volatile int done;
 };
 
+/* Cancels every MS until the make returns: on a loaded machine the first
+ * CANCEL may arrive before the request (and is then ignored, as it should). */
 static void *
 canceller(void *p)
 {
 	struct cancel_arg *a = p;
 
-	usleep((useconds_t)a->ms * 1000);
-	fido_dev_cancel(a->d);
+	while (!__atomic_load_n(&a->done, __ATOMIC_SEQ_CST)) {
+		usleep((useconds_t)a->ms * 1000);
+		if (!__atomic_load_n(&a->done, __ATOMIC_SEQ_CST))
+			fido_dev_cancel(a->d);
+	}
 	return NULL;
 }
 
@@ -587,7 +616,7 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	static const unsigned char cd[] = "simprobe cancel";
 	unsigned char uid[32] = { 1 };
 	fido_cred_t *c = fido_cred_new();
-	struct cancel_arg a = { d, ms };
+	struct cancel_arg a = { d, ms, 0 };
 	pthread_t t;
 	int r;
 
@@ -597,6 +626,7 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	fido_cred_set_user(c, uid, sizeof(uid), "cancel", NULL, NULL);
 	pthread_create(&t, NULL, canceller, &a);
 	r = fido_dev_make_cred(d, c, probe_pin);
+	__atomic_store_n(&a.done, 1, __ATOMIC_SEQ_CST);
 	pthread_join(t, NULL);
 	fido_cred_free(&c);
 	if (r != FIDO_OK)
@@ -605,149 +635,20 @@ cmd_cancel_make(fido_dev_t *d, int ms)
 	return 0;
 }
 
-/* ---- raw CTAPHID framing checks (no libfido2) ---- */
-
-static int raw_fd = -1;
-
-static void
-raw_send(uint32_t cid, int init, uint8_t cmd_or_seq, uint16_t bcnt, const void *data,
-	size_t len)
-{
-	unsigned char p[PKT];
-
-	memset(p, 0, sizeof(p));
-	p[0] = (unsigned char)(cid >> 24);
-	p[1] = (unsigned char)(cid >> 16);
-	p[2] = (unsigned char)(cid >> 8);
-	p[3] = (unsigned char)cid;
-	if (init) {
-		p[4] = 0x80 | cmd_or_seq;
-		p[5] = (unsigned char)(bcnt >> 8);
-		p[6] = (unsigned char)bcnt;
-		if (len)
-			memcpy(p + 7, data, len > 57 ? 57 : len);
-	} else {
-		p[4] = cmd_or_seq;
-		if (len)
-			memcpy(p + 5, data, len > 59 ? 59 : len);
-	}
-	write_full(raw_fd, p, PKT);
-}
-
-/* Next non-keepalive packet: prints "name=CID CMD BCNT DATA0" */
-static int
-raw_recv(const char *name, unsigned char p[PKT])
-{
-	do {
-		if (read_full(raw_fd, p, PKT, 5000) != PKT) {
-			printf("%s=none\n", name);
-			return -1;
-		}
-	} while (p[4] == 0xbb);
-	printf("%s=cmd:%02x bcnt:%u data0:%02x\n", name, p[4], p[5] << 8 | p[6], p[7]);
-	return 0;
-}
+/* ---- touch: libfido2's device-selection probe (OpenSSH uses it) ---- */
 
 static int
-cmd_raw(const char *path)
+cmd_touch(fido_dev_t *d)
 {
-	unsigned char p[PKT], nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, big[200];
-	uint32_t cid;
+	int touched = 0, r;
 
-	if ((raw_fd = sock_connect(path)) < 0)
-		return 3;
-	raw_send(0xffffffff, 1, 0x06, 8, nonce, 8);
-	if (raw_recv("init", p) != 0)
-		return 3;
-	printf("init.nonce_echo=%d\n", memcmp(p + 7, nonce, 8) == 0);
-	printf("init.caps=0x%02x\n", p[7 + 16]);
-	cid = (uint32_t)p[15] << 24 | (uint32_t)p[16] << 16 | (uint32_t)p[17] << 8 | p[18];
-	printf("init.cid_new=%d\n", cid != 0 && cid != 0xffffffff);
-	/* PING across three packets comes back whole */
-	for (size_t i = 0; i < sizeof(big); i++)
-		big[i] = (unsigned char)i;
-	raw_send(cid, 1, 0x01, sizeof(big), big, 57);
-	raw_send(cid, 0, 0, 0, big + 57, 59);
-	raw_send(cid, 0, 1, 0, big + 116, 59);
-	raw_send(cid, 0, 2, 0, big + 175, 25);
-	if (raw_recv("ping", p) == 0) {
-		unsigned char back[200];
-		size_t got = 57;
-		memcpy(back, p + 7, 57);
-		for (int s = 0; got < sizeof(back) && read_full(raw_fd, p, PKT, 5000) == PKT; s++) {
-			size_t n = sizeof(back) - got < 59 ? sizeof(back) - got : 59;
-			memcpy(back + got, p + 5, n);
-			got += n;
-		}
-		printf("ping.echo=%d\n", got == sizeof(back) && memcmp(back, big, sizeof(big)) == 0);
-	}
-	raw_send(cid + 1 == 0xffffffff ? 7 : cid + 1, 1, 0x01, 1, big, 1);	/* unknown channel */
-	raw_recv("badcid", p);
-	raw_send(0xffffffff, 1, 0x10, 1, "\x04", 1);	/* CBOR on broadcast */
-	raw_recv("broadcast_cbor", p);
-	raw_send(cid, 1, 0x33, 0, NULL, 0);		/* no such command */
-	raw_recv("badcmd", p);
-	raw_send(cid, 1, 0x03, 1, big, 1);		/* CTAPHID_MSG: NMSG */
-	raw_recv("msg", p);
-	raw_send(cid, 1, 0x01, 8000, big, 57);		/* longer than CTAPHID allows */
-	raw_recv("badlen", p);
-	raw_send(cid, 1, 0x01, 100, big, 57);		/* then seq 1 instead of 0 */
-	raw_send(cid, 0, 1, 0, big + 57, 43);
-	raw_recv("badseq", p);
-	raw_send(cid, 1, 0x06, 4, nonce, 4);		/* INIT with a short nonce */
-	raw_recv("badinit", p);
-	raw_send(cid, 1, 0x10, 3, "\x01\xa1\x01", 3);	/* truncated CBOR map */
-	raw_recv("cbor_truncated", p);
-	raw_send(cid, 1, 0x10, 2, "\x01\x80", 2);	/* an array, not a map */
-	raw_recv("cbor_notmap", p);
-	raw_send(cid, 1, 0x10, 2, "\x01\xa0", 2);	/* makeCredential without params */
-	raw_recv("cbor_empty", p);
-	raw_send(cid, 1, 0x10, 1, "\x55", 1);		/* no such CTAP2 command */
-	raw_recv("cbor_badcmd", p);
-	raw_send(cid, 1, 0x10, 0, NULL, 0);		/* CBOR with no command byte */
-	raw_recv("cbor_nothing", p);
-	raw_send(cid, 1, 0x10, 1, "\x04", 1);		/* GetInfo still works */
-	raw_recv("getinfo", p);
-	close(raw_fd);
-	return 0;
-}
-
-static uint32_t
-raw_init(const char *name)
-{
-	unsigned char p[PKT], nonce[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
-
-	raw_send(0xffffffff, 1, 0x06, 8, nonce, 8);
-	if (raw_recv(name, p) != 0)
-		return 0;
-	return (uint32_t)p[15] << 24 | (uint32_t)p[16] << 16 | (uint32_t)p[17] << 8 | p[18];
-}
-
-/* During a touch wait (Reset, sim in --touch timeout): keepalives come, another
- * channel is told the device is busy, CTAPHID_CANCEL ends the wait. */
-static int
-cmd_raw_touch(const char *path)
-{
-	unsigned char p[PKT];
-	uint32_t c1, c2;
-
-	if ((raw_fd = sock_connect(path)) < 0)
-		return 3;
-	if ((c1 = raw_init("init1")) == 0 || (c2 = raw_init("init2")) == 0)
-		return 3;
-	printf("two_channels=%d\n", c1 != c2);
-	raw_send(c1, 1, 0x10, 1, "\x07", 1);	/* authenticatorReset: needs a touch */
-	if (read_full(raw_fd, p, PKT, 5000) != PKT)
-		return 3;
-	printf("first=cmd:%02x bcnt:%u data0:%02x same_cid=%d\n", p[4], p[5] << 8 | p[6], p[7],
-	    memcmp(p, (unsigned char[]){ c1 >> 24, c1 >> 16, c1 >> 8, c1 }, 4) == 0);
-	raw_send(c2, 1, 0x01, 1, "x", 1);		/* PING on the other channel */
-	raw_recv("other", p);
-	printf("other.cid2=%d\n", memcmp(p, (unsigned char[]){ c2 >> 24, c2 >> 16, c2 >> 8, c2 }, 4) == 0);
-	raw_send(c1, 1, 0x11, 0, NULL, 0);		/* CTAPHID_CANCEL */
-	raw_recv("cancelled", p);
-	close(raw_fd);
-	return 0;
+	if ((r = fido_dev_get_touch_begin(d)) != FIDO_OK)
+		return fail_fido("fido_dev_get_touch_begin", r);
+	for (int i = 0; i < 100 && !touched; i++)
+		if ((r = fido_dev_get_touch_status(d, &touched, 200)) != FIDO_OK)
+			return fail_fido("fido_dev_get_touch_status", r);
+	printf("touched=%d\n", touched);
+	return touched ? 0 : 3;
 }
 
 int
@@ -772,6 +673,10 @@ main(int argc, char **argv)
 	fido_init(getenv("SIMPROBE_DEBUG") ? FIDO_DEBUG : 0);
 	if (strcmp(cmd, "raw") == 0) {
 		rc = cmd_raw(sock);
+		goto out;
+	}
+	if (strcmp(cmd, "raw-garbage") == 0 && argc > 3) {
+		rc = cmd_raw_garbage(sock, atoi(argv[3]));
 		goto out;
 	}
 	if (strcmp(cmd, "raw-touch") == 0) {
@@ -805,6 +710,8 @@ main(int argc, char **argv)
 		rc = cmd_credman_list(d, argc - 3, argv + 3);
 	else if (strcmp(cmd, "credman-del") == 0 && argc > 3)
 		rc = cmd_credman_del(d, argv[3]);
+	else if (strcmp(cmd, "touch") == 0)
+		rc = cmd_touch(d);
 	else if (strcmp(cmd, "cancel-make") == 0 && argc > 3)
 		rc = cmd_cancel_make(d, atoi(argv[3]));
 	else

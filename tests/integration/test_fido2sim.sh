@@ -59,11 +59,19 @@ assert_eq "cmd:90 bcnt:1 data0:14" "$(val cbor_empty)" "makeCredential {}: CTAP2
 assert_eq "cmd:90 bcnt:1 data0:01" "$(val cbor_badcmd)" "unknown CTAP2 command: CTAP1_ERR_INVALID_COMMAND"
 assert_eq "cmd:bf bcnt:1 data0:03" "$(val cbor_nothing)" "empty CBOR message: ERR_INVALID_LEN"
 assert_contains "$(val getinfo)" "cmd:90" "the channel still works after the errors"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-garbage 3000
+assert_eq "3000" "$(val garbage.replies)" "3000 mutated requests, one reply each"
+assert_contains "$(val getinfo)" "cmd:90 bcnt" "GetInfo still answered after them"
+
+expect_exit 1 "$HK_FIDO2SIM" --socket "$FIDO2SIM_SOCKET" --state "$HK_TMP/other-state"
+assert_contains "$(cat err)" "another simulator" "a live socket is not stolen"
+[ -S "$FIDO2SIM_SOCKET" ] || fail "the refused second sim removed the first one's socket"
+pass
 
 # --- GetInfo through libfido2 ---------------------------------------------
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "versions"
-assert_eq "credProtect" "$(val extensions)" "extensions"
+assert_eq "credProtect,hmac-secret" "$(val extensions)" "extensions"
 assert_eq "$AAGUID" "$(val aaguid)" "default AAGUID"
 assert_eq "true" "$(val option.rk)" "rk"
 assert_eq "false" "$(val option.clientPin)" "no PIN yet"
@@ -74,6 +82,9 @@ assert_eq "1" "$(val is_fido2)" "libfido2 sees a FIDO2 device"
 assert_eq "1" "$(val cred_prot)" "fido_dev_supports_cred_prot (OpenSSH needs it)"
 assert_eq "1" "$(val credman)" "fido_dev_supports_credman"
 assert_eq "0" "$(val has_pin)" "fido_dev_has_pin"
+assert_eq "4" "$(val minpinlen)" "minPINLength"
+assert_eq "0x10000" "$(val fwversion)" "firmwareVersion"
+assert_eq "25" "$(val rk_remaining)" "remainingDiscoverableCredentials, empty device"
 
 # --- MakeCredential: packed attestation, chain to the CA ------------------
 for alg in es256 eddsa; do
@@ -91,7 +102,6 @@ for alg in es256 eddsa; do
 	assert_contains "$(hex "nr-$alg.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
 		"$alg: id-fido-gen-ce-aaguid carries the AAGUID"
 done
-probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "64" "$(stat -c %s nr-es256.pub)" "ES256 public key is x|y"
 assert_eq "32" "$(stat -c %s nr-eddsa.pub)" "EdDSA public key is 32 bytes"
 
@@ -113,8 +123,30 @@ assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "a credential id is bound to its
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --exclude nr-es256
 assert_eq "0x19 FIDO_ERR_CREDENTIAL_EXCLUDED" "$(val error)" "excludeList"
 
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
+assert_eq "1" "$(val touched)" "fido_dev_get_touch_begin/status, no PIN"
+
+# --- hmac-secret ----------------------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --hmac-secret --out hs
+assert_eq "0xc1" "$(val flags)" "hmac-secret: ED flag"
+assert_eq "ok" "$(val verify)" "hmac-secret echoed as libfido2 expects"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "ok" "$(val assert.0.verify)" "assertion with hmac-secret output verifies"
+assert_eq "0x81" "$(val assert.0.flags)" "UP|ED"
+hs1=$(val assert.0.hmac_secret)
+assert_eq "64" "${#hs1}" "32-byte secret, decrypted by libfido2"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "$hs1" "$(val assert.0.hmac_secret)" "same salt, same secret"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt two
+[ "$(val assert.0.hmac_secret)" != "$hs1" ] || fail "another salt must give another secret"
+pass
+probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred nr-es256 --salt one
+assert_eq "" "$(val assert.0.hmac_secret)" "no secret from a credential made without hmac-secret"
+
 # --- ClientPIN (protocol 2, 2.1 token with permissions) -------------------
 probe 0 SIMPROBE_NEW_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" setpin
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" touch
+assert_eq "1" "$(val touched)" "touch probe with a PIN set (empty pinUvAuthParam)"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "1" "$(val has_pin)" "PIN now set"
 assert_eq "true" "$(val option.clientPin)" "clientPin true"
@@ -146,10 +178,16 @@ assert_eq "alice" "$(val assert.0.user_name)" "user name returned with UV"
 assert_eq "ok" "$(val assert.0.verify)" "discovered assertion verifies"
 probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
 assert_eq "0x2e" "$(val error | cut -d' ' -f1)" "prot 3: not even with its id without UV"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred hs --salt one
+assert_eq "0x85" "$(val assert.0.flags)" "hmac-secret with UV: UP|UV|ED"
+[ "$(val assert.0.hmac_secret)" != "$hs1" ] || fail "UV and no-UV secrets must differ (CTAP 2.1)"
+pass
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" assert --rp ssh:vr --cred rk-bob
 assert_eq "ok" "$(val assert.0.verify)" "prot 3 with the PIN"
 
 # --- credential management --------------------------------------------------
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "23" "$(val rk_remaining)" "remainingDiscoverableCredentials counts down"
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
 assert_eq "2" "$(val existing)" "two resident credentials"
 assert_eq "23" "$(val remaining)" "remaining slots"
@@ -181,6 +219,9 @@ assert_eq "8" "$(val retries)" "a right PIN restores the retries"
 assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$PIN" "the log never holds the PIN"
 assert_not_contains "$(cat "$FIDO2SIM_LOG")" "$NEWPIN" "the log never holds the new PIN"
 assert_not_contains "$(cat "$FIDO2SIM_STATE")" "$NEWPIN" "the state holds no PIN in clear"
+assert_eq "600" "$(stat -c %a "$FIDO2SIM_STATE")" "state file is private"
+[ ! -e "$FIDO2SIM_STATE.tmp" ] || fail "a temporary state file was left behind"
+pass
 
 # --- restart: state, PIN and CA survive; SIGTERM removes the socket --------
 cp "$FIDO2SIM_CA/ca.pem" ca-before.pem
@@ -274,6 +315,12 @@ FIDO2SIM_DIR=$HK_TMP/c2 hk_fido2sim_start --pin-protocols 1 --pin-file "$HK_TMP/
 probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk
 assert_eq "ok" "$(val verify)" "2.1 token over protocol 1"
 assert_contains "$(cat "$FIDO2SIM_LOG")" "sub=0x09 protocol=1" "permissions token, protocol 1"
+long=$(printf 'é%.0s' $(seq 50))	# 100 bytes
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa --rk --rp ssh:long --user "$long"
+hk_fido2sim_restart
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list --rp ssh:long
+assert_eq "$(printf 'é%.0s' $(seq 32))" "$(val 'rk\.ssh:long\.0\.user')" \
+	"a long user name is kept to 64 bytes, whole characters, across a restart"
 hk_fido2sim_stop
 
 # --- touch: deny, timeout, cancel, no-rk; --pin --------------------------------
@@ -307,6 +354,25 @@ assert_eq "cmd:90 bcnt:1 data0:2d" "$(val cancelled)" "CANCEL: CTAP2_ERR_KEEPALI
 hk_fido2sim_restart --touch-delay 250
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out slow
 assert_eq "ok" "$(val verify)" "delayed touch (keepalives meanwhile) then approved"
+hk_fido2sim_stop
+
+# --- mutated requests to a device with a PIN and credentials ---------------
+FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user g
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" raw-garbage 3000
+assert_eq "3000" "$(val garbage.replies)" "PIN set: 3000 mutated requests, one reply each"
+assert_contains "$(val getinfo)" "cmd:90 bcnt" "GetInfo still answered"
+# SIGKILL: the socket stays behind (stale), the state file is whole
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+pin_before=$(val has_pin)
+kill -KILL "$FIDO2SIM_PID"
+wait "$FIDO2SIM_PID" 2>/dev/null || true
+FIDO2SIM_PID=
+[ -S "$FIDO2SIM_SOCKET" ] || fail "expected a stale socket after SIGKILL"
+pass
+FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "$pin_before" "$(val has_pin)" "after SIGKILL the state loads as it was"
 hk_fido2sim_stop
 
 # --- tampered attestation fails fido_cred_verify ------------------------------

@@ -21,7 +21,6 @@ FIDO2SIM_DIR=${FIDO2SIM_DIR:-$HK_TMP/fido2sim}
 FIDO2SIM_ARGS=()
 
 hk_fido2sim_start() {
-	local i
 	mkdir -p "$FIDO2SIM_DIR"
 	FIDO2SIM_SOCKET=$FIDO2SIM_DIR/sock
 	FIDO2SIM_STATE=$FIDO2SIM_DIR/state
@@ -34,7 +33,7 @@ hk_fido2sim_start() {
 		2>>"$FIDO2SIM_DIR/stderr" &
 	FIDO2SIM_PID=$!
 	hk_on_exit "kill -TERM $FIDO2SIM_PID; wait $FIDO2SIM_PID"
-	for i in $(seq 400); do
+	for _ in $(seq 400); do
 		[ -S "$FIDO2SIM_SOCKET" ] && break
 		kill -0 "$FIDO2SIM_PID" 2>/dev/null || {
 			tail -5 "$FIDO2SIM_DIR/stderr" >&2
@@ -61,7 +60,7 @@ hk_fido2sim_stop() {
 
 hk_fido2sim_restart() {
 	local dir=${FIDO2SIM_SOCKET%/sock}
-	hk_fido2sim_stop
+	hk_fido2sim_stop TERM
 	[ $# -gt 0 ] && FIDO2SIM_ARGS=("$@")
 	FIDO2SIM_DIR=$dir hk_fido2sim_start "${FIDO2SIM_ARGS[@]}"
 }
