@@ -1,5 +1,7 @@
 /* hwkey keygen: generate key pairs on a token, prove each private key was
  * made there and cannot leave, print the OpenSSH public key and fingerprints. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -226,6 +228,14 @@ default_label(char *buf, size_t size)
 	snprintf(buf, size, "%s@%s", pw != NULL ? pw->pw_name : "user", host);
 }
 
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The security-key options into the request (the challenge read here). */
 static int
 fido_args(const struct hk_cmd *cmd, struct args *a, struct hk_op_keygen_req *req,
@@ -244,6 +254,9 @@ fido_args(const struct hk_cmd *cmd, struct args *a, struct hk_op_keygen_req *req
 	if (a->user != NULL && (a->user[0] == '\0' || strlen(a->user) > 31))
 		return hk_cli_token_usage(cmd, a->json, "--user wants 1 to 31 bytes "
 		    "(OpenSSH's limit)");
+	if (a->roots != NULL && !is_dir(a->roots))
+		return hk_cli_token_usage(cmd, a->json, "--attestation-roots %s is "
+		    "not a directory", a->roots);
 	if (a->challenge != NULL) {
 		/* hk_file_read refuses every non-empty file when max <= 64 KiB (src/file.c):
 		 * read with 1 MiB and check the challenge's own limit here. */

@@ -2,6 +2,7 @@
  * numbered, every key made kept and reported even after a failure. */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,30 @@ sk_pub_path(const char *output, char **pathp)
 	return 0;
 }
 
+/* The directory path goes in exists and takes a new file. */
+static int
+dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int ok;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return HK_ERR_ALLOC;
+	ok = access(dir, W_OK | X_OK) == 0;
+	free(dir);
+	if (!ok)
+		return hk_errf(HK_ERR_IO, "%s: cannot write a file in its directory "
+		    "(%s)", path, strerror(errno));
+	return 0;
+}
+
 /* Before the device is touched: the files an sk keygen writes are free. */
 static int
 keygen_sk_paths_free(const struct hk_op_keygen_req *req)
@@ -124,11 +149,13 @@ keygen_sk_paths_free(const struct hk_op_keygen_req *req)
 	paths[1] = pub;
 	paths[2] = req->attestation;
 	for (i = 0; i < 3 && r == 0; i++) {
-		if (paths[i] == NULL || req->force)
+		if (paths[i] == NULL)
 			continue;
-		if (lstat(paths[i], &st) == 0)
+		if (!req->force && lstat(paths[i], &st) == 0)
 			r = hk_errf(HK_ERR_EXISTS, "%s exists; remove it, pick another "
 			    "-o FILE, or give --force to replace it", paths[i]);
+		else if (r == 0)
+			r = dir_writable(paths[i]);
 	}
 	free(pub);
 	return r;

@@ -7,6 +7,8 @@
 . "$HK_TESTLIB/common.sh"
 . "$HK_TESTLIB/json.sh"
 . "$HK_TESTLIB/fido2sim.sh"
+. "$HK_TESTLIB/cloudsim.sh"
+. "$HK_TESTLIB/cloudimport.sh"
 
 export HOME=$HK_TMP/home
 mkdir -p "$HOME"
@@ -140,6 +142,11 @@ for o in --resident --verify-required --no-touch-required "--user bob" "--applic
 	expect_exit 2 "$HWKEY" keygen "pkcs11:token=none" --type ecdsa-p256 --label l $o
 	assert_contains "$(cat err)" "is for fido: security keys" "pkcs11: refuses ${o%% *}"
 done
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --attestation-roots nosuchdir
+assert_contains "$(cat err)" "--attestation-roots nosuchdir is not a directory" "roots dir checked first"
+expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o nosuchdir/key
+assert_contains "$(cat err)" "nosuchdir/key: cannot write a file in its directory" \
+	"the output directory checked first"
 expect_exit 12 "$HWKEY" keygen "$DEV" --type ed25519 -o x
 assert_contains "$(cat err)" "makes ecdsa-sk and ed25519-sk keys" "non-sk type refused"
 assert_eq "$n" "$(grep -c makeCredential "$FIDO2SIM_LOG")" "the device was not asked for any of these"
@@ -186,5 +193,17 @@ done
 # The PIN never reached an output or the sim's log.
 grep -rq 246813 out err "$FIDO2SIM_LOG" && fail "the PIN appeared in output or log"
 pass
+
+# A device-made sk key is still not importable into a cloud key pair: the
+# capability table's reason, pointing at authorized_keys, before any request.
+hk_cloudsim_start
+hk_creds_aliyun
+for t in ecdsa-sk ed25519-sk; do
+	expect_exit 12 "$HWKEY" import --cloud aliyun --endpoint "$CLOUDSIM_URL" \
+		--region cn-hangzhou --name "sk-$t" "pin-$t.pub"
+	assert_contains "$(cat err)" "authorized_keys" "$t: import refusal points to authorized_keys"
+done
+expect_exit 0 "$HWKEY" cloud list --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou --json
+assert_eq 0 "$(jq '[.regions[].keypairs[]] | length' out)" "nothing was imported"
 
 hk_done
