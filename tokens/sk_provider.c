@@ -219,6 +219,8 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 {
 	struct hk_fido2_cred_out out = { 0 };
 	struct hk_fido2_cred_req req = { 0 };
+	struct hk_fido2_attest_req areq = { 0 };
+	struct hk_token_proof proof = { 0 };
 	struct sk_enroll_response *er = NULL;
 	uint8_t user_id[SK_USER_ID_LEN] = { 0 };
 	const char *device, *user;
@@ -261,6 +263,21 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	req.verify_required = (flags & SSH_SK_USER_VERIFICATION_REQD) != 0;
 	req.touch_required = (flags & SSH_SK_USER_PRESENCE_REQD) != 0;
 	if ((r = hk_fido2_make_cred(dev, name, &req, pin, &prov_ui, &out)) != 0) {
+		ret = prov_fail("enroll", r);
+		goto out;
+	}
+	/*
+	 * As OpenSSH's own middleware: the attestation signature must verify
+	 * (self attestation allowed, no chain check: ssh-keygen's
+	 * -O write-attestation leaves that to whoever trusts the vendor).
+	 */
+	areq.application = application;
+	areq.verify_required = req.verify_required;
+	areq.touch_required = req.touch_required;
+	areq.allow_self = 1;
+	r = hk_fido2_attest_verify(name, &out, &areq, &proof);
+	hk_token_proof_clear(&proof);
+	if (r != 0) {
 		ret = prov_fail("enroll", r);
 		goto out;
 	}

@@ -116,7 +116,22 @@ expect_exit 0 env HWKEY_SK_DEVICE="fido:unix:$HK_TMP/dead.sock" \
 	"$HK_SKCLIENT" "$P" sign first.kh --device "fido:unix:$HK_SK_SIM_SOCK"
 assert_eq yes "$(value verified)" "the device option beats HWKEY_SK_DEVICE"
 
-# 7. A denied touch fails the signature and the enrolment.
+# 7. A device whose attestation does not verify makes no key (as with
+# OpenSSH's own middleware).
+hk_sk_sim_stop
+for what in sig authdata; do
+	hk_sk_sim_start dev --corrupt-attestation "$what"
+	HWKEY_SK_DEBUG=1 expect_exit 1 skc enroll ecdsa bad.kh
+	assert_eq -1 "$(value status)" "enrol with a corrupt attestation ($what)"
+	assert_contains "$(cat err)" "HK_ERR_ATTESTATION" "debug names the attestation failure ($what)"
+	expect_exit 255 hk_sk_run ssh-keygen -w "$P" -t ed25519-sk -N '' -f "id_bad_$what"
+	[ ! -e "id_bad_$what" ] || fail "a key file from a corrupt attestation ($what)"
+	pass
+	hk_sk_sim_stop
+done
+hk_sk_sim_start dev
+
+# 8. A denied touch fails the signature and the enrolment.
 hk_sk_sim_stop
 hk_sk_sim_start dev --touch deny
 expect_exit 1 skc sign ecdsa.kh
@@ -133,7 +148,7 @@ assert_eq -1 "$(value status)" "sign with the touch timed out"
 assert_contains "$(cat err)" "not touched in time" "debug says the touch timed out"
 hk_sk_sim_stop
 
-# 8. A device with a PIN: none → PIN_REQUIRED (ssh asks), wrong → asked
+# 9. A device with a PIN: none → PIN_REQUIRED (ssh asks), wrong → asked
 # again, right → made. Resident keys: listed with the PIN only, a second
 # one for the same user refused unless forced, recovered by ssh-keygen -K.
 (umask 077 && echo 4711-hwkey >pin.txt && echo 0000-wrong >wrong.txt)
@@ -196,7 +211,7 @@ echo "hwkey-test@example $(hk_sk_blob id_rk.pub)" >allowed
 expect_exit 0 ssh-keygen -Y verify -f allowed -I hwkey-test@example -n hwkey-test -s id_rk.pub.sig <id_rk.pub
 assert_contains "$(cat out)" "Good \"hwkey-test\" signature for hwkey-test@example" "ssh-keygen -Y verify"
 
-# 9. cmake --install puts the provider in the library directory, and the
+# 10. cmake --install puts the provider in the library directory, and the
 # installed copy is the same working provider.
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$HK_BUILDDIR/CMakeCache.txt")
 [ -n "$libdir" ] || fail "no CMAKE_INSTALL_LIBDIR in the build's cache"
