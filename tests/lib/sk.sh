@@ -95,12 +95,17 @@ hk_sk_agent_start() {
 		</dev/null >"$HK_TMP/agent.out" 2>"$HK_TMP/agent.log" &
 	HK_SK_AGENT_PID=$!
 	hk_on_exit hk_sk_agent_stop
+	# Ready when it answers (the socket file exists before it listens):
+	# ssh-add -l exits 0 or 1 then, 2 while nothing answers.
+	local st=2
 	for _ in $(seq 200); do
-		[ -S "$SSH_AUTH_SOCK" ] && break
+		st=0
+		ssh-add -l >"$HK_TMP/agent.probe" 2>&1 || st=$?
+		[ "$st" != 2 ] && break
 		kill -0 "$HK_SK_AGENT_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	[ -S "$SSH_AUTH_SOCK" ] || fail "ssh-agent did not start: $(cat "$HK_TMP/agent.log")"
+	[ "$st" != 2 ] || fail "ssh-agent did not start: $(cat "$HK_TMP/agent.log")"
 }
 
 hk_sk_agent_stop() {
@@ -131,6 +136,20 @@ hk_sk_sim_start() {
 	local name=$1
 	shift
 	FIDO2SIM_DIR=$HK_TMP/$name hk_fido2sim_start "$@"
+	# The socket file appears at bind(), a moment before listen(): wait
+	# until a connection is taken, so no test sees a "dead" device by luck.
+	python3 - "$FIDO2SIM_SOCKET" <<-'PY' || fail "hwkey-fido2sim takes no connection"
+		import socket, sys, time
+		for _ in range(400):
+		    s = socket.socket(socket.AF_UNIX)
+		    try:
+		        s.connect(sys.argv[1]); sys.exit(0)
+		    except OSError:
+		        time.sleep(0.05)
+		    finally:
+		        s.close()
+		sys.exit(1)
+	PY
 	HK_SK_SIM_SOCK=$FIDO2SIM_SOCKET
 	HK_SK_SIM_LOG=$FIDO2SIM_LOG
 	export HWKEY_SK_DEVICE=fido:unix:$HK_SK_SIM_SOCK
