@@ -219,7 +219,7 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 	struct hk_error first;
 	char label[KEYGEN_LABEL_MAX];
 	size_t count = req->count > 1 ? req->count : 1, i;
-	int r, w;
+	int r, w, sk = 0;
 
 	*resp = NULL;
 	hk_error_clear(&first);
@@ -240,20 +240,9 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 		    "one id cannot name %zu keys", count);
 		goto out;
 	}
-	if (is_sk_kind(req->kind) && (count > 1 || req->output == NULL)) {
-		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT, count > 1 ?
-		    "one security key is made at a time (each needs a touch)" :
-		    "a security key needs -o FILE: the key-handle file is what "
-		    "ssh uses the key through");
-		goto out;
-	}
 	if (!is_sk_kind(req->kind) && req->attestation != NULL) {
 		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT,
 		    "--attestation is for security keys (ecdsa-sk, ed25519-sk)");
-		goto out;
-	}
-	if (is_sk_kind(req->kind) && (r = keygen_sk_paths_free(req)) != 0) {
-		hk_error_take(&res->err, r);
 		goto out;
 	}
 	if ((r = keygen_req_build(req, &kreq)) != 0 ||
@@ -270,6 +259,23 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
 	if ((res->token_uri = strdup(info->uri)) == NULL ||
 	    (res->token_label = strdup(info->label)) == NULL) {
 		r = hk_error_set(&res->err, HK_ERR_ALLOC, "%s", hk_strerror(HK_ERR_ALLOC));
+		goto out;
+	}
+	/*
+	 * A device that makes security keys: one at a time, into files that
+	 * are free, all checked before it is asked for a touch. (A token that
+	 * cannot make them refuses the type in its keygen, as before.)
+	 */
+	sk = is_sk_kind(req->kind) && hk_token_info_can_make(info, req->kind);
+	if (sk && (count > 1 || req->output == NULL)) {
+		r = hk_error_set(&res->err, HK_ERR_INVALID_ARGUMENT, count > 1 ?
+		    "one security key is made at a time (each needs a touch)" :
+		    "a security key needs -o FILE: the key-handle file is what "
+		    "ssh uses the key through");
+		goto out;
+	}
+	if (sk && (r = keygen_sk_paths_free(req)) != 0) {
+		hk_error_take(&res->err, r);
 		goto out;
 	}
 	/* The handle stays logged in: the first key's login serves them all. */
@@ -318,8 +324,7 @@ hk_op_keygen(const struct hk_op_keygen_req *req, const struct hk_ui *ui,
  out:
 	if (res->nkeys > 0 && req->output != NULL) {
 		hk_err_clear();
-		w = is_sk_kind(req->kind) ? keygen_write_sk(req, res->keys[0]) :
-		    keygen_write(req, res);
+		w = sk ? keygen_write_sk(req, res->keys[0]) : keygen_write(req, res);
 		if (w != 0 && r == 0)
 			r = hk_error_take(&res->err, w);
 	}
