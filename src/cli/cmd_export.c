@@ -92,6 +92,9 @@ fido_file_name(const char *dir, const struct hk_token_key *k)
 	for (c = ext; *c != '\0'; c++)
 		if (*c == '/')
 			*c = '_';
+	/* The current directory, as ssh-keygen -K writes: bare names. */
+	if (dir != NULL && strcmp(dir, ".") == 0)
+		dir = NULL;
 	if (asprintf(&path, "%s%sid_%s_rk%s%s", dir != NULL ? dir : "",
 	    dir != NULL && dir[0] != '\0' && dir[strlen(dir) - 1] != '/' ? "/" : "",
 	    hk_key_type(k->key) == HK_KEY_ED25519_SK ? "ed25519_sk" : "ecdsa_sk",

@@ -141,8 +141,8 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		    "resident keys only with its PIN");
 		goto out;
 	}
-	/* FIDO2 has no login: the listing asks for the PIN itself. */
-	if (!fido && !a.nologin && (r = hk_token_login(ct.tok, HK_TOKEN_USER)) != 0)
+	/* FIDO2: the PIN is asked for and checked here, and kept for the listing. */
+	if (!a.nologin && (r = hk_token_login(ct.tok, HK_TOKEN_USER)) != 0)
 		goto out;
 	if ((r = hk_token_keys(ct.tok, &keys, &n)) != 0)
 		goto out;

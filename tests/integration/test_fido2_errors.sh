@@ -50,9 +50,11 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME=/nonex
 run 17 "${NOBODY[@]}" "$HWKEY" keys "fido:$HK_TMP/dev/hidraw0"
 assert_contains "$(cat err)" "no permission to open $HK_TMP/dev/hidraw0" "permission: the node named"
 assert_contains "$(cat err)" "udev/70-hwkey.rules" "permission: points at udev/"
-run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/dev/k" --json
+# (keygen checks its output directory first: give nobody one it may write.)
+mkdir -m 777 "$HK_TMP/nobody"
+run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/nobody/k" --json
 json_error HK_ERR_DEVICE_PERMISSION 17 "permission"
-nofiles "$HK_TMP/dev/k" "permission"
+nofiles "$HK_TMP/nobody/k" "permission"
 
 # 2. No device: no such node, and a socket nothing answers on.
 run 5 "$HWKEY" keys "fido:unix:$HK_TMP/nothing"
@@ -129,6 +131,19 @@ assert_contains "$(cat err)" "ecdsa-sk and ed25519-sk" "algorithm: what the devi
 nofiles k "algorithm"
 run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519 -o k --json
 json_error HK_ERR_MECHANISM 12 "algorithm"
+
+# A CTAP 2.0 device that lists no algorithms makes ES256 only (the one CTAP
+# requires): ed25519-sk is refused before the device is asked.
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/ctap20 hk_fido2sim_start --ctap 2.0 --pin-file "$HK_TMP/pin"
+DEV20=fido:unix:$FIDO2SIM_SOCKET
+run 12 "$HWKEY" keygen "$DEV20" "${PS[@]}" --type ed25519-sk -o k
+assert_contains "$(cat err)" "does not support ed25519-sk" "algorithm: the device's own list"
+nofiles k "algorithm (device)"
+assert_eq 0 "$(grep -c makeCredential "$FIDO2SIM_LOG" || true)" "algorithm: no makeCredential sent"
+cat "$FIDO2SIM_LOG" >>"$LOG"
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/fido2sim hk_fido2sim_start --pin-file "$HK_TMP/pin"
 
 # 8. Credential exists: a second resident key for the same application and user.
 run 0 kg "${PS[@]}" --resident --application ssh:dup --user u -o first

@@ -167,7 +167,30 @@ assert_eq 3 "$(jq '.keys | length' out)" "deleted: the others stay"
 run 4 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice --yes
 assert_contains "$(cat err)" "no resident key matches" "deleted: not found again"
 
-# 7. The PIN appears in no output and not in the sim's log.
+# 7. A CTAP 2.0 device (credentialManagementPreview, as older keys have):
+# list, export into the current directory (bare ssh-keygen -K names), delete.
+cat "$FIDO2SIM_LOG" >>"$LOG"
+hk_fido2sim_stop
+FIDO2SIM_DIR=$HK_TMP/ctap20 hk_fido2sim_start --ctap 2.0 --pin-file "$HK_TMP/pin"
+DEV=fido:unix:$FIDO2SIM_SOCKET
+run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user dave -o keys/old
+run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_json_valid keys out
+assert_eq "dave $(sshfp keys/old.pub)" "$(jq -r '.keys[] | "\(.sk_user) \(.fingerprints.sha256)"' out)" \
+	"CTAP 2.0: the resident key listed"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "credentialManagementPreview" "CTAP 2.0: listed through the preview command"
+mkdir cwd
+(cd cwd && "$HWKEY" export "$DEV" "${PS[@]}" >../out 2>../err) || fail "CTAP 2.0: export into the current directory"
+assert_eq "id_ecdsa_sk_rk_dave id_ecdsa_sk_rk_dave.pub" "$(cd cwd && ls | tr '\n' ' ' | sed 's/ $//')" \
+	"CTAP 2.0: export names"
+assert_contains "$(cat err)" "wrote id_ecdsa_sk_rk_dave and" "CTAP 2.0: bare file names, as ssh-keygen -K"
+assert_eq "$(pubkey keys/old.pub)" "$(ssh-keygen -y -f cwd/id_ecdsa_sk_rk_dave | awk '{print $1, $2}')" \
+	"CTAP 2.0: ssh-keygen -y of the export"
+run 0 "$HWKEY" key delete "$DEV" "${PS[@]}" --key dave --yes
+run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+assert_eq 0 "$(jq '.keys | length' out)" "CTAP 2.0: deleted"
+
+# 8. The PIN appears in no output and not in the sims' logs.
 cat "$FIDO2SIM_LOG" >>"$LOG"
 assert_eq 0 "$(grep -c -- "$PIN" "$LOG" || true)" "the PIN is in no output"
 hk_done
