@@ -49,6 +49,16 @@ done
 # ssh showed its touch notice through the askpass (no terminal here).
 assert_contains "$(cat "$HK_SK_ASKPASS_LOG")" "none|Confirm user presence for key ECDSA-SK" "ssh's touch notice"
 
+# no-touch-required: the device is not asked for presence and sshd, told
+# so by the authorized_keys option, accepts the flags 0x00 signature.
+expect_exit 0 hk_sk_run ssh-keygen -w "$P" -t ed25519-sk -O no-touch-required -N '' -f id_nt
+echo "no-touch-required $(cat id_nt.pub)" >>authorized_keys
+expect_exit 0 hk_sk_ssh id_nt echo untouched
+assert_eq untouched "$(cat out)" "login with a no-touch-required key"
+read -r counter flags <<<"$(last_counter)"
+assert_eq 0x00 "$flags" "no-touch-required: sshd saw no user presence"
+assert_contains "$(grep getAssertion "$HK_SK_SIM_LOG" | tail -1)" "up=0" "the sim was asked without touch"
+
 # A key handle the device does not know (made on another device) fails.
 hk_sk_sim_stop
 hk_sk_sim_start other
