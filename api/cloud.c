@@ -406,6 +406,7 @@ hk_cloud_reply_clear(struct hk_cloud_reply *r)
 		free(r->instances[i].message);
 	}
 	free(r->instances);
+	free(r->password);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -6,6 +6,7 @@
 #define HK_CLOUD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "key.h"
@@ -43,6 +44,12 @@ struct hk_cloud_caps {
 	unsigned int attach_batch_max;	/* instance ids per attach/detach call */
 	unsigned int quota_per_region;
 	const char *const *regions;	/* known regions (fallback for "all"), NULL-terminated */
+	/*
+	 * Windows instance passwords (hwkey windows-password): NULL when the
+	 * provider returns them encrypted to the instance's key pair, else why
+	 * it does not and what to do instead (the whole refusal).
+	 */
+	const char *no_server_password;
 };
 
 /* The caps of a registered provider ("aliyun"), or NULL. */
@@ -280,6 +287,32 @@ int hk_cloud_attach(struct hk_cloud *c, const char *region, const char *name,
     char *const *ids, size_t nids, int detach, struct hk_cloud_op_result **resp, size_t *np,
     struct hk_cloud_summary *sum);
 void hk_cloud_op_results_free(struct hk_cloud_op_result *r, size_t n);
+
+/* ---- Windows instance passwords ---- */
+
+/*
+ * 0 when the provider of caps returns Windows passwords, else
+ * HK_ERR_NOT_SUPPORTED (exit 12) with caps->no_server_password as the detail.
+ */
+int hk_cloud_caps_check_server_password(const struct hk_cloud_caps *caps);
+/*
+ * The encrypted Administrator password of a Windows instance (Huawei ECS
+ * ShowServerPassword), base64-decoded: RSA PKCS#1 v1.5 to the public key of
+ * the key pair the instance was created with, as Cloudbase-init wrote it.
+ * Runs the session (not from inside hk_cloud_run). On failure err holds
+ * the error with the region: HK_ERR_NOT_SUPPORTED (the provider has no
+ * such call), HK_ERR_CLOUD_NOT_FOUND (no such instance, or it has no
+ * encrypted password: Linux, no key pair at creation, not booted yet), or
+ * the usual cloud and network errors. *blobp is malloc'd.
+ */
+int hk_cloud_server_password(struct hk_cloud *c, const char *region, const char *instance,
+    uint8_t **blobp, size_t *lenp, struct hk_error *err);
+/*
+ * A blob saved earlier: the base64 text (line breaks allowed), or the whole
+ * ShowServerPassword answer {"password": "..."}. HK_ERR_BASE64,
+ * HK_ERR_FORMAT_MALFORMED or HK_ERR_FORMAT_EMPTY with a detail otherwise.
+ */
+int hk_cloud_password_decode(const char *text, size_t len, uint8_t **blobp, size_t *lenp);
 
 /* Request counters of the session (bench, tests). */
 void hk_cloud_counters(const struct hk_cloud *c, unsigned long *requests,

@@ -61,6 +61,10 @@ static const struct hk_cloud_caps ali_caps = {
 	.attach_batch_max = 50,
 	.quota_per_region = 500,
 	.regions = ali_region_list,
+	.no_server_password = "Alibaba Cloud ECS has no Windows password call: it binds key "
+	    "pairs to Linux instances only, and a Windows instance's password is the one "
+	    "set at creation or with ResetPassword (ModifyInstanceAttribute), never "
+	    "encrypted to a key pair",
 };
 
 static const char *const ali_signatures[] = { "v1", "v3", NULL };

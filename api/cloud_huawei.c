@@ -90,6 +90,7 @@ enum hw_op {
 	HW_LIST,		/* every pair, paged by marker */
 	HW_DELETE,
 	HW_REGIONS,		/* IAM: every project of the account, named by region */
+	HW_PASSWORD,		/* ECS ShowServerPassword: a Windows instance's password */
 	HW_NOPS
 };
 
@@ -174,6 +175,9 @@ hw_endpoint(const struct hk_http_req *q)
 
 	if (q->code == HW_PROJECT || q->code == HW_REGIONS)
 		return strdup("https://iam.myhuaweicloud.com");
+	if (q->code == HW_PASSWORD)
+		return asprintf(&url, "https://ecs.%s.myhuaweicloud.com", q->region) < 0 ?
+		    NULL : url;
 	return asprintf(&url, "https://kms.%s.myhuaweicloud.com", q->region) < 0 ? NULL : url;
 }
 
@@ -453,6 +457,25 @@ parse_regions(struct hk_http_req *q, const struct hk_http_response *resp)
 	return r;
 }
 
+/* {"password": "<base64>"}: required, "" until the instance has set it. */
+static int
+parse_password(struct hk_http_req *q, const struct hk_http_response *resp)
+{
+	const char *pw;
+	json_t *j;
+	int r = 0;
+
+	if ((j = hw_json(q, resp)) == NULL)
+		return HK_ERR_CLOUD_RESPONSE;
+	if ((pw = hk_cloud_jstr(j, "password")) == NULL)
+		hk_cloud_error_provider(&q->reply.error, HK_ERR_CLOUD_RESPONSE, resp->status,
+		    NULL, "ShowServerPassword answer without a \"password\" string", NULL);
+	else if ((q->reply.password = strdup(pw)) == NULL)
+		r = HK_ERR_ALLOC;
+	json_decref(j);
+	return r;
+}
+
 /* Only the import changes state in a way a resend could repeat. */
 static const struct hk_http_op hw_ops[HW_NOPS] = {
 	[HW_PROJECT] = { "KPS", "GET", 1, 0, parse_project },
@@ -461,6 +484,7 @@ static const struct hk_http_op hw_ops[HW_NOPS] = {
 	[HW_LIST] = { "KPS", "GET", 1, 0, parse_list },
 	[HW_DELETE] = { "KPS", "DELETE", 1, 1, NULL },
 	[HW_REGIONS] = { "KPS", "GET", 1, 0, parse_regions },
+	[HW_PASSWORD] = { "ShowServerPassword", "GET", 1, 0, parse_password },
 };
 
 int
@@ -468,7 +492,8 @@ hk_cloud_huawei_parse(unsigned int op, long status, const char *body, size_t len
     struct hk_cloud_reply *reply)
 {
 	/* Project and region answers need a session; the key-pair ones do not. */
-	static const enum hw_op ops[] = { HW_IMPORT, HW_GET, HW_LIST, HW_DELETE };
+	static const enum hw_op ops[] = { HW_IMPORT, HW_GET, HW_LIST, HW_DELETE,
+	    HW_PASSWORD };
 	struct hk_http_response resp;
 	struct hk_http_req *q = NULL;
 	struct hk_cloud_cb cb = { NULL, NULL, NULL };
@@ -501,7 +526,10 @@ hw_send(struct hk_http_req *q)
 	int n;
 
 	free(q->path);
-	if (q->target != NULL && q->code != HW_IMPORT)
+	if (q->code == HW_PASSWORD)
+		n = asprintf(&q->path, "/v1/%s/cloudservers/%s/os-server-password", p->id,
+		    q->target);
+	else if (q->target != NULL && q->code != HW_IMPORT)
 		n = asprintf(&q->path, "/v3/%s/keypairs/%s", p->id, q->target);
 	else
 		n = asprintf(&q->path, "/v3/%s/keypairs", p->id);
@@ -694,6 +722,18 @@ hw_regions(struct hk_cloud *c, const struct hk_cloud_cb *cb)
 	return r;
 }
 
+static int
+hw_password(struct hk_cloud *c, const char *region, const char *instance,
+    const struct hk_cloud_cb *cb)
+{
+	struct hk_http_req *q;
+	int r;
+
+	if ((r = req_new(c, HW_PASSWORD, region, instance, cb, &q)) != 0)
+		return r;
+	return hw_start(q);
+}
+
 static const struct hk_cloud_impl hw_impl = {
 	.open = hw_open,
 	.close = hw_close,
@@ -703,6 +743,7 @@ static const struct hk_cloud_impl hw_impl = {
 	.attach_keypair = NULL,
 	.detach_keypair = NULL,
 	.list_regions = hw_regions,
+	.server_password = hw_password,
 };
 
 const struct hk_cloud_provider hk_cloud_huawei = {

@@ -31,6 +31,7 @@ struct hk_cloud_reply {
 	size_t nregions;
 	struct hk_cloud_instance_result *instances;	/* attach/detach */
 	size_t ninstances;
+	char *password;				/* server_password: base64 as returned */
 };
 
 /* A call's progress as the request layer reports it. */
@@ -82,6 +83,9 @@ struct hk_cloud_impl {
 	int (*list_regions)(struct hk_cloud *c, const struct hk_cloud_cb *cb);
 	/* 1 if a delete's error says the pair is bound to instances; may be NULL. */
 	int (*in_use)(const struct hk_error *e);
+	/* A Windows instance's encrypted password (reply->password, base64; "": none). */
+	int (*server_password)(struct hk_cloud *c, const char *region, const char *instance,
+	    const struct hk_cloud_cb *cb);
 };
 
 /* A setting a provider takes (or names, to refuse it with a reason). */

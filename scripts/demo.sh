@@ -2,10 +2,11 @@
 # The main job end to end, on throwaway parts: install what is missing, build,
 # then provision a hardware-backed SSH key on a fresh SoftHSM token, fingerprint
 # it three ways (and check ssh-keygen agrees), import it into three regions of
-# hwkey-cloudsim over HTTPS, list it there, and show the cloud's fingerprints
-# match hwkey's own.
+# hwkey-cloudsim over HTTPS, list it there, show the cloud's fingerprints
+# match hwkey's own, and log in with the key to a throwaway sshd on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+src=$PWD
 . scripts/deps.sh
 hk_install_deps
 
@@ -17,7 +18,10 @@ softhsm=/usr/lib/softhsm/libsofthsm2.so
 
 work=$(mktemp -d)
 sim_pid=
+on_exit=()
 cleanup() {
+	local i
+	for ((i = ${#on_exit[@]} - 1; i >= 0; i--)); do eval "${on_exit[i]}" 2>/dev/null || true; done
 	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -82,8 +86,35 @@ say "What the cloud holds, and its fingerprints against hwkey's"
 run "$hwkey" cloud list "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1
 ours=$("$hwkey" fingerprint -E aliyun demo-key.pub | cut -d' ' -f2)
 theirs=$("$hwkey" cloud list "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1 --json |
-	jq -r '.. | objects | select(.name? == "demo-key") | .fingerprint' | sort -u)
+	jq -r '.regions[].keypairs[] | select(.name == "demo-key") | .fingerprints.aliyun' | sort -u)
 echo "hwkey (Alibaba formula): $ours"
 echo "cloud:                   $theirs"
 [ "$ours" == "$theirs" ] || { echo "demo: fingerprints differ" >&2; exit 1; }
-say "Done: the private key never left the token; the cloud holds its public half in three regions."
+say "Log in with the token's key to a throwaway sshd on 127.0.0.1"
+# The tests' sshd fixture (tests/lib/sshd.sh) with the few helpers it expects.
+fail() { echo "demo: $*" >&2; exit 1; }
+hk_on_exit() { on_exit+=("$*"); }
+hk_free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+	done
+	fail "no free port"
+}
+. "$src/tests/lib/sshd.sh"
+cp demo-key.pub authorized_keys
+hk_sshd_start "$work/sshd" "$work/authorized_keys"
+echo "sshd listening on 127.0.0.1:$HK_SSHD_PORT"
+# A private ssh config: the demo never touches ~/.ssh.
+printf 'Host *\n\tUserKnownHostsFile %s\n\tGlobalKnownHostsFile none\n' "$HK_SSHD_KNOWN_HOSTS" >ssh_config
+run "$hwkey" ssh-config demo --config "$work/ssh_config" --module "$softhsm" 'pkcs11:token=demo' \
+	--key demo-key --hostname 127.0.0.1 --port "$HK_SSHD_PORT" --user "$HK_SSHD_USER"
+sed -n '/^# hwkey:begin demo/,/^# hwkey:end demo/p' ssh_config
+run "$hwkey" login demo --config "$work/ssh_config" --pin env:DEMO_PIN -- \
+	echo "logged in to \$(hostname) as \$(id -un) with the token key" | tee login.out
+grep -q "logged in to" login.out || fail "the login did not run the command"
+grep "Accepted publickey" "$HK_SSHD_LOG" | tail -1
+grep -q "Accepted publickey.*$(ssh-keygen -l -f demo-key.pub | awk '{print $2}')" "$HK_SSHD_LOG" ||
+	fail "sshd did not accept the token's key"
+say "Done: the private key never left the token; the cloud holds its public half in three regions, and ssh logged in with it."

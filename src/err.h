@@ -29,6 +29,8 @@ enum hk_exit {
 	HK_EXIT_INTERRUPTED = 16,	/* cancelled by the user or a signal */
 	HK_EXIT_PERMISSION = 17,	/* no permission on the device node */
 	HK_EXIT_USER_PRESENCE = 18,	/* touch denied or timed out */
+	HK_EXIT_KEY_USAGE = 19,	/* the key was not made for this use (decrypt, windows-password) */
+	HK_EXIT_INVENTORY = 20,	/* inventory missing, full, read-only, corrupt or too new */
 };
 
 /*
@@ -77,6 +79,8 @@ enum hk_exit {
 	X(HK_ERR_EXISTS,		-38, HK_EXIT_CONFLICT, "already exists") \
 	X(HK_ERR_VERIFY,		-39, HK_EXIT_VERIFY, "verification failed") \
 	X(HK_ERR_PARTIAL,		-40, HK_EXIT_PARTIAL, "some items failed") \
+	X(HK_ERR_AGENT_REFUSED,		-41, HK_EXIT_UNSUPPORTED, "ssh-agent refused the key") \
+	X(HK_ERR_SSH_TOOL,		-42, HK_EXIT_FAILURE, "an OpenSSH program failed") \
 	\
 	X(HK_ERR_MODULE_LOAD,		-100, HK_EXIT_TOKEN, "cannot load PKCS#11 module") \
 	X(HK_ERR_TOKEN_NOT_FOUND,	-101, HK_EXIT_TOKEN, "no token matches") \
@@ -108,6 +112,8 @@ enum hk_exit {
 	X(HK_ERR_PIN_AUTH_BLOCKED,	-127, HK_EXIT_PIN_LOCKED, "too many wrong PINs: remove and reinsert the security key") \
 	X(HK_ERR_ATTESTATION,		-128, HK_EXIT_VERIFY, "attestation does not verify") \
 	X(HK_ERR_CREDENTIAL_EXISTS,	-129, HK_EXIT_CONFLICT, "a credential for this application already exists on the device") \
+	X(HK_ERR_KEY_USAGE,		-130, HK_EXIT_KEY_USAGE, "the key was not made for this use") \
+	X(HK_ERR_ENCRYPTED_DATA,	-131, HK_EXIT_INPUT, "encrypted data does not decrypt with this key") \
 	\
 	X(HK_ERR_HTTP,			-200, HK_EXIT_CLOUD, "HTTP request failed") \
 	X(HK_ERR_NETWORK,		-201, HK_EXIT_CLOUD, "network error") \
@@ -127,7 +133,15 @@ enum hk_exit {
 	X(HK_ERR_CLOUD_REGION,		-215, HK_EXIT_USAGE, "unknown region") \
 	X(HK_ERR_FINGERPRINT_MISMATCH,	-216, HK_EXIT_VERIFY, "fingerprint returned by the cloud does not match") \
 	\
-	X(HK_ERR_INVENTORY,		-300, HK_EXIT_FAILURE, "inventory error")
+	X(HK_ERR_INVENTORY,		-300, HK_EXIT_FAILURE, "inventory error") \
+	X(HK_ERR_INVENTORY_NOT_FOUND,	-301, HK_EXIT_INVENTORY, "inventory not found") \
+	X(HK_ERR_INVENTORY_FULL,	-302, HK_EXIT_INVENTORY, "inventory disk is full") \
+	X(HK_ERR_INVENTORY_READONLY,	-303, HK_EXIT_INVENTORY, "inventory is read-only") \
+	X(HK_ERR_INVENTORY_CORRUPT,	-304, HK_EXIT_INVENTORY, "inventory is corrupt or not an inventory") \
+	X(HK_ERR_INVENTORY_VERSION,	-305, HK_EXIT_INVENTORY, "inventory was written by a newer hwkey") \
+	X(HK_ERR_INVENTORY_BUSY,	-306, HK_EXIT_INVENTORY, "inventory is locked by another process") \
+	X(HK_ERR_INVENTORY_CONFLICT,	-307, HK_EXIT_CONFLICT, "inventory already holds another key under this id") \
+	X(HK_ERR_INVENTORY_NO_RECORD,	-308, HK_EXIT_USAGE, "no such record in the inventory")
 
 enum hk_err {
 	HK_OK = 0,

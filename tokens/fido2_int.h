@@ -147,7 +147,9 @@ struct hk_fido2_cred_out {
  * and calls again; verify_required without a PIN needs built-in UV, else
  * HK_ERR_PIN_REQUIRED at once). HK_ERR_NOT_SUPPORTED when resident or
  * verify_required and the device lacks credProtect. The touch prompt goes to
- * ui before the device waits; ui->cancelled is checked before, not during.
+ * ui before the device waits; ui->cancelled is checked before and, while the
+ * device waits, by a watcher thread that cancels the request (CTAPHID_CANCEL):
+ * HK_ERR_CANCELLED.
  * The attestation is copied out, not verified: see hk_fido2_attest_verify.
  */
 int hk_fido2_make_cred(fido_dev_t *dev, const char *name,

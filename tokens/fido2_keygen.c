@@ -4,9 +4,11 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fido/credman.h>
 
@@ -43,6 +45,81 @@ dup_bytes(uint8_t **dp, size_t *lenp, const unsigned char *p, size_t len)
 	memcpy(*dp, p, len);
 	*lenp = len;
 	return 0;
+}
+
+/*
+ * While the device waits for the touch, a watcher polls ui->cancelled and
+ * sends CTAPHID_CANCEL (fido_dev_cancel): the device then answers
+ * KEEPALIVE_CANCEL and make_cred returns HK_ERR_CANCELLED.
+ */
+struct cancel_watch {
+	fido_dev_t *dev;
+	const struct hk_ui *ui;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	int fired;
+};
+
+#define CANCEL_POLL_MS	100
+
+static void *
+cancel_watch_run(void *arg)
+{
+	struct cancel_watch *w = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += CANCEL_POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		if (!w->done && !w->fired && hk_ui_cancelled(w->ui)) {
+			w->fired = 1;
+			(void)fido_dev_cancel(w->dev);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* fido_dev_make_cred, cancellable through ui->cancelled when it is set. */
+static int
+make_cred_watched(fido_dev_t *dev, fido_cred_t *cred, const char *pin,
+    const struct hk_ui *ui)
+{
+	struct cancel_watch w;
+	pthread_t th;
+	int fr;
+
+	if (ui == NULL || ui->cancelled == NULL)
+		return fido_dev_make_cred(dev, cred, pin);
+	memset(&w, 0, sizeof(w));
+	w.dev = dev;
+	w.ui = ui;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	if (pthread_create(&th, NULL, cancel_watch_run, &w) != 0) {
+		/* No watcher: the device's own timeout ends the wait. */
+		pthread_cond_destroy(&w.cv);
+		pthread_mutex_destroy(&w.mu);
+		return fido_dev_make_cred(dev, cred, pin);
+	}
+	fr = fido_dev_make_cred(dev, cred, pin);
+	pthread_mutex_lock(&w.mu);
+	w.done = 1;
+	pthread_cond_signal(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	if (w.fired && fr != FIDO_OK)
+		fr = FIDO_ERR_KEEPALIVE_CANCEL;
+	return fr;
 }
 
 /* What the device made, copied out of cred (whose pointers die with it). */
@@ -189,16 +266,17 @@ hk_fido2_make_cred(fido_dev_t *dev, const char *name,
 	if ((r = cred_setup(cred, dev, name, req, challenge, challenge_len,
 	    want_uv)) != 0)
 		goto out;
-	/*
-	 * Cancellation is checked before the device is asked, not while it
-	 * waits for the touch: the device's own timeout ends that wait.
-	 */
 	if (hk_ui_cancelled(ui)) {
 		r = hk_errf(HK_ERR_CANCELLED, "%s: key generation cancelled", name);
 		goto out;
 	}
 	hk_ui_touch(ui, "Touch your security key to make the new key");
-	if ((fr = fido_dev_make_cred(dev, cred, pin)) != FIDO_OK) {
+	if ((fr = make_cred_watched(dev, cred, pin, ui)) == FIDO_ERR_KEEPALIVE_CANCEL) {
+		r = hk_errf(HK_ERR_CANCELLED, "%s: key generation cancelled while the "
+		    "device waited for a touch; no key was made", name);
+		goto out;
+	}
+	if (fr != FIDO_OK) {
 		if (fr != FIDO_ERR_PIN_INVALID ||
 		    fido_dev_get_retry_count(dev, &retries) != FIDO_OK)
 			retries = -1;

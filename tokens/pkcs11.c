@@ -498,4 +498,5 @@ const struct hk_token_impl hk_token_pkcs11 = {
 	.init_pin = hk_p11_init_pin,
 	.set_pin = hk_p11_set_pin,
 	.key_free = p11_key_free,
+	.decrypt = hk_p11_decrypt,
 };

@@ -148,6 +148,9 @@ int hk_p11_list_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t 
 int hk_p11_find_key(struct hk_token *tok, const char *sel, int login,
     struct hk_token_key **keyp);
 int hk_p11_delete_key(struct hk_token *tok, const struct hk_token_key *key);
+/* pkcs11_decrypt.c */
+int hk_p11_decrypt(struct hk_token *tok, const struct hk_token_key *key,
+    enum hk_decrypt_mech mech, const uint8_t *in, size_t len, struct hk_secret **outp);
 /* pkcs11_keygen.c */
 int hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
     struct hk_token_key **keyp);

@@ -43,10 +43,12 @@ static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
 /*
  * Build both templates. minimal: only what YKCS11 2.2.0 accepts (no
  * CKA_EXTRACTABLE, no *_RECOVER, no WRAP/DERIVE); the read-back proves the rest.
+ * decrypt (--usage windows-password): CKA_DECRYPT true on the private key,
+ * in either template; otherwise the full one says false.
  */
 static void
 p11_templates(const struct hk_key_kind *kind, const char *label, const uint8_t *id,
-    size_t idlen, const CK_ULONG *bits, int minimal, struct p11_tmpl *t)
+    size_t idlen, const CK_ULONG *bits, int minimal, int decrypt, struct p11_tmpl *t)
 {
 	const uint8_t *params = NULL;
 	size_t plen = 0;
@@ -63,13 +65,16 @@ p11_templates(const struct hk_key_kind *kind, const char *label, const uint8_t *
 	add(t->priv, &t->npriv, CKA_PRIVATE, B(1));
 	add(t->priv, &t->npriv, CKA_SENSITIVE, B(1));
 	add(t->priv, &t->npriv, CKA_SIGN, B(1));
+	if (decrypt)
+		add(t->priv, &t->npriv, CKA_DECRYPT, B(1));
 	if (!minimal) {
 		add(t->pub, &t->npub, CKA_PRIVATE, B(0));
 		add(t->pub, &t->npub, CKA_ENCRYPT, B(0));
 		add(t->pub, &t->npub, CKA_VERIFY_RECOVER, B(0));
 		add(t->pub, &t->npub, CKA_WRAP, B(0));
 		add(t->pub, &t->npub, CKA_DERIVE, B(0));
-		add(t->priv, &t->npriv, CKA_DECRYPT, B(0));
+		if (!decrypt)
+			add(t->priv, &t->npriv, CKA_DECRYPT, B(0));
 		add(t->priv, &t->npriv, CKA_SIGN_RECOVER, B(0));
 		add(t->priv, &t->npriv, CKA_UNWRAP, B(0));
 		add(t->priv, &t->npriv, CKA_DERIVE, B(0));
@@ -283,6 +288,7 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	const uint8_t *reqid = hk_keygen_req_id_ptr(req);
 	size_t reqidlen = hk_keygen_req_id_len(req);
 	const int force = hk_keygen_req_force(req);
+	const int decrypt = (hk_keygen_req_usage(req) & HK_KEY_USAGE_WINDOWS_PASSWORD) != 0;
 	struct p11_tmpl tp;
 	CK_ULONG bits = 0;
 	uint8_t idbuf[HK_P11_ID_LEN];
@@ -375,13 +381,13 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	} else if (kind->type == HK_KEY_ED25519)
 		mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN;
 	minimal = q != NULL && (q->flags & HK_P11Q_MINIMAL_TEMPLATE) != 0;
-	p11_templates(kind, label, id, idlen, &bits, minimal, &tp);
+	p11_templates(kind, label, id, idlen, &bits, minimal, decrypt, &tp);
 	rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv, tp.npriv,
 	    &hpub, &hpriv);
 	if (!minimal && (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT)) {
 		/* Unknown token refusing an optional attribute: the minimal template. */
-		p11_templates(kind, label, id, idlen, &bits, 1, &tp);
+		p11_templates(kind, label, id, idlen, &bits, 1, decrypt, &tp);
 		rv = t->f->C_GenerateKeyPair(t->sess, &mech, tp.pub, tp.npub, tp.priv,
 		    tp.npriv, &hpub, &hpriv);
 	}
@@ -406,6 +412,14 @@ hk_p11_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 	if (!hk_token_key_proven(k)) {
 		r = hk_errf(HK_ERR_KEY_EXTRACTABLE, "%s: new key %s: %s; the pair was "
 		    "destroyed", hk_p11_name(tok), k->id_hex, k->proof.reason);
+		goto out;
+	}
+	/* A token that dropped CKA_DECRYPT would make a key windows-password refuses. */
+	if (decrypt && ((k->known & HK_TKEY_F_DECRYPT) == 0 ||
+	    (k->flags & HK_TKEY_F_DECRYPT) == 0)) {
+		r = hk_errf(HK_ERR_TEMPLATE, "%s: new key %s: the token did not set "
+		    "CKA_DECRYPT for --usage windows-password; the pair was destroyed",
+		    hk_p11_name(tok), k->id_hex);
 		goto out;
 	}
 	/* --force: the old pair goes only once the new one is proven. */

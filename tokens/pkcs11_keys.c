@@ -170,7 +170,7 @@ enum {
 	P11_A_PUBLIC_EXPONENT,
 	P11_A_PUB_END,			/* the flags follow */
 	P11_A_FLAGS = P11_A_PUB_END,
-	P11_A_COUNT = P11_A_FLAGS + 6
+	P11_A_COUNT = P11_A_FLAGS + 7
 };
 
 static const CK_ATTRIBUTE_TYPE p11_pub_attrs[P11_A_PUB_END] = {
@@ -185,6 +185,7 @@ static const struct { CK_ATTRIBUTE_TYPE type; unsigned int flag; } p11_flag_map[
 	{ CKA_SENSITIVE, HK_TKEY_F_SENSITIVE },
 	{ CKA_EXTRACTABLE, HK_TKEY_F_EXTRACTABLE },
 	{ CKA_PRIVATE, HK_TKEY_F_PRIVATE },
+	{ CKA_DECRYPT, HK_TKEY_F_DECRYPT },	/* usage, not proof: hwkey keys shows it */
 };
 _Static_assert(sizeof(p11_flag_map) / sizeof(p11_flag_map[0]) == P11_A_COUNT - P11_A_FLAGS,
     "one template slot per flag");

@@ -63,6 +63,7 @@ hk_token_key_flag_name(unsigned int flag)
 	case HK_TKEY_F_SENSITIVE:		return "sensitive";
 	case HK_TKEY_F_EXTRACTABLE:		return "extractable";
 	case HK_TKEY_F_PRIVATE:			return "private";
+	case HK_TKEY_F_DECRYPT:			return "decrypt";
 	}
 	return NULL;
 }
@@ -481,6 +482,15 @@ hk_token_keygen(struct hk_token *tok, const struct hk_keygen_req *req,
 		return token_take(tok, hk_errf(HK_ERR_INVALID_ARGUMENT,
 		    "a keygen request needs a kind and a label"));
 	}
+	/* Windows passwords are RSA-encrypted (PKCS#1 v1.5): only RSA can decrypt them. */
+	if ((hk_keygen_req_usage(req) & HK_KEY_USAGE_WINDOWS_PASSWORD) != 0 &&
+	    hk_key_kind(hk_keygen_req_kind(req))->type != HK_KEY_RSA) {
+		hk_err_clear();
+		return token_take(tok, hk_errf(HK_ERR_KEY_USAGE, "--usage windows-password "
+		    "needs an RSA key (rsa2048, rsa3072, rsa4096), not %s: clouds encrypt "
+		    "Windows passwords with RSA PKCS#1 v1.5",
+		    hk_key_kind(hk_keygen_req_kind(req))->name));
+	}
 	return HK_TOKEN_OP(keygen, tok, req, keyp);
 }
 
@@ -509,6 +519,20 @@ hk_token_key_delete(struct hk_token *tok, const struct hk_token_key *key)
 		    "the key is not from a %s token", tok->impl->name));
 	}
 	return HK_TOKEN_OP(delete_key, tok, key);
+}
+
+int
+hk_token_decrypt(struct hk_token *tok, const struct hk_token_key *key,
+    enum hk_decrypt_mech mech, const uint8_t *in, size_t len, struct hk_secret **outp)
+{
+	*outp = NULL;
+	if (key == NULL || key->impl != tok->impl || in == NULL || len == 0) {
+		hk_err_clear();
+		return token_take(tok, hk_errf(HK_ERR_INVALID_ARGUMENT, key == NULL ||
+		    key->impl != tok->impl ? "the key is not from a %s token" :
+		    "nothing to decrypt", tok->impl->name));
+	}
+	return HK_TOKEN_OP(decrypt, tok, key, mech, in, len, outp);
 }
 
 int

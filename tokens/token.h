@@ -88,6 +88,8 @@ int hk_token_info_can_make(const struct hk_token_info *info, enum hk_kind kind);
 #define HK_TKEY_F_SENSITIVE		0x08
 #define HK_TKEY_F_EXTRACTABLE		0x10
 #define HK_TKEY_F_PRIVATE		0x20
+#define HK_TKEY_F_DECRYPT		0x40	/* CKA_DECRYPT: may decrypt (hwkey windows-password) */
+#define HK_TKEY_F_LAST			HK_TKEY_F_DECRYPT
 const char *hk_token_key_flag_name(unsigned int flag);	/* "never-extractable" */
 
 /*
@@ -210,6 +212,22 @@ int hk_keygen_req_set_user_id(struct hk_keygen_req *req, const uint8_t *uid, siz
 /* Security keys: the challenge the attestation signs (default: random). */
 #define HK_KEYGEN_CHALLENGE_MAX	256
 int hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t len);
+/*
+ * What the key is for (HK_KEY_USAGE_* bits; 0 is HK_KEY_USAGE_SSH, the
+ * default). HK_KEY_USAGE_WINDOWS_PASSWORD also lets the private key decrypt
+ * (PKCS#11: CKA_DECRYPT true), for hk_token_decrypt; only RSA keys take it
+ * (hk_token_keygen refuses another kind with HK_ERR_KEY_USAGE).
+ */
+#define HK_KEY_USAGE_SSH		0x01	/* sign: SSH authentication */
+#define HK_KEY_USAGE_WINDOWS_PASSWORD	0x02	/* decrypt: cloud Windows passwords */
+#define HK_KEY_USAGE_ALL		0x03
+int hk_keygen_req_set_usage(struct hk_keygen_req *req, unsigned int usage);
+/*
+ * "ssh,windows-password" into HK_KEY_USAGE_* bits; HK_ERR_USAGE naming the
+ * unknown word otherwise. hk_key_usage_names writes the bits back ("ssh").
+ */
+int hk_key_usage_parse(const char *list, unsigned int *usagep);
+const char *hk_key_usage_names(unsigned int usage, char *buf, size_t size);
 
 /*
  * Security keys: also validate the attestation certificate chain to a root
@@ -286,6 +304,19 @@ int hk_token_keys(struct hk_token *tok, struct hk_token_key ***keysp, size_t *np
 int hk_token_key_find(struct hk_token *tok, const char *sel, int login,
     struct hk_token_key **keyp);
 int hk_token_key_delete(struct hk_token *tok, const struct hk_token_key *key);
+/* How hk_token_decrypt unpads. */
+enum hk_decrypt_mech {
+	HK_DECRYPT_RSA_PKCS1 = 0,	/* RSA PKCS#1 v1.5 (CKM_RSA_PKCS): cloudbase-init, EC2 */
+};
+/*
+ * Decrypt in[0..len) with the private half of key (logging in, the PIN
+ * through the ui). The key must have been made for it (HK_TKEY_F_DECRYPT,
+ * checked on the token first): else HK_ERR_KEY_USAGE, saying how to make
+ * one. Data the key does not decrypt (another key's, or damaged):
+ * HK_ERR_ENCRYPTED_DATA. *outp: the plaintext, a secret wiped when freed.
+ */
+int hk_token_decrypt(struct hk_token *tok, const struct hk_token_key *key,
+    enum hk_decrypt_mech mech, const uint8_t *in, size_t len, struct hk_secret **outp);
 /* C_InitToken: erases the token; SO PIN through the ui. */
 int hk_token_init(struct hk_token *tok, const char *label);
 /* Set or unblock the user PIN as SO (C_InitPIN). */

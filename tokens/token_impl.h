@@ -40,6 +40,10 @@ struct hk_token_impl {
 	int (*set_pin)(struct hk_token *tok, enum hk_token_user who);
 	/* Release struct hk_token_key.be (NULL: nothing to release). */
 	void (*key_free)(void *be);
+	/* Decrypt with key's private half (hk_token_decrypt: key is this backend's). */
+	int (*decrypt)(struct hk_token *tok, const struct hk_token_key *key,
+	    enum hk_decrypt_mech mech, const uint8_t *in, size_t len,
+	    struct hk_secret **outp);
 };
 
 struct hk_token {
@@ -87,6 +91,7 @@ const uint8_t *hk_keygen_req_challenge_ptr(const struct hk_keygen_req *req);	/* 
 size_t hk_keygen_req_challenge_len(const struct hk_keygen_req *req);
 const char *hk_keygen_req_attestation_roots(const struct hk_keygen_req *req);	/* NULL: none */
 int hk_keygen_req_allow_self_attestation(const struct hk_keygen_req *req);
+unsigned int hk_keygen_req_usage(const struct hk_keygen_req *req);	/* HK_KEY_USAGE_*, never 0 */
 
 /* Free a NULL-terminated string vector (accepts NULL). */
 void hk_strv_free(char **v);

@@ -1,6 +1,7 @@
 /* struct hk_keygen_req: what to generate, set by the caller through setters
  * and read by the backend through accessors (token_impl.h), so a FIDO2
  * backend takes its options from the same object the PKCS#11 one does. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct hk_keygen_req {
 	size_t user_id_len;
 	uint8_t *challenge;
 	size_t challenge_len;
+	unsigned int usage;	/* HK_KEY_USAGE_*; 0: ssh */
 	char *attestation_roots;	/* NULL: the chain is not checked */
 	int allow_self_attestation;
 };
@@ -194,6 +196,74 @@ hk_keygen_req_set_challenge(struct hk_keygen_req *req, const uint8_t *c, size_t 
 		return HK_ERR_INVALID_ARGUMENT;
 	return set_bytes(&req->challenge, &req->challenge_len, c, len,
 	    HK_KEYGEN_CHALLENGE_MAX);
+}
+
+/* The usage words, by bit (hwkey keygen --usage, hwkey-keygen.1). */
+static const struct {
+	const char *name;
+	unsigned int bit;
+} usage_words[] = {
+	{ "ssh", HK_KEY_USAGE_SSH },
+	{ "windows-password", HK_KEY_USAGE_WINDOWS_PASSWORD },
+};
+#define NUSAGE (sizeof(usage_words) / sizeof(usage_words[0]))
+
+int
+hk_keygen_req_set_usage(struct hk_keygen_req *req, unsigned int usage)
+{
+	if (req == NULL || (usage & ~(unsigned int)HK_KEY_USAGE_ALL) != 0)
+		return hk_errf(HK_ERR_INVALID_ARGUMENT, "key usage 0x%x: unknown bits", usage);
+	req->usage = usage;
+	return 0;
+}
+
+int
+hk_key_usage_parse(const char *list, unsigned int *usagep)
+{
+	const char *p, *e;
+	unsigned int u = 0;
+	size_t i, len;
+
+	*usagep = 0;
+	for (p = list; p != NULL && *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		for (i = 0; i < NUSAGE; i++)
+			if (strlen(usage_words[i].name) == len &&
+			    strncmp(usage_words[i].name, p, len) == 0)
+				break;
+		if (i == NUSAGE)
+			return hk_errf(HK_ERR_USAGE, "--usage: \"%.*s\" is not a key usage "
+			    "(ssh, windows-password)", (int)(len > 64 ? 64 : len), p);
+		u |= usage_words[i].bit;
+	}
+	if (u == 0)
+		return hk_errf(HK_ERR_USAGE, "--usage: empty (ssh, windows-password)");
+	*usagep = u;
+	return 0;
+}
+
+const char *
+hk_key_usage_names(unsigned int usage, char *buf, size_t size)
+{
+	size_t i, len;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < NUSAGE; i++) {
+		if ((usage & usage_words[i].bit) == 0)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len ? "," : "", usage_words[i].name);
+	}
+	return buf;
+}
+
+unsigned int
+hk_keygen_req_usage(const struct hk_keygen_req *req)
+{
+	return req->usage != 0 ? req->usage : HK_KEY_USAGE_SSH;
 }
 
 int

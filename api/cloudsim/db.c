@@ -37,7 +37,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS nonces("
     " account TEXT NOT NULL, nonce TEXT NOT NULL, ts INTEGER NOT NULL,"
     " PRIMARY KEY(account, nonce));"
-    "CREATE INDEX IF NOT EXISTS nonces_ts ON nonces(ts);";
+    "CREATE INDEX IF NOT EXISTS nonces_ts ON nonces(ts);"
+    /* Huawei ECS: the encrypted Administrator password of a Windows instance. */
+    "CREATE TABLE IF NOT EXISTS server_passwords("
+    " account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,"
+    " password TEXT NOT NULL, PRIMARY KEY(account, region, id));";
 
 static int
 db_err(sqlite3 *c, const char *what)
@@ -647,6 +651,120 @@ sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
 	sqlite3_finalize(st);
 	if (r != 0)
 		db_exec(c, "ROLLBACK");
+	db_put(db, slot);
+	return r;
+}
+
+int
+sim_db_server_add(struct sim_db *db, const char *account, const char *region,
+    const struct sim_instance *in, const char *password)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *c;
+	size_t slot;
+	int r, rc;
+
+	if ((r = db_get(db, &c, &slot)) != 0)
+		return r;
+	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(c, "INSERT INTO instances(account, region, id, windows,"
+	    " keypair) VALUES(?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+		r = db_err(c, "prepare");
+		goto out;
+	}
+	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0 ||
+	    (r = bind_text(st, 3, in->id)) != 0)
+		goto out;
+	sqlite3_bind_int(st, 4, in->windows);
+	if (in->keypair != NULL && *in->keypair != '\0')
+		r = bind_text(st, 5, in->keypair);
+	else
+		sqlite3_bind_null(st, 5);
+	if (r != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		r = HK_ERR_EXISTS;
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(c, "insert instance");
+		goto out;
+	}
+	if (password != NULL) {
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO server_passwords(account,"
+		    " region, id, password) VALUES(?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+			r = db_err(c, "prepare");
+			goto out;
+		}
+		if ((r = bind_text(st, 1, account)) != 0 ||
+		    (r = bind_text(st, 2, region)) != 0 ||
+		    (r = bind_text(st, 3, in->id)) != 0 ||
+		    (r = bind_text(st, 4, password)) != 0)
+			goto out;
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			r = db_err(c, "insert password");
+			goto out;
+		}
+	}
+	r = db_exec(c, "COMMIT");
+ out:
+	sqlite3_finalize(st);
+	if (r != 0)
+		db_exec(c, "ROLLBACK");
+	db_put(db, slot);
+	return r;
+}
+
+int
+sim_db_server_password(struct sim_db *db, const char *account, const char *region,
+    const char *id, struct sim_instance *in, char **passwordp)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *c;
+	size_t slot;
+	int r, rc;
+
+	memset(in, 0, sizeof(*in));
+	*passwordp = NULL;
+	if ((r = db_get(db, &c, &slot)) != 0)
+		return r;
+	if (sqlite3_prepare_v2(c, "SELECT i.id, COALESCE(i.keypair, ''), i.windows,"
+	    " COALESCE(p.password, '') FROM instances i LEFT JOIN server_passwords p"
+	    " ON p.account = i.account AND p.region = i.region AND p.id = i.id"
+	    " WHERE i.account = ? AND i.region = ? AND i.id = ?", -1, &st,
+	    NULL) != SQLITE_OK) {
+		r = db_err(c, "prepare");
+		goto out;
+	}
+	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0 ||
+	    (r = bind_text(st, 3, id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		r = HK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_err(c, "get instance");
+		goto out;
+	}
+	in->id = col_dup(st, 0);
+	in->keypair = col_dup(st, 1);
+	in->windows = sqlite3_column_int(st, 2);
+	*passwordp = col_dup(st, 3);
+	if (in->id == NULL || in->keypair == NULL || *passwordp == NULL) {
+		free(in->id);
+		free(in->keypair);
+		free(*passwordp);
+		memset(in, 0, sizeof(*in));
+		*passwordp = NULL;
+		r = HK_ERR_ALLOC;
+	}
+ out:
+	sqlite3_finalize(st);
 	db_put(db, slot);
 	return r;
 }

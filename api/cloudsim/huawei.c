@@ -22,8 +22,9 @@ struct hw_ctx {
 	struct sim_resp *resp;
 	const struct sim_account *acct;
 	char *path;		/* decoded */
-	char *seg[6];		/* path segments after /v3/ */
+	char *seg[6];		/* path segments after /v3/ (KPS, IAM) or /v1/ (ECS) */
 	size_t nseg;
+	int ecs;		/* /v1/: the ECS API */
 };
 
 static int
@@ -424,12 +425,42 @@ projects(struct hw_ctx *c)
 	    "https://iam.myhuaweicloud.com/v3/projects"));
 }
 
+/* ECS v1: only ShowServerPassword, /v1/{project_id}/cloudservers/{id}/os-server-password. */
+static void
+route_ecs(struct hw_ctx *c)
+{
+	const char *region, *pidh;
+
+	c->resp->log_what = "ECS";
+	if (c->nseg != 4 || strcmp(c->seg[1], "cloudservers") != 0 ||
+	    strcmp(c->seg[3], "os-server-password") != 0) {
+		hw_error(c, 404, "APIGW.0101", "The API does not exist or has not been "
+		    "published in the environment");
+		return;
+	}
+	if ((region = sim_project_region(c->acct, c->seg[0])) == NULL) {
+		hw_error(c, 403, "Ecs.0003", "No permission: project %s does not belong "
+		    "to this account", c->seg[0]);
+		return;
+	}
+	if ((pidh = sim_header(c->req, "x-project-id")) != NULL &&
+	    strcmp(pidh, c->seg[0]) != 0) {
+		hw_error(c, 400, "Ecs.0005", "X-Project-Id does not match the path");
+		return;
+	}
+	sim_huawei_server_password(c->sim, c->acct->ak, region, c->seg[2], c->req, c->resp);
+}
+
 static void
 route(struct hw_ctx *c)
 {
 	const char *region, *pidh;
 
 	c->resp->log_what = "KPS";
+	if (c->ecs) {
+		route_ecs(c);
+		return;
+	}
 	if (c->nseg == 1 && strcmp(c->seg[0], "projects") == 0) {
 		c->resp->log_what = "KeystoneListProjects";
 		if (strcmp(c->req->method, "GET") != 0)
@@ -486,6 +517,7 @@ sim_huawei_handle(struct sim *sim, struct sim_req *req, struct sim_resp *resp)
 	}
 	if (hw_auth(&c) != 0)
 		goto out;
+	c.ecs = strncmp(c.path, "/v1/", 4) == 0;
 	if ((segs = strdup(c.path + 4)) == NULL) {
 		hw_error(&c, 500, "KPS.0003", "System error");
 		goto out;

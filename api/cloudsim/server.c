@@ -422,8 +422,18 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
 	req.path = path;
 	req.body = (const char *)hk_buf_ptr(cr->body);
 	req.bodylen = hk_buf_len(cr->body);
-	huawei = strncmp(path, "/v3/", 4) == 0;
+	/* KPS and IAM are /v3/, ECS (Windows passwords) /v1/. */
+	huawei = strncmp(path, "/v3/", 4) == 0 || strncmp(path, "/v1/", 4) == 0;
 	health = strcmp(path, "/cloudsim/health") == 0;
+	if (strcmp(path, "/cloudsim/instances") == 0) {
+		/* The test door: no faults and no draw, so --seed replays the same. */
+		sim_admin_instances(sim, &req, &resp);
+		log_request(sim, &req, &resp, 0);
+		ret = send_resp(con, &req, &resp);
+		json_decref(resp.json);
+		free(path);
+		return ret;
+	}
 
 	if (health) {
 		resp.status = MHD_HTTP_OK;

@@ -110,6 +110,15 @@ int sim_db_instance_list(struct sim_db *db, const char *account, const char *reg
 int sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
     const char *instance, const char *keypair, const char *expect);
 void sim_instances_free(struct sim_instance *in, size_t n);
+/*
+ * Huawei ECS: a new instance (HK_ERR_EXISTS when the id is taken) and, for a
+ * Windows one made with a key pair, its encrypted password (base64), atomically.
+ */
+int sim_db_server_add(struct sim_db *db, const char *account, const char *region,
+    const struct sim_instance *in, const char *password);
+/* The instance and its encrypted password ("" when none); HK_ERR_NOT_FOUND. */
+int sim_db_server_password(struct sim_db *db, const char *account, const char *region,
+    const char *id, struct sim_instance *in, char **passwordp);
 
 /* A parsed request handed to the dialects by the HTTP front end. */
 struct sim_req {
@@ -178,6 +187,16 @@ void sim_params_free(struct hk_param *p, size_t n);
 const char *sim_param(const struct hk_param *p, size_t n, const char *name);
 /* "2016-02-23T12:46:24Z" (Alibaba) and "20191115T033655Z" (Huawei). */
 int sim_parse_time(const char *s, int compact, int64_t *tp);
+
+/*
+ * ecs.c: Huawei ECS Windows instance passwords. The ShowServerPassword
+ * answer for a signed, routed request (account and region known), and the
+ * test door POST /cloudsim/instances that creates an instance (its
+ * password made and encrypted to its key pair there and then).
+ */
+void sim_huawei_server_password(struct sim *sim, const char *account, const char *region,
+    const char *server, struct sim_req *req, struct sim_resp *resp);
+void sim_admin_instances(struct sim *sim, struct sim_req *req, struct sim_resp *resp);
 
 /* aliyun.c and huawei.c: handle one request; faults were already applied. */
 void sim_aliyun_handle(struct sim *sim, struct sim_req *req, struct sim_resp *resp);

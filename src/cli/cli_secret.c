@@ -379,6 +379,15 @@ cli_ui_secret(void *arg, enum hk_ui_secret which, const char *prompt,
 	return hk_cli_secret_ask(&cu->secret[which], prompt, secp);
 }
 
+/* The device waits for a touch: say so where the user looks (stdout may be JSON). */
+static void
+cli_ui_touch(void *arg, const char *prompt)
+{
+	(void)arg;
+	fprintf(stderr, "hwkey: %s\n", prompt);
+	fflush(stderr);
+}
+
 void
 hk_cli_ui_init(struct hk_cli_ui *cu, const char *pin, const char *so_pin,
     const char *new_pin)
@@ -390,5 +399,6 @@ hk_cli_ui_init(struct hk_cli_ui *cu, const char *pin, const char *so_pin,
 	/* A typo in a new PIN can lock a token: ask for it twice. */
 	cu->secret[HK_UI_SECRET_NEW_PIN].confirm = 1;
 	cu->ui.secret = cli_ui_secret;
+	cu->ui.touch = cli_ui_touch;
 	cu->ui.arg = cu;
 }

@@ -91,7 +91,7 @@ hk_cli_key_flags(const struct hk_token_key *k, int checked, char *buf, size_t si
 		snprintf(buf, size, "not checked");
 		return;
 	}
-	for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1) {
+	for (f = 1; f <= HK_TKEY_F_LAST; f <<= 1) {
 		if ((k->known & f) == 0 || (k->flags & f) == 0)
 			continue;
 		len = strlen(buf);
@@ -180,7 +180,7 @@ hk_cli_key_json(const struct hk_token_key *k, int checked)
 		json_object_set_new(o, "proven_on_token", json_null());
 	} else {
 		json_object_set_new(o, "has_private", json_boolean(k->has_private));
-		for (f = 1; f <= HK_TKEY_F_PRIVATE; f <<= 1)
+		for (f = 1; f <= HK_TKEY_F_LAST; f <<= 1)
 			if ((k->known & f) != 0 && (k->flags & f) != 0)
 				json_array_append_new(fl,
 				    json_string(hk_token_key_flag_name(f)));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli_interrupt.h"
 #include "cli_token.h"
 #include "err.h"
 #include "file.h"
@@ -35,13 +36,14 @@ static const struct hk_opt opts[] = {
 	{ "resident", 0, 0, NULL, "fido: store the key on the device (discoverable; ssh-keygen -K recovers it)" },
 	{ "so-pin", 0, 1, "SRC", "SO PIN / YubiKey management key source, where keygen needs it" },
 	{ "type", 't', 1, "TYPE", "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519 (ecdsa-sk, ed25519-sk: FIDO2)" },
+	{ "usage", 0, 1, "LIST", "what the key is for: ssh (default), windows-password (RSA: may decrypt), or both" },
 	{ "user", 0, 1, "NAME", "fido: the user id of the credential (at most 31 bytes; default: none)" },
 	{ "verify-required", 0, 0, NULL, "fido: signatures need user verification (PIN); OpenSSH verify-required" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 struct args {
-	const char *comment, *id, *label, *module, *output, *pin, *so_pin, *type;
+	const char *comment, *id, *label, *module, *output, *pin, *so_pin, *type, *usage;
 	const char *application, *attestation, *roots, *challenge, *user;
 	long count;
 	int force, json, resident, verify, no_touch, allow_self, have_count;
@@ -95,6 +97,8 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 		a->so_pin = arg;
 	else if (strcmp(name, "type") == 0)
 		a->type = arg;
+	else if (strcmp(name, "usage") == 0)
+		a->usage = arg;
 	else if (strcmp(name, "user") == 0)
 		a->user = arg;
 	else if (strcmp(name, "verify-required") == 0)
@@ -324,11 +328,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		return hk_cli_token_usage(cmd, a.json, fido ? "%s is a PKCS#11 option; "
 		    "fido: devices do not take it" : "%s is for fido: security keys, "
 		    "not PKCS#11 tokens", bad);
-	if (fido && (r = fido_args(cmd, &a, &req, deflabel, sizeof(deflabel),
-	    &challenge, &challenge_len)) != HK_EXIT_OK)
-		return r;
-	if (a.type == NULL || a.label == NULL)
-		return hk_cli_token_usage(cmd, a.json, "--type and --label are required");
+	if (a.type == NULL || (!fido && a.label == NULL))
+		return hk_cli_token_usage(cmd, a.json, fido ? "--type is required" :
+		    "--type and --label are required");
 	if ((r = hk_key_kind_from_name(a.type, &req.kind)) != 0) {
 		hk_error_take(&err, r);
 		return hk_cli_token_usage(cmd, a.json, "%s", hk_error_message(&err));
@@ -340,8 +342,26 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 			return hk_cli_token_usage(cmd, a.json, "--id and --count > 1 exclude each other");
 		req.id = id;
 	}
-	if (strlen(a.label) > 200)
+	if (a.usage != NULL) {
+		if ((r = hk_key_usage_parse(a.usage, &req.usage)) != 0) {
+			hk_error_take(&err, r);
+			return hk_cli_token_usage(cmd, a.json, "%s", hk_error_message(&err));
+		}
+		/* Refused before the token is opened or a PIN asked for. */
+		if ((req.usage & HK_KEY_USAGE_WINDOWS_PASSWORD) != 0 &&
+		    hk_key_kind(req.kind)->type != HK_KEY_RSA) {
+			hk_error_set(&err, HK_ERR_KEY_USAGE, "--usage windows-password needs "
+			    "an RSA key (rsa2048, rsa3072, rsa4096), not %s: clouds encrypt "
+			    "Windows passwords with RSA PKCS#1 v1.5", a.type);
+			return hk_cli_token_fail(cmd, &err, a.json);
+		}
+	}
+	if (a.label != NULL && strlen(a.label) > 200)
 		return hk_cli_token_usage(cmd, a.json, "--label is too long");
+	/* Last of the checks: it reads the challenge file. */
+	if (fido && (r = fido_args(cmd, &a, &req, deflabel, sizeof(deflabel),
+	    &challenge, &challenge_len)) != HK_EXIT_OK)
+		return r;
 	req.uri = ops[0];
 	req.module = a.module;
 	req.label = a.label;
@@ -350,6 +370,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	req.comment = a.comment;
 	req.output = a.output;
 	hk_cli_ui_init(&cu, a.pin, a.so_pin, NULL);
+	/* Ctrl-C while a security key waits for its touch cancels the request. */
+	if (fido)
+		hk_cli_interrupt_install(&cu.ui);
 	r = hk_op_keygen(&req, &cu.ui, &res);
 	free(challenge);
 	if (r != 0 && res != NULL)

@@ -14,7 +14,18 @@ takes_file(const struct hk_opt *o)
 	    strcmp(o->argname, "PATH") == 0 || strcmp(o->argname, "DIR") == 0);
 }
 
-/* _hwkey_{opts,args,files}_KEY="..." for one leaf command. */
+/* A shell variable name's part for a command name: "windows-password" -> "windows_password". */
+static void
+var_key(const char *name, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < size; i++)
+		buf[i] = name[i] == '-' ? '_' : name[i];
+	buf[i] = '\0';
+}
+
+/* _hwkey_{opts,args,files}_KEY="..." for one leaf command (KEY as var_key makes it). */
 static void
 leaf_vars(const struct hk_cmd *cmd, const char *key, FILE *fp)
 {
@@ -39,7 +50,7 @@ leaf_vars(const struct hk_cmd *cmd, const char *key, FILE *fp)
 static const char bash_body[] =
 "_hwkey() {\n"
 "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-"\tlocal i w cmd= key= skip=0 v\n"
+"\tlocal i w cmd= key= base= skip=0 v\n"
 "\tCOMPREPLY=()\n"
 "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 "\t\tw=${COMP_WORDS[i]}\n"
@@ -54,10 +65,10 @@ static const char bash_body[] =
 "\t\t\tfi ;;\n"
 "\t\t*)\n"
 "\t\t\tif [ -z \"$cmd\" ]; then\n"
-"\t\t\t\tcase \" $_hwkey_cmds \" in *\" $w \"*) cmd=$w; key=$w ;; *) return 0 ;; esac\n"
-"\t\t\telif [ \"$key\" = \"$cmd\" ]; then\n"
-"\t\t\t\tv=_hwkey_verbs_$cmd\n"
-"\t\t\t\tcase \" ${!v-} \" in *\" $w \"*) key=${cmd}_$w ;; esac\n"
+"\t\t\t\tcase \" $_hwkey_cmds \" in *\" $w \"*) cmd=$w; key=${w//-/_} ;; *) return 0 ;; esac\n"
+"\t\t\telif [ \"$key\" = \"${cmd//-/_}\" ]; then\n"
+"\t\t\t\tv=_hwkey_verbs_${cmd//-/_}\n"
+"\t\t\t\tcase \" ${!v-} \" in *\" $w \"*) key=${cmd//-/_}_${w//-/_} ;; esac\n"
 "\t\t\tfi ;;\n"
 "\t\tesac\n"
 "\tdone\n"
@@ -70,8 +81,8 @@ static const char bash_body[] =
 "\t\tcase \" ${!v-} \" in *\" $prev \"*) COMPREPLY=($(compgen -f -- \"$cur\")) ;; esac\n"
 "\t\treturn 0\n"
 "\tfi\n"
-"\tv=_hwkey_verbs_$cmd\n"
-"\tif [ \"$key\" = \"$cmd\" ] && [ -n \"${!v-}\" ]; then\n"
+"\tv=_hwkey_verbs_${cmd//-/_}\n"
+"\tif [ \"$key\" = \"${cmd//-/_}\" ] && [ -n \"${!v-}\" ]; then\n"
 "\t\tCOMPREPLY=($(compgen -W \"${!v} --help\" -- \"$cur\"))\n"
 "\t\treturn 0\n"
 "\tfi\n"
@@ -88,7 +99,7 @@ int
 hk_cli_completion(const struct hk_cmd *const *commands, const char *shell, FILE *fp)
 {
 	const struct hk_cmd *c;
-	char key[96];
+	char key[96], ck[48], vk[48];
 	size_t i, j;
 
 	if (strcmp(shell, "zsh") == 0)
@@ -106,16 +117,18 @@ hk_cli_completion(const struct hk_cmd *const *commands, const char *shell, FILE 
 		fprintf(fp, "%s%s", i ? " " : "", commands[i]->name);
 	fprintf(fp, "'\n");
 	for (i = 0; (c = commands[i]) != NULL; i++) {
+		var_key(c->name, ck, sizeof(ck));
 		if (c->verbs == NULL) {
-			leaf_vars(c, c->name, fp);
+			leaf_vars(c, ck, fp);
 			continue;
 		}
-		fprintf(fp, "_hwkey_verbs_%s='", c->name);
+		fprintf(fp, "_hwkey_verbs_%s='", ck);
 		for (j = 0; c->verbs[j] != NULL; j++)
 			fprintf(fp, "%s%s", j ? " " : "", c->verbs[j]->name);
 		fprintf(fp, "'\n");
 		for (j = 0; c->verbs[j] != NULL; j++) {
-			snprintf(key, sizeof(key), "%s_%s", c->name, c->verbs[j]->name);
+			var_key(c->verbs[j]->name, vk, sizeof(vk));
+			snprintf(key, sizeof(key), "%s_%s", ck, vk);
 			leaf_vars(c->verbs[j], key, fp);
 		}
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_ssh.h"
 #include "cloud.h"
 #include "err.h"
 #include "key.h"
@@ -10,17 +11,24 @@
 
 /* Sorted by name; "hwkey --help" lists them in this order. */
 static const struct hk_cmd *const commands[] = {
+	&hk_cmd_agent,
+	&hk_cmd_audit,
 	&hk_cmd_cloud,
 	&hk_cmd_convert,
+	&hk_cmd_doctor,
 	&hk_cmd_export,
 	&hk_cmd_fingerprint,
 	&hk_cmd_import,
+	&hk_cmd_inventory,
 	&hk_cmd_key,
 	&hk_cmd_keygen,
 	&hk_cmd_keys,
+	&hk_cmd_login,
 	&hk_cmd_pin,
+	&hk_cmd_ssh_config,
 	&hk_cmd_token,
 	&hk_cmd_tokens,
+	&hk_cmd_windows_password,
 	NULL,
 };
 
@@ -72,8 +80,14 @@ int
 main(int argc, char **argv)
 {
 	const struct hk_cmd *cmd, *verb;
+	const char *base;
 	size_t i;
 
+	/* ssh runs hwkey as its SSH_ASKPASS (hwkey login, hwkey agent add). */
+	base = argc > 0 && argv[0] != NULL ? strrchr(argv[0], '/') : NULL;
+	base = base != NULL ? base + 1 : argc > 0 && argv[0] != NULL ? argv[0] : "";
+	if (strcmp(base, HK_CLI_ASKPASS_NAME) == 0)
+		return hk_cli_askpass_main(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return HK_EXIT_USAGE;

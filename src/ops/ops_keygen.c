@@ -50,7 +50,8 @@ keygen_req_build(const struct hk_op_keygen_req *req, struct hk_keygen_req **kp)
 	    req->challenge_len)) != 0 ||
 	    (r = hk_keygen_req_set_attestation_roots(k, req->attestation_roots)) != 0 ||
 	    (r = hk_keygen_req_set_allow_self_attestation(k,
-	    req->allow_self_attestation)) != 0) {
+	    req->allow_self_attestation)) != 0 ||
+	    (r = hk_keygen_req_set_usage(k, req->usage)) != 0) {
 		hk_keygen_req_free(k);
 		return r;
 	}

@@ -24,6 +24,7 @@ struct hk_op_keygen_req {
 	int force;			/* replace a key with the same id or label */
 	const char *comment;		/* comment of the public keys instead of the label */
 	const char *output;		/* also write the public key lines here (atomically) */
+	unsigned int usage;		/* HK_KEY_USAGE_* (token.h); 0: ssh only */
 	/* Security keys (ecdsa-sk, ed25519-sk); PKCS#11 ignores them. */
 	int resident;
 	int user_verification;

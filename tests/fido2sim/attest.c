@@ -133,8 +133,13 @@ cert_aaguid(X509 *x, uint8_t out[16])
 	return 0;
 }
 
+/* make_cert flags: a leaf that breaks a FIDO attestation requirement */
+#define LEAF_NO_OU	0x01	/* no OU "Authenticator Attestation" */
+#define LEAF_CA_TRUE	0x02	/* basicConstraints CA:TRUE */
+
 static X509 *
-make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const uint8_t *aaguid)
+make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const uint8_t *aaguid,
+	unsigned flags)
 {
 	X509 *x = X509_new();
 	X509_NAME *n;
@@ -160,15 +165,16 @@ make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const uint8_t *aagu
 		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 		    (const unsigned char *)"hwkey-fido2sim test attestation root", -1, -1, 0);
 	} else {
-		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
-		    (const unsigned char *)"Authenticator Attestation", -1, -1, 0);
+		if (!(flags & LEAF_NO_OU))
+			X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
+			    (const unsigned char *)"Authenticator Attestation", -1, -1, 0);
 		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 		    (const unsigned char *)"hwkey-fido2sim attestation", -1, -1, 0);
 	}
 	if (!X509_set_issuer_name(x, ca ? n : X509_get_subject_name(issuer)))
 		goto fail;
 	if (add_ext(x, ca ? x : issuer, NID_basic_constraints,
-	    ca ? "critical,CA:TRUE" : "critical,CA:FALSE") != 0 ||
+	    ca || (flags & LEAF_CA_TRUE) ? "critical,CA:TRUE" : "critical,CA:FALSE") != 0 ||
 	    add_ext(x, ca ? x : issuer, NID_subject_key_identifier, "hash") != 0 ||
 	    (ca && add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") != 0) ||
 	    (!ca && add_ext(x, issuer, NID_authority_key_identifier, "keyid") != 0) ||
@@ -206,7 +212,7 @@ sim_attest_load(struct sim *s)
 		EVP_PKEY_free(cak);
 		X509_free(cac);
 		if ((cak = sim_key_new(COSE_ES256)) == NULL ||
-		    (cac = make_cert(cak, NULL, NULL, NULL)) == NULL ||
+		    (cac = make_cert(cak, NULL, NULL, NULL, 0)) == NULL ||
 		    write_pem(ca_key, cak, NULL) != 0 || write_pem(ca_pem, NULL, cac) != 0)
 			goto out;
 		unlink(at_pem);	/* a new root needs a new leaf */
@@ -218,8 +224,25 @@ sim_attest_load(struct sim *s)
 		EVP_PKEY_free(atk);
 		X509_free(atc);
 		if ((atk = sim_key_new(COSE_ES256)) == NULL ||
-		    (atc = make_cert(atk, cac, cak, s->opt.aaguid)) == NULL ||
+		    (atc = make_cert(atk, cac, cak, s->opt.aaguid, 0)) == NULL ||
 		    write_pem(at_key, atk, NULL) != 0 || write_pem(at_pem, NULL, atc) != 0)
+			goto out;
+	}
+	if (s->opt.corrupt == SIM_CORRUPT_LEAF_OU || s->opt.corrupt == SIM_CORRUPT_LEAF_CA ||
+	    s->opt.corrupt == SIM_CORRUPT_LEAF_AAGUID) {
+		/* A leaf for this run only (attestation.pem stays sound, so a
+		 * later start without the option attests as before). */
+		uint8_t other[16];
+		unsigned flags = s->opt.corrupt == SIM_CORRUPT_LEAF_OU ? LEAF_NO_OU :
+		    s->opt.corrupt == SIM_CORRUPT_LEAF_CA ? LEAF_CA_TRUE : 0;
+
+		memcpy(other, s->opt.aaguid, 16);
+		if (s->opt.corrupt == SIM_CORRUPT_LEAF_AAGUID)
+			other[15] ^= 0xff;
+		EVP_PKEY_free(atk);
+		X509_free(atc);
+		if ((atk = sim_key_new(COSE_ES256)) == NULL ||
+		    (atc = make_cert(atk, cac, cak, other, flags)) == NULL)
 			goto out;
 	}
 	if ((len = i2d_X509(atc, &der)) <= 0)

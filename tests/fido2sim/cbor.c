@@ -212,7 +212,8 @@ definite(const cbor_item_t *it)
 	m = must(cbor_new_definite_map(cbor_map_size(it)));
 	p = cbor_map_handle(it);
 	sorted = must(calloc(cbor_map_size(it) + 1, sizeof(*sorted)));
-	memcpy(sorted, p, cbor_map_size(it) * sizeof(*p));
+	if (cbor_map_size(it) > 0)	/* an empty map has no handle (attStmt of "none") */
+		memcpy(sorted, p, cbor_map_size(it) * sizeof(*p));
 	qsort(sorted, cbor_map_size(it), sizeof(*sorted), key_cmp);
 	p = sorted;
 	for (size_t i = 0; i < cbor_map_size(it); i++) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
 #include "sim.h"
@@ -96,6 +97,8 @@ getinfo(struct sim *s, cbor_item_t **reply)
 	if (v21) {
 		a = cbor_new_definite_array(2);
 		for (int i = 0; i < 2; i++) {
+			if (!(s->opt.algs & (i == 0 ? SIM_ALG_ES256 : SIM_ALG_EDDSA)))
+				continue;
 			alg = cbor_new_indefinite_map();
 			cb_put_str(alg, "alg", cb_int(i == 0 ? COSE_ES256 : COSE_EDDSA));
 			cb_put_str(alg, "type", cb_text("public-key"));
@@ -246,7 +249,9 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	int64_t prot = 0, alg = 0, a;
 	uint8_t rpid_hash[32], id[256], *cose = NULL, ad[512], sig[160], *tbs = NULL;
 	uint8_t *cert = NULL;
-	size_t id_len = sizeof(id), cose_len = 0, ad_len, sig_len = sizeof(sig);
+	size_t id_len = sizeof(id), cose_len = 0, ad_len, sig_len = sizeof(sig), tbs_len;
+	enum sim_attfmt fmt;
+	bool x5c_on;
 	EVP_PKEY *key = NULL;
 	cbor_item_t *att = NULL, *x5c, *m;
 	int r;
@@ -263,7 +268,10 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		cbor_item_t *p = cbor_array_handle(params)[i];
 		char *type = cb_strdup(cb_map_str(p, "type"));
 		if (type && strcmp(type, "public-key") == 0 &&
-		    cb_get_int(cb_map_str(p, "alg"), &a) && (a == COSE_ES256 || a == COSE_EDDSA))
+		    cb_get_int(cb_map_str(p, "alg"), &a) &&
+		    ((a == COSE_ES256 && (s->opt.algs & SIM_ALG_ES256)) ||
+		    (a == COSE_EDDSA && (s->opt.algs & SIM_ALG_EDDSA) &&
+		    s->opt.att_format != SIM_ATT_U2F)))	/* U2F: P-256 only */
 			alg = a;
 		free(type);
 	}
@@ -358,18 +366,41 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 	}
 	if (sim_state_save(s) != 0)
 		goto out;
-	if ((tbs = malloc(ad_len + 32)) == NULL)
+	fmt = s->opt.att_format;
+	if (fmt == SIM_ATT_U2F) {
+		/* FIDO U2F registration: 00 | rpIdHash | clientDataHash | credId | 04|x|y */
+		uint8_t pub[65];
+		size_t pl = 0;
+		if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub,
+		    sizeof(pub), &pl) != 1 || pl != 65 || pub[0] != 0x04)
+			goto out;
+		tbs_len = 1 + 32 + 32 + id_len + 65;
+		if ((tbs = malloc(tbs_len)) == NULL)
+			goto out;
+		tbs[0] = 0x00;
+		memcpy(tbs + 1, rpid_hash, 32);
+		memcpy(tbs + 33, cdh, 32);
+		memcpy(tbs + 65, id, id_len);
+		memcpy(tbs + 65 + id_len, pub, 65);
+	} else {
+		tbs_len = ad_len + 32;
+		if ((tbs = malloc(tbs_len)) == NULL)
+			goto out;
+		memcpy(tbs, ad, ad_len);
+		memcpy(tbs + ad_len, cdh, 32);
+	}
+	/* self attestation: signed by the new credential's own key */
+	if (fmt != SIM_ATT_NONE && sim_key_sign(fmt == SIM_ATT_SELF ? key : s->att_key,
+	    fmt == SIM_ATT_SELF ? (int)alg : COSE_ES256, tbs, tbs_len, sig, &sig_len) != 0)
 		goto out;
-	memcpy(tbs, ad, ad_len);
-	memcpy(tbs + ad_len, cdh, 32);
-	if (sim_key_sign(s->att_key, COSE_ES256, tbs, ad_len + 32, sig, &sig_len) != 0)
-		goto out;
+	x5c_on = fmt == SIM_ATT_PACKED || fmt == SIM_ATT_U2F;
 	if ((cert = malloc(s->att_cert_len)) == NULL)
 		goto out;
 	memcpy(cert, s->att_cert, s->att_cert_len);
 	switch (s->opt.corrupt) {
 	case SIM_CORRUPT_SIG:
-		sig[sig_len - 1] ^= 0x01;
+		if (fmt != SIM_ATT_NONE)
+			sig[sig_len - 1] ^= 0x01;
 		break;
 	case SIM_CORRUPT_AUTHDATA:
 		ad[36] ^= 0x01;	/* signCount, after signing */
@@ -388,22 +419,28 @@ make_credential(struct cmd_ctx *x, const cbor_item_t *req, cbor_item_t **reply)
 		break;
 	}
 	default:
-		break;
+		break;	/* the leaf-* corruptions are in the certificate itself */
 	}
 	att = cbor_new_indefinite_map();
-	cb_put_str(att, "alg", cb_int(COSE_ES256));
-	cb_put_str(att, "sig", cb_bytes(sig, sig_len));
-	x5c = cbor_new_definite_array(1);
-	cbor_array_push(x5c, cbor_move(cb_bytes(cert, s->att_cert_len)));
-	cb_put_str(att, "x5c", x5c);
+	if (fmt == SIM_ATT_PACKED || fmt == SIM_ATT_SELF)
+		cb_put_str(att, "alg", cb_int(fmt == SIM_ATT_SELF ? alg : COSE_ES256));
+	if (fmt != SIM_ATT_NONE)
+		cb_put_str(att, "sig", cb_bytes(sig, sig_len));
+	if (x5c_on) {
+		x5c = cbor_new_definite_array(1);
+		cbor_array_push(x5c, cbor_move(cb_bytes(cert, s->att_cert_len)));
+		cb_put_str(att, "x5c", x5c);
+	}
 	m = cbor_new_indefinite_map();
-	cb_put_int(m, 1, cb_text("packed"));
+	cb_put_int(m, 1, cb_text(fmt == SIM_ATT_NONE ? "none" : fmt == SIM_ATT_U2F ?
+	    "fido-u2f" : "packed"));
 	cb_put_int(m, 2, cb_bytes(ad, ad_len));
 	cb_put_int(m, 3, att);
 	att = NULL;
 	*reply = m;
-	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d hmac-secret=%d rp=%s",
-	    (int)alg, rk, (int)prot, uv, hs, rp_id);
+	snprintf(x->detail, sizeof(x->detail), " alg=%d rk=%d prot=%d uv=%d hmac-secret=%d fmt=%s rp=%s",
+	    (int)alg, rk, (int)prot, uv, hs, fmt == SIM_ATT_NONE ? "none" : fmt == SIM_ATT_U2F ?
+	    "fido-u2f" : fmt == SIM_ATT_SELF ? "self" : "packed", rp_id);
 	r = 0;
 out:
 	if (r != 0)
@@ -600,8 +637,15 @@ static int
 reset(struct cmd_ctx *x)
 {
 	struct sim *s = x->s;
+	long since = sim_now_ms() - s->start_ms;
 	int r;
 
+	/* Real keys take Reset only within ~10 s of power-up. */
+	if (s->opt.reset_window_ms >= 0 && since > s->opt.reset_window_ms) {
+		snprintf(x->detail, sizeof(x->detail), " %ld ms after start, window %ld ms",
+		    since, s->opt.reset_window_ms);
+		return CTAP2_ERR_NOT_ALLOWED;
+	}
 	if ((r = sim_conn_user_presence(x->c)) != 0)
 		return r;
 	for (size_t i = 0; i < s->st.n_rk; i++)
@@ -612,6 +656,7 @@ reset(struct cmd_ctx *x)
 	OPENSSL_cleanse(s->st.pin_hash, sizeof(s->st.pin_hash));
 	s->st.pin_len = 0;
 	s->st.pin_retries = SIM_PIN_RETRIES;
+	s->pin_fail_streak = 0;
 	if (sim_random(s->st.master, sizeof(s->st.master)) != 0)
 		return CTAP1_ERR_OTHER;
 	sim_pin_reset_volatile(s);

@@ -52,8 +52,8 @@ put_cid(uint8_t *p, uint32_t cid)
 	p[3] = (uint8_t)cid;
 }
 
-static long
-now_ms(void)
+long
+sim_now_ms(void)
 {
 	struct timespec ts;
 
@@ -187,7 +187,7 @@ int
 sim_conn_user_presence(struct sim_conn *c)
 {
 	const struct sim_options *o = &c->sim->opt;
-	long start = now_ms(), wait, left;
+	long start = sim_now_ms(), wait, left;
 	int result;
 	uint8_t ka = KEEPALIVE_UPNEEDED, pkt[PKT];
 
@@ -205,7 +205,7 @@ sim_conn_user_presence(struct sim_conn *c)
 		result = CTAP2_OK;
 		break;
 	}
-	while ((left = start + wait - now_ms()) > 0) {
+	while ((left = start + wait - sim_now_ms()) > 0) {
 		int r;
 
 		send_msg(c, c->cur_cid, CMD_KEEPALIVE, &ka, 1);

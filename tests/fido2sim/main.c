@@ -34,7 +34,9 @@ usage(FILE *f)
 	    "A software FIDO2 authenticator for tests: CTAPHID (raw 64-byte packets,\n"
 	    "no report id) over a Unix stream socket, one connection per device open.\n"
 	    "\n"
-	    "  --socket PATH          listen here (a stale socket file is replaced)\n"
+	    "  --socket PATH          listen here (a stale socket file is replaced); the\n"
+	    "                         file appears only once the sim listens (bound as\n"
+	    "                         PATH.PID.tmp, then linked into place)\n"
 	    "  --state FILE           persistent state (created if missing; written\n"
 	    "                         atomically after every change)\n"
 	    "  --ca-dir DIR           attestation CA and certificate (ca.pem, ca.key,\n"
@@ -51,13 +53,37 @@ usage(FILE *f)
 	    "  --aaguid HEX           AAGUID, 32 hex digits (default 68776b65792d666964\n"
 	    "                         6f3273696d0001, \"hwkey-fido2sim\")\n"
 	    "  --no-rk                no discoverable credentials (options.rk=false)\n"
+	    "  --algorithms LIST      es256, eddsa or es256,eddsa (default): GetInfo\n"
+	    "                         lists only these; MakeCredential answers\n"
+	    "                         CTAP2_ERR_UNSUPPORTED_ALGORITHM (0x26) for others\n"
+	    "  --reset-window MS      Reset answers CTAP2_ERR_NOT_ALLOWED (0x30) more\n"
+	    "                         than MS ms after start (real keys: ~10000);\n"
+	    "                         default: Reset always allowed\n"
 	    "  --ctap VERSION         2.1 (default: FIDO_2_1, credMgmt 0x0a,\n"
 	    "                         pinUvAuthToken) or 2.0 (FIDO_2_0 + FIDO_2_1_PRE,\n"
 	    "                         credentialMgmtPreview 0x41, getPinToken)\n"
 	    "  --pin-protocols LIST   PIN/UV auth protocols offered: 2,1 (default), 1 or 2\n"
+	    "  --pin-streak-per-connection\n"
+	    "                         3 wrong PINs in a row (PIN_AUTH_BLOCKED) end with\n"
+	    "                         the connection; default: only a restart (power\n"
+	    "                         cycle) or a right PIN ends them\n"
+	    "  --publish-delay MS     test hook: wait MS ms between binding the temporary\n"
+	    "                         name and listen() + publishing PATH (default 0)\n"
 	    "  --log FILE             append one line per CTAP command (never a PIN)\n"
+	    "  --attestation-format FMT\n"
+	    "                         packed (default: alg, sig by the attestation key,\n"
+	    "                         x5c), self (packed, alg and sig by the new\n"
+	    "                         credential's key, no x5c), none (fmt \"none\",\n"
+	    "                         empty attStmt) or fido-u2f (sig over 00|rpIdHash|\n"
+	    "                         clientDataHash|credId|04|x|y, x5c; ES256 only,\n"
+	    "                         EdDSA answers 0x26)\n"
 	    "  --corrupt-attestation WHAT\n"
-	    "                         sig, authdata or cert: make a broken statement\n"
+	    "                         sig, authdata or cert: make a broken statement;\n"
+	    "                         leaf-ou, leaf-ca or aaguid: the x5c leaf (still\n"
+	    "                         validly signed by the CA, made for this run only)\n"
+	    "                         has no OU \"Authenticator Attestation\", has\n"
+	    "                         basicConstraints CA:TRUE, or an AAGUID extension\n"
+	    "                         that differs from authData's\n"
 	    "  --help                 this text\n"
 	    "\n"
 	    "SIGTERM or SIGINT stops it and removes the socket. Exit status: 0 after a\n"
@@ -107,6 +133,8 @@ parse_args(int argc, char **argv, struct sim_options *o)
 {
 	static const struct option longopts[] = {
 		{ "aaguid", required_argument, NULL, 'a' },
+		{ "algorithms", required_argument, NULL, 'A' },
+		{ "attestation-format", required_argument, NULL, 'F' },
 		{ "ca-dir", required_argument, NULL, 'c' },
 		{ "corrupt-attestation", required_argument, NULL, 'C' },
 		{ "ctap", required_argument, NULL, 'V' },
@@ -116,6 +144,9 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-file", required_argument, NULL, 'P' },
 		{ "pin-protocols", required_argument, NULL, 'X' },
+		{ "pin-streak-per-connection", no_argument, NULL, 'K' },
+		{ "publish-delay", required_argument, NULL, 'D' },
+		{ "reset-window", required_argument, NULL, 'W' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "touch", required_argument, NULL, 't' },
@@ -129,12 +160,42 @@ parse_args(int argc, char **argv, struct sim_options *o)
 	memset(o, 0, sizeof(*o));
 	o->touch_timeout_ms = 3000;
 	o->pin_protocols = 3;
+	o->algs = SIM_ALG_ES256 | SIM_ALG_EDDSA;
+	o->reset_window_ms = -1;
 	memcpy(o->aaguid, default_aaguid, 16);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (parse_hex16(optarg, o->aaguid) != 0) {
 				fprintf(stderr, "hwkey-fido2sim: --aaguid: need 32 hex digits, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'A':
+			if (strcmp(optarg, "es256") == 0)
+				o->algs = SIM_ALG_ES256;
+			else if (strcmp(optarg, "eddsa") == 0)
+				o->algs = SIM_ALG_EDDSA;
+			else if (strcmp(optarg, "es256,eddsa") == 0 ||
+			    strcmp(optarg, "eddsa,es256") == 0)
+				o->algs = SIM_ALG_ES256 | SIM_ALG_EDDSA;
+			else {
+				fprintf(stderr, "hwkey-fido2sim: --algorithms: es256, eddsa or es256,eddsa, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'F':
+			if (strcmp(optarg, "packed") == 0)
+				o->att_format = SIM_ATT_PACKED;
+			else if (strcmp(optarg, "self") == 0)
+				o->att_format = SIM_ATT_SELF;
+			else if (strcmp(optarg, "none") == 0)
+				o->att_format = SIM_ATT_NONE;
+			else if (strcmp(optarg, "fido-u2f") == 0)
+				o->att_format = SIM_ATT_U2F;
+			else {
+				fprintf(stderr, "hwkey-fido2sim: --attestation-format: packed, self, none "
+				    "or fido-u2f, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -146,8 +207,15 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				o->corrupt = SIM_CORRUPT_AUTHDATA;
 			else if (strcmp(optarg, "cert") == 0)
 				o->corrupt = SIM_CORRUPT_CERT;
+			else if (strcmp(optarg, "leaf-ou") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_OU;
+			else if (strcmp(optarg, "leaf-ca") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_CA;
+			else if (strcmp(optarg, "aaguid") == 0)
+				o->corrupt = SIM_CORRUPT_LEAF_AAGUID;
 			else {
-				fprintf(stderr, "hwkey-fido2sim: --corrupt-attestation: sig, authdata or cert, not '%s'\n", optarg);
+				fprintf(stderr, "hwkey-fido2sim: --corrupt-attestation: sig, authdata, cert, "
+				    "leaf-ou, leaf-ca or aaguid, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -162,6 +230,7 @@ parse_args(int argc, char **argv, struct sim_options *o)
 		case 'h': usage(stdout); exit(0);
 		case 'l': o->log_path = optarg; break;
 		case 'R': o->no_rk = true; break;
+		case 'K': o->streak_per_conn = true; break;
 		case 'p':
 			o->preset_pin_len = strlen(optarg);
 			if (o->preset_pin_len < 4 || o->preset_pin_len >= sizeof(o->preset_pin)) {
@@ -203,15 +272,22 @@ parse_args(int argc, char **argv, struct sim_options *o)
 				return 2;
 			}
 			break;
+		case 'D':
+		case 'W':
 		case 'd':
 		case 'T': {
 			long v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 600000) {
 				fprintf(stderr, "hwkey-fido2sim: --%s: milliseconds 0..600000, not '%s'\n",
-				    ch == 'd' ? "touch-delay" : "touch-timeout", optarg);
+				    ch == 'd' ? "touch-delay" : ch == 'W' ? "reset-window" :
+				    ch == 'D' ? "publish-delay" : "touch-timeout", optarg);
 				return 2;
 			}
-			if (ch == 'd')
+			if (ch == 'D')
+				o->publish_delay_ms = (int)v;
+			else if (ch == 'W')
+				o->reset_window_ms = v;
+			else if (ch == 'd')
 				o->touch_delay_ms = (int)v;
 			else
 				o->touch_timeout_ms = (int)v;
@@ -236,17 +312,26 @@ on_signal(int sig)
 	sim_stop = 1;
 }
 
+/* Binds to a temporary name next to PATH, listens, and only then puts the
+ * socket at PATH, so a client that sees the file can always connect (a
+ * socket file that appears at bind() refuses connections until listen()).
+ * link() rather than rename(): it fails when PATH exists meanwhile, so a sim
+ * started at the same moment is never silently replaced. */
 static int
-listen_on(const char *path)
+listen_on(const char *path, int publish_delay_ms)
 {
-	struct sockaddr_un sa;
+	struct sockaddr_un sa, tmp;
 	struct stat st;
-	int fd;
+	int fd, n;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "hwkey-fido2sim: --socket %s: path too long\n", path);
+	tmp = sa;
+	n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%ld.tmp", path, (long)getpid());
+	if (strlen(path) >= sizeof(sa.sun_path) || n < 0 || (size_t)n >= sizeof(tmp.sun_path)) {
+		fprintf(stderr, "hwkey-fido2sim: --socket %s: path too long (at most %zu "
+		    "bytes, with room for a temporary name)\n", path,
+		    sizeof(tmp.sun_path) - 1 - (size_t)(n - (int)strlen(path)));
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -265,13 +350,30 @@ listen_on(const char *path)
 		close(fd);
 		fd = -1;
 	}
+	unlink(tmp.sun_path);
 	if ((fd < 0 && (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
-		fprintf(stderr, "hwkey-fido2sim: --socket %s: %s\n", path, strerror(errno));
+	    bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0) {
+		fprintf(stderr, "hwkey-fido2sim: --socket %s: %s: %s\n", path, tmp.sun_path,
+		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (publish_delay_ms > 0)
+		usleep((useconds_t)publish_delay_ms * 1000);
+	if (listen(fd, 8) != 0 ||
+	    (link(tmp.sun_path, path) != 0 &&
+	    (errno == EEXIST || rename(tmp.sun_path, path) != 0))) {
+		if (errno == EEXIST)
+			fprintf(stderr, "hwkey-fido2sim: --socket %s: exists (another "
+			    "simulator, or not a socket)\n", path);
+		else
+			fprintf(stderr, "hwkey-fido2sim: --socket %s: %s\n", path, strerror(errno));
+		unlink(tmp.sun_path);
+		close(fd);
+		return -1;
+	}
+	unlink(tmp.sun_path);	/* after a rename() it is gone already */
 	return fd;
 }
 
@@ -312,8 +414,11 @@ serve(struct sim *s, int lfd)
 				conns[n].fd = fd;
 				conns[n].sim = s;
 				n++;
-				/* a new "plug in": the 3-wrong-PINs lock ends */
-				s->pin_fail_streak = 0;
+				/* The 3-wrong-PINs lock lasts until a power cycle
+				 * (restart) or a right PIN, as on a real key; only
+				 * --pin-streak-per-connection ends it on connect. */
+				if (s->opt.streak_per_conn)
+					s->pin_fail_streak = 0;
 				sim_log(s, "connect (%zu open)", n);
 			}
 		}
@@ -332,6 +437,7 @@ main(int argc, char **argv)
 	int lfd, rc;
 
 	memset(&s, 0, sizeof(s));
+	s.start_ms = sim_now_ms();	/* "power-up", for --reset-window */
 	s.log_fd = -1;
 	if ((rc = parse_args(argc, argv, &s.opt)) != 0)
 		return rc;
@@ -365,7 +471,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = listen_on(s.opt.socket_path)) < 0)
+	if ((lfd = listen_on(s.opt.socket_path, s.opt.publish_delay_ms)) < 0)
 		goto out;
 	sim_log(&s, "start state=%s%s", s.opt.state_path, created ? " (new)" : "");
 	serve(&s, lfd);

@@ -56,6 +56,9 @@
 #define COSE_EDDSA	(-8)
 #define COSE_ECDH_ES256	(-25)
 
+#define SIM_ALG_ES256	0x01	/* --algorithms bits */
+#define SIM_ALG_EDDSA	0x02
+
 #define SIM_PROT_HMAC	0x40	/* with credProtect in a credential id: hmac-secret on */
 #define SIM_MAX_RK	25	/* discoverable credential slots */
 #define SIM_MAX_RPID	255	/* longest rp id kept (fits the state file's records) */
@@ -64,7 +67,10 @@
 
 enum sim_touch { SIM_TOUCH_APPROVE, SIM_TOUCH_DENY, SIM_TOUCH_TIMEOUT };
 enum sim_corrupt { SIM_CORRUPT_NONE, SIM_CORRUPT_SIG, SIM_CORRUPT_AUTHDATA,
-	SIM_CORRUPT_CERT };
+	SIM_CORRUPT_CERT,
+	/* a leaf, validly signed by the CA, that breaks a FIDO requirement */
+	SIM_CORRUPT_LEAF_OU, SIM_CORRUPT_LEAF_CA, SIM_CORRUPT_LEAF_AAGUID };
+enum sim_attfmt { SIM_ATT_PACKED, SIM_ATT_SELF, SIM_ATT_NONE, SIM_ATT_U2F };
 
 struct sim_options {
 	const char *socket_path;
@@ -75,10 +81,15 @@ struct sim_options {
 	int touch_delay_ms;
 	int touch_timeout_ms;
 	bool no_rk;
+	int algs;		/* --algorithms: SIM_ALG_ES256 | SIM_ALG_EDDSA */
+	int publish_delay_ms;	/* --publish-delay: between bind and listen */
+	long reset_window_ms;	/* --reset-window: -1 = Reset always allowed */
+	bool streak_per_conn;	/* --pin-streak-per-connection: connect ends the lock */
 	bool ctap20;		/* advertise FIDO_2_0 + 2.1-PRE instead of FIDO_2_1 */
 	int pin_protocols;	/* bit 0: protocol 1, bit 1: protocol 2 */
 	uint8_t aaguid[16];
 	enum sim_corrupt corrupt;
+	enum sim_attfmt att_format;	/* --attestation-format */
 	char preset_pin[64];	/* --pin / --pin-file: used only for a new state */
 	size_t preset_pin_len;
 };
@@ -142,7 +153,8 @@ struct sim {
 	unsigned token_epoch;	/* bumped by PIN changes and reset: old tokens die */
 	unsigned rk_gen;	/* bumped when the resident list changes: stale
 				 * enumerations of other connections end */
-	int pin_fail_streak;	/* consecutive wrong PINs since connect */
+	long start_ms;		/* CLOCK_MONOTONIC at start (power-up), for Reset */
+	int pin_fail_streak;	/* consecutive wrong PINs since start (power-up) */
 	/* attestation */
 	EVP_PKEY *att_key;
 	uint8_t *att_cert;
@@ -156,6 +168,9 @@ struct sim {
 struct sim_conn;
 /* 0 when the user approved, else a CTAP2 error (denied, timeout, cancel). */
 int sim_conn_user_presence(struct sim_conn *c);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long sim_now_ms(void);
 
 /* cbor.c */
 /* Exactly one well-formed item, every length within the input. */

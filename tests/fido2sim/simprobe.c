@@ -5,6 +5,8 @@
  *   simprobe SOCKET info
  *   simprobe SOCKET make es256|eddsa [--rk] [--prot N] [--rp ID] [--user NAME]
  *                        [--out PREFIX] [--exclude PREFIX] [--hmac-secret]
+ *     (--out writes PREFIX.id .pub .alg .x5c.der .sig .cdh .authdata; fmt
+ *     "none" prints verify=none and what libfido2 says of it)
  *   simprobe SOCKET assert [--rp ID] [--cred PREFIX]... [--discover] [--up 0|1]
  *                          [--salt TEXT]
  *   simprobe SOCKET setpin | changepin | retries | wrongpin N | reset
@@ -331,17 +333,36 @@ cmd_make(fido_dev_t *d, int argc, char **argv)
 		return fail_fido("fido_dev_make_cred", r);
 	}
 	printf("fmt=%s\n", fido_cred_fmt(c));
+	printf("sig_len=%zu\n", fido_cred_sig_len(c));
+	print_hex("attstmt", fido_cred_attstmt_ptr(c), fido_cred_attstmt_len(c));
 	printf("flags=0x%02x\nsigcount=%u\n", fido_cred_flags(c), fido_cred_sigcount(c));
 	printf("prot=%d\n", fido_cred_prot(c));
 	printf("id_len=%zu\npubkey_len=%zu\nx5c_len=%zu\n", fido_cred_id_len(c),
 	    fido_cred_pubkey_len(c), fido_cred_x5c_len(c));
 	print_hex("aaguid", fido_cred_aaguid_ptr(c), fido_cred_aaguid_len(c));
-	r = fido_cred_x5c_ptr(c) != NULL ? fido_cred_verify(c) : fido_cred_verify_self(c);
-	printf("verify=%s\n", r == FIDO_OK ? "ok" : fido_strerr(r));
+	/* x5c: fido_cred_verify (packed, fido-u2f); none: nothing to verify
+	 * (fmt and attStmt are printed); else self attestation */
+	if (fido_cred_fmt(c) != NULL && strcmp(fido_cred_fmt(c), "none") == 0) {
+		r = fido_cred_verify_self(c);
+		printf("verify_self=%s\n", r == FIDO_OK ? "ok" : fido_strerr(r));
+		r = fido_cred_verify(c);
+		printf("verify_x5c=%s\nverify=none\n", r == FIDO_OK ? "ok" : fido_strerr(r));
+		r = FIDO_OK;
+	} else {
+		r = fido_cred_x5c_ptr(c) != NULL ? fido_cred_verify(c) : fido_cred_verify_self(c);
+		printf("verify=%s\n", r == FIDO_OK ? "ok" : fido_strerr(r));
+		if (fido_cred_x5c_ptr(c) == NULL) {
+			int r2 = fido_cred_verify(c);
+			printf("verify_x5c=%s\n", r2 == FIDO_OK ? "ok" : fido_strerr(r2));
+		}
+	}
 	if (out != NULL && (write_file(out, ".id", fido_cred_id_ptr(c), fido_cred_id_len(c)) ||
 	    write_file(out, ".pub", fido_cred_pubkey_ptr(c), fido_cred_pubkey_len(c)) ||
 	    write_file(out, ".alg", type == COSE_ES256 ? "es256" : "eddsa", 5) ||
 	    write_file(out, ".x5c.der", fido_cred_x5c_ptr(c), fido_cred_x5c_len(c)) ||
+	    write_file(out, ".sig", fido_cred_sig_ptr(c), fido_cred_sig_len(c)) ||
+	    write_file(out, ".cdh", fido_cred_clientdata_hash_ptr(c),
+	    fido_cred_clientdata_hash_len(c)) ||
 	    write_file(out, ".authdata", fido_cred_authdata_raw_ptr(c),
 	    fido_cred_authdata_raw_len(c)))) {
 		fido_cred_free(&c);

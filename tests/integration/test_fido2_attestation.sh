@@ -129,4 +129,75 @@ for w in sig authdata cert; do
 	expect_exit 14 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "bad-$w-rk" --resident
 	no_files "bad-$w-rk" "$w resident"
 done
+# --- The other attestation formats, end to end.
+# Self attestation and "none" prove no hardware: refused, or with
+# --allow-self-attestation kept as an unverified proof with the reason.
+for f in self none; do
+	hk_fido2sim_restart --attestation-format "$f"
+	expect_exit 14 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "$f" --attestation-roots "$SIMCA"
+	assert_contains "$(cat err)" "--allow-self-attestation accepts such keys" "$f: refused"
+	no_files "$f" "$f refused"
+	for t in ecdsa-sk ed25519-sk; do
+		expect_exit 0 "$HWKEY" keygen "$DEV" --type "$t" -o "$f-$t" --allow-self-attestation --json
+		cp out "$f-$t.json"
+		hk_json_valid keygen "$f-$t.json"
+		assert_eq "false false" "$(jq -r '.keys[0] | "\(.proof.verified) \(.proven_on_token)"' "$f-$t.json")" \
+			"$f/$t: accepted, not proven"
+		[ -f "$f-$t" ] && [ -f "$f-$t.pub" ] || fail "$f/$t: files written when accepted"
+		pass
+	done
+	expect_exit 0 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "$f-text" --allow-self-attestation
+	assert_contains "$(cat err)" "attestation-unverified; attestation $( [ "$f" = self ] && echo packed || echo none) NOT verified" \
+		"$f: the text says not verified"
+done
+assert_contains "$(jq -r '.keys[0].proof.reason' self-ecdsa-sk.json)" \
+	"self attestation proves possession only" "self: the reason"
+assert_eq null "$(jq -r '.keys[0].proof.certificate' self-ecdsa-sk.json)" "self: no certificate"
+assert_contains "$(jq -r '.keys[0].proof.reason' none-ecdsa-sk.json)" 'format "none"' "none: the reason"
+# A bad self-attestation signature is refused even when self attestation is allowed.
+hk_fido2sim_restart --attestation-format self --corrupt-attestation sig
+expect_exit 14 "$HWKEY" keygen "$DEV" --type ed25519-sk -o selfbad --allow-self-attestation
+assert_contains "$(cat err)" "does not verify with the credential key (self attestation)" "self: bad signature"
+no_files selfbad "bad self attestation"
+
+# fido-u2f: verified with the chain for ES256; EdDSA is not a U2F algorithm.
+hk_fido2sim_restart --attestation-format fido-u2f
+expect_exit 0 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o u2f --attestation-roots "$SIMCA" --json
+assert_eq "fido-u2f true true" \
+	"$(jq -r '.keys[0].proof | "\(.format) \(.verified) \(.chain_verified)"' out)" "fido-u2f verified"
+expect_exit 12 "$HWKEY" keygen "$DEV" --type ed25519-sk -o u2f-ed
+assert_contains "$(cat err)" "does not support this key type" "fido-u2f: EdDSA refused by the device"
+no_files u2f-ed "fido-u2f EdDSA"
+hk_fido2sim_restart --attestation-format fido-u2f --corrupt-attestation sig
+expect_exit 14 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o u2fbad
+assert_contains "$(cat err)" "fido-u2f attestation signature does not verify" "fido-u2f: bad signature"
+no_files u2fbad "bad fido-u2f"
+
+# A validly signed leaf that breaks the FIDO rules: refused with the roots,
+# accepted without them (the chain and the leaf rules were not asked for).
+declare -A LEAF=(
+	[leaf-ou]='has no OU "Authenticator Attestation"'
+	[leaf-ca]="is a CA certificate"
+	[aaguid]="AAGUID extension differs from the AAGUID in authData")
+for w in leaf-ou leaf-ca aaguid; do
+	hk_fido2sim_restart --corrupt-attestation "$w"
+	expect_exit 14 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "$w" --attestation-roots "$SIMCA"
+	assert_contains "$(cat err)" "${LEAF[$w]}" "$w: refused with the roots"
+	no_files "$w" "$w"
+	expect_exit 0 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o "$w-noroots" --json
+	assert_eq "true false" "$(jq -r '.keys[0].proof | "\(.verified) \(.chain_verified)"' out)" \
+		"$w: without roots only the statement is verified"
+done
+
+# A resident credential whose attestation failed is deleted from the device
+# again when the PIN was given (credentialManagement deleteCredential).
+hk_fido2sim_stop
+printf '%s\n' 135790 >sim-pin
+chmod 600 sim-pin
+FIDO2SIM_DIR=$HK_TMP/pinsim hk_fido2sim_start --pin-file "$HK_TMP/sim-pin" --corrupt-attestation sig
+expect_exit 14 "$HWKEY" keygen "fido:unix:$FIDO2SIM_SOCKET" --type ecdsa-sk -o rkbad --resident \
+	--pin file:sim-pin
+no_files rkbad "resident with a PIN"
+assert_contains "$(grep makeCredential "$FIDO2SIM_LOG")" "status=0x00 alg=-7 rk=1" "the resident credential was made"
+assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "status=0x00 sub=0x06" "and then deleted (deleteCredential)"
 hk_done

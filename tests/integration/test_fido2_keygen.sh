@@ -85,6 +85,7 @@ for t in ecdsa-sk ed25519-sk; do
 	expect_exit 0 "$HWKEY" keygen "$DEV" --type "$t" -o "$t" -C "plain-$t"
 	check_key "$t" "$t" 01 ssh:
 	assert_contains "$(cat err)" "touch-required,attested; attestation packed verified" "$t: flags and proof shown"
+	assert_contains "$(head -1 err)" "hwkey: Touch your security key" "$t: the touch prompt first"
 	assert_contains "$(cat out)" "$(cat "$t.pub")" "$t: the public key line printed"
 	assert_eq "$(sed -n 2p out)" "$(ssh-keygen -l -f "$t.pub")" "$t: printed fingerprint"
 	assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "makeCredential status=0x00 alg=${COSE[$t]} rk=0" \
@@ -142,6 +143,15 @@ for o in --resident --verify-required --no-touch-required "--user bob" "--applic
 	expect_exit 2 "$HWKEY" keygen "pkcs11:token=none" --type ecdsa-p256 --label l $o
 	assert_contains "$(cat err)" "is for fido: security keys" "pkcs11: refuses ${o%% *}"
 done
+head -c 300 /dev/zero >big-challenge
+: >empty-challenge
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge big-challenge
+assert_contains "$(cat err)" "--challenge big-challenge is 300 bytes; at most 256" "challenge size checked"
+expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge empty-challenge
+assert_contains "$(cat err)" "is empty" "empty challenge refused"
+expect_exit 2 "$HWKEY" keygen "$DEV" --type nosuch -o x --challenge big-challenge
+expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --challenge no-such-file
+assert_contains "$(cat err)" "no-such-file" "missing challenge file named"
 expect_exit 2 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o x --attestation-roots nosuchdir
 assert_contains "$(cat err)" "--attestation-roots nosuchdir is not a directory" "roots dir checked first"
 expect_exit 3 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o nosuchdir/key
@@ -158,6 +168,29 @@ expect_exit 0 "$HWKEY" keygen "$DEV" --type ecdsa-sk -o ecdsa-sk --force
 check_key ecdsa-sk ecdsa-sk 01 ssh:
 [ "$before" != "$(cat ecdsa-sk.pub)" ] || fail "--force wrote the new key"
 pass
+
+# Interrupted while the device waits for the touch: the request is cancelled
+# on the device (CTAPHID_CANCEL, answered KEEPALIVE_CANCEL), exit 16, nothing
+# written. (SIGTERM: a script's background job ignores SIGINT.)
+hk_fido2sim_restart --touch-delay 60000
+"$HWKEY" keygen "$DEV" --type ecdsa-sk -o stopped >stopped.out 2>stopped.err &
+kg=$!
+for _ in $(seq 200); do
+	grep -q "Touch your security key" stopped.err 2>/dev/null && break
+	sleep 0.05
+done
+assert_contains "$(cat stopped.err)" "Touch your security key" "the prompt while the device waits"
+kill -TERM "$kg"
+st=0
+wait "$kg" || st=$?
+assert_eq 16 "$st" "cancelled during the touch wait"
+assert_contains "$(cat stopped.err)" "key generation cancelled while the device waited for a touch" \
+	"the cancel named"
+assert_contains "$(tail -1 "$FIDO2SIM_LOG")" "makeCredential status=0x2d" \
+	"the device got CTAPHID_CANCEL and answered KEEPALIVE_CANCEL"
+no_left=$(ls stopped stopped.pub stopped.tmp.* 2>/dev/null || true)
+assert_eq "" "$no_left" "nothing written when cancelled during the touch"
+hk_fido2sim_restart --touch approve
 
 # --- A device with a PIN: asked for it, wrong PIN says the retries, and
 # verify-required sets the UV flag (0x04) the attestation also proves.

@@ -35,9 +35,15 @@ expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/bogus.sock" --state bogus-state
 assert_contains "$(cat err)" "bogus-state" "unreadable state file is named"
 expect_exit 0 "$HK_FIDO2SIM" --help
 for o in --socket --state --ca-dir --touch --touch-delay --touch-timeout --pin \
-	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols; do
+	--pin-file --aaguid --no-rk --log --corrupt-attestation --ctap --pin-protocols \
+	--pin-streak-per-connection --algorithms --reset-window --publish-delay --attestation-format; do
 	assert_contains "$(cat out)" "$o" "--help documents $o"
 done
+for v in self none fido-u2f leaf-ou leaf-ca aaguid es256,eddsa; do
+	assert_contains "$(cat out)" "$v" "--help documents the value $v"
+done
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --corrupt-attestation leaf
+assert_contains "$(cat err)" "leaf-ou, leaf-ca or aaguid" "bad --corrupt-attestation lists the choices"
 
 # --- CTAPHID framing, by hand ---------------------------------------------
 FIDO2SIM_DIR=$HK_TMP/a hk_fido2sim_start
@@ -265,16 +271,41 @@ probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "8" "$(val retries)" "reset restores the retries"
 hk_fido2sim_stop
 
-# --- PIN blocking: 3 in a row need a replug, 8 block the PIN ---------------
+# --- PIN blocking: 3 in a row last until a power cycle, 8 block the PIN ---
+# hwkey opens one connection per command: the streak must survive them.
 FIDO2SIM_DIR=$HK_TMP/b hk_fido2sim_start --pin-file "$HK_TMP/pinfile"
-probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 4
-assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "1st wrong PIN"
-assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.2)" "2nd wrong PIN"
-assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "3rd in a row: auth blocked"
-assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.4)" "blocked until replugged"
+got=
+for _ in 1 2 3 4; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+	got="$got$(val attempt.1 | cut -d' ' -f1) "
+done
+assert_eq "0x31 0x31 0x34 0x34 " "$got" \
+	"wrong PINs in four connections: the 3rd in a row is PIN_AUTH_BLOCKED, and stays so"
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "5" "$(val retries)" "blocked attempts cost nothing"
+probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user b
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val error)" "even the right PIN waits for a power cycle"
+hk_fido2sim_restart
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --rk --user b
+assert_eq "ok" "$(val verify)" "after a restart (power cycle) the right PIN works"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
+assert_eq "8" "$(val retries)" "the right PIN restored the retries"
+# a right PIN ends the streak too
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+probe 0 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
+assert_eq "1" "$(val existing)" "the right PIN after two wrong ones"
+got=
+for _ in 1 2 3; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+	got="$got$(val attempt.1 | cut -d' ' -f1) "
+done
+assert_eq "0x31 0x31 0x34 " "$got" "a right PIN after two wrong ones starts the count again"
+hk_fido2sim_restart
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 3
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "4th wrong PIN"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "6th wrong PIN, 3rd since the restart"
+hk_fido2sim_restart
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 2
 assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "7th wrong PIN"
 assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val attempt.2)" "8th wrong PIN blocks"
@@ -282,6 +313,14 @@ probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" retries
 assert_eq "0" "$(val retries)" "no retries left"
 probe 1 SIMPROBE_PIN="$PIN" "${P[@]}" "$FIDO2SIM_SOCKET" credman-list
 assert_eq "0x32 FIDO_ERR_PIN_BLOCKED" "$(val error)" "even the right PIN is refused"
+hk_fido2sim_stop
+# the old behaviour, on request: a new connection ends the streak
+FIDO2SIM_DIR=$HK_TMP/b2 hk_fido2sim_start --pin-file "$HK_TMP/pinfile" --pin-streak-per-connection
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 4
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.3)" "per connection: 3rd in a row blocked"
+assert_eq "0x34 FIDO_ERR_PIN_AUTH_BLOCKED" "$(val attempt.4)" "per connection: blocked on that connection"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" wrongpin 1
+assert_eq "0x31 FIDO_ERR_PIN_INVALID" "$(val attempt.1)" "--pin-streak-per-connection: a reconnect ends it"
 hk_fido2sim_stop
 
 # --- CTAP 2.0 flavour, PIN protocol 1: getPinToken, 2.1-PRE credman --------
@@ -374,6 +413,145 @@ FIDO2SIM_DIR=$HK_TMP/g hk_fido2sim_start
 probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
 assert_eq "$pin_before" "$(val has_pin)" "after SIGKILL the state loads as it was"
 hk_fido2sim_stop
+
+# --- the socket file appears only once the sim listens ----------------------
+# --publish-delay holds the sim between bind() and listen(): were the file
+# there from bind() on, the helper would see it and the probe be refused.
+FIDO2SIM_DIR=$HK_TMP/pub hk_fido2sim_start --publish-delay 700
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "FIDO_2_0,FIDO_2_1" "$(val versions)" "a client that sees the socket file can connect at once"
+assert_eq "" "$(find "$HK_TMP/pub" -name 'sock.*')" "no temporary socket name left behind"
+hk_fido2sim_stop
+: >"$HK_TMP/pub/notsock"
+expect_exit 1 "$HK_FIDO2SIM" --socket "$HK_TMP/pub/notsock" --state "$HK_TMP/pub/state"
+assert_contains "$(cat err)" "notsock: exists" "a file that is not a socket is not replaced"
+if [ ! -f "$HK_TMP/pub/notsock" ] || [ -s "$HK_TMP/pub/notsock" ]; then
+	fail "the file that is not a socket was touched"
+fi
+pass
+assert_eq "" "$(find "$HK_TMP/pub" -name 'notsock.*')" "no temporary left after the refusal"
+
+# --- --algorithms: GetInfo lists only those, the others are refused ---------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --algorithms rs256
+assert_contains "$(cat err)" "--algorithms" "bad --algorithms is named"
+FIDO2SIM_DIR=$HK_TMP/al hk_fido2sim_start --algorithms es256
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-7" "$(val algorithms)" "--algorithms es256: GetInfo lists ES256 only"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "--algorithms es256: EdDSA refused"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "ok" "$(val verify)" "--algorithms es256: ES256 made"
+hk_fido2sim_restart --algorithms eddsa
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-8" "$(val algorithms)" "--algorithms eddsa: GetInfo lists EdDSA only"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "--algorithms eddsa: ES256 refused"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "ok" "$(val verify)" "--algorithms eddsa: EdDSA made"
+hk_fido2sim_restart --algorithms es256,eddsa
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "-7,-8" "$(val algorithms)" "--algorithms es256,eddsa: both"
+hk_fido2sim_stop
+
+# --- --reset-window: Reset only soon after start (power-up) ------------------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --reset-window soon
+assert_contains "$(cat err)" "--reset-window" "bad --reset-window is named"
+# window 0: any Reset comes later than that (the sim has to start, the probe
+# to connect), so it is refused whatever the machine's speed
+FIDO2SIM_DIR=$HK_TMP/rw hk_fido2sim_start --reset-window 0 --pin-file "$HK_TMP/pinfile"
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "0x30 FIDO_ERR_NOT_ALLOWED" "$(val error)" "Reset after the window: NOT_ALLOWED"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "1" "$(val has_pin)" "a Reset out of its window changes nothing"
+assert_contains "$(cat "$FIDO2SIM_LOG")" "reset status=0x30" "the log says why"
+hk_fido2sim_restart --reset-window 600000
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" reset
+assert_eq "ok" "$(val reset)" "Reset within the window after a power cycle"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" info
+assert_eq "0" "$(val has_pin)" "that Reset cleared the PIN"
+hk_fido2sim_stop
+
+# --- --attestation-format self | none | fido-u2f (packed is the default) ------
+expect_exit 2 "$HK_FIDO2SIM" --socket s --state st --attestation-format basic
+assert_contains "$(cat err)" "--attestation-format" "bad --attestation-format is named"
+FIDO2SIM_DIR=$HK_TMP/af hk_fido2sim_start --attestation-format self
+for alg in es256 eddsa; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make "$alg" --out "self-$alg"
+	assert_eq "packed" "$(val fmt)" "self/$alg: fmt packed"
+	assert_eq "0" "$(val x5c_len)" "self/$alg: no x5c"
+	assert_eq "ok" "$(val verify)" "self/$alg: fido_cred_verify_self (signed by the credential key)"
+	assert_not_contains "$(val verify_x5c)" "ok" "self/$alg: not an x5c statement"
+done
+assert_contains "$(val attstmt)" "63616c6727" "self/eddsa: attStmt alg is -8, the credential's"
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" assert --cred self-eddsa
+assert_eq "ok" "$(val assert.0.verify)" "a self-attested credential signs"
+hk_fido2sim_restart --attestation-format none
+for alg in es256 eddsa; do
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make "$alg" --out "none-$alg"
+	assert_eq "none" "$(val fmt)" "none/$alg: fmt none"
+	assert_eq "a0" "$(val attstmt)" "none/$alg: attStmt is an empty map"
+	assert_eq "0" "$(val sig_len)" "none/$alg: no signature"
+	assert_eq "0" "$(val x5c_len)" "none/$alg: no x5c"
+	assert_eq "$AAGUID" "$(val aaguid)" "none/$alg: authData still has the AAGUID"
+done
+hk_fido2sim_restart --attestation-format fido-u2f
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out u2f
+assert_eq "fido-u2f" "$(val fmt)" "fido-u2f: fmt"
+assert_eq "ok" "$(val verify)" "fido-u2f: fido_cred_verify accepts it"
+assert_not_contains "$(val attstmt)" "63616c67" "fido-u2f: attStmt has no alg"
+openssl x509 -inform der -in u2f.x5c.der -out u2f.pem
+expect_exit 0 openssl verify -CAfile "$FIDO2SIM_CA/ca.pem" u2f.pem
+# the signature, checked by openssl over the bytes the brief names
+openssl x509 -in u2f.pem -pubkey -noout >u2f-attkey.pem
+{ printf '\0'; printf 'ssh:' | openssl dgst -sha256 -binary; cat u2f.cdh u2f.id; printf '\4'; cat u2f.pub; } >u2f.msg
+expect_exit 0 openssl dgst -sha256 -verify u2f-attkey.pem -signature u2f.sig u2f.msg
+probe 1 "${P[@]}" "$FIDO2SIM_SOCKET" make eddsa
+assert_eq "0x26 FIDO_ERR_UNSUPPORTED_ALGORITHM" "$(val error)" "fido-u2f: EdDSA refused"
+hk_fido2sim_restart --attestation-format fido-u2f --corrupt-attestation sig
+probe 3 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_not_contains "$(val verify)" "ok" "fido-u2f with a corrupt sig fails fido_cred_verify"
+hk_fido2sim_restart --attestation-format packed
+probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256
+assert_eq "packed ok" "$(val fmt) $(val verify)" "--attestation-format packed: x5c as by default"
+[ "$(val x5c_len)" -gt 0 ] || fail "packed: no x5c"
+pass
+hk_fido2sim_stop
+
+# --- leaves, validly signed by the CA, that break a FIDO requirement ---------
+for what in leaf-ou leaf-ca aaguid; do
+	FIDO2SIM_DIR=$HK_TMP/l-$what hk_fido2sim_start --corrupt-attestation "$what"
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "l-$what"
+	assert_eq "ok" "$(val verify)" "$what: the statement's signature is still good"
+	assert_eq "$AAGUID" "$(val aaguid)" "$what: authData keeps the AAGUID"
+	openssl x509 -inform der -in "l-$what.x5c.der" -out "l-$what.pem"
+	expect_exit 0 openssl verify -CAfile "$FIDO2SIM_CA/ca.pem" "l-$what.pem"
+	openssl x509 -in "l-$what.pem" -noout -text >"l-$what.txt"
+	case $what in
+	leaf-ou)
+		assert_not_contains "$(cat "l-$what.txt")" "Authenticator Attestation" "leaf-ou: no such OU"
+		assert_contains "$(cat "l-$what.txt")" "CA:FALSE" "leaf-ou: nothing else changed"
+		;;
+	leaf-ca)
+		assert_contains "$(cat "l-$what.txt")" "CA:TRUE" "leaf-ca: basicConstraints CA:TRUE"
+		assert_contains "$(cat "l-$what.txt")" "OU = Authenticator Attestation" "leaf-ca: OU kept"
+		;;
+	aaguid)
+		assert_not_contains "$(hex "l-$what.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
+			"aaguid: the extension is not authData's AAGUID"
+		assert_contains "$(hex "l-$what.x5c.der")" "${AAGUID_EXT_OID}04120410${AAGUID%01}fe" \
+			"aaguid: it holds another one"
+		;;
+	esac
+	# only this run: a start without the option attests soundly again
+	hk_fido2sim_restart --touch approve
+	probe 0 "${P[@]}" "$FIDO2SIM_SOCKET" make es256 --out "l-$what-after"
+	openssl x509 -inform der -in "l-$what-after.x5c.der" -noout -text >"l-$what-after.txt"
+	assert_contains "$(cat "l-$what-after.txt")" "OU = Authenticator Attestation" "$what: sound leaf after"
+	assert_contains "$(cat "l-$what-after.txt")" "CA:FALSE" "$what: sound leaf after (CA:FALSE)"
+	assert_contains "$(hex "l-$what-after.x5c.der")" "${AAGUID_EXT_OID}04120410$AAGUID" \
+		"$what: sound leaf after (AAGUID)"
+	hk_fido2sim_stop
+done
 
 # --- tampered attestation fails fido_cred_verify ------------------------------
 for what in sig authdata cert; do

@@ -3,8 +3,10 @@
 #
 #   hk_fido2sim_start [ARGS...]   starts a sim in $FIDO2SIM_DIR (default
 #                                 $HK_TMP/fido2sim): socket, state, CA dir and
-#                                 log there; waits for the socket; stops it on
-#                                 exit. Sets FIDO2SIM_SOCKET, _STATE, _CA, _LOG,
+#                                 log there; waits for the socket file (the sim
+#                                 links it into place only after listen(), so
+#                                 a client can connect as soon as it exists);
+#                                 stops it on exit. Sets FIDO2SIM_SOCKET, _STATE, _CA, _LOG,
 #                                 and FIDO2SIM_PID (its pid).
 #   hk_fido2sim_stop [SIGNAL]     SIGTERM (or SIGNAL) and wait for $FIDO2SIM_PID; fails the
 #                                 test unless it exits 0 (a sanitizer report
