@@ -80,9 +80,16 @@ assert_eq 7 "$(retries)" "wrong PIN: one retry spent"
 run 7 "$HWKEY" keys "$DEV" "${WS[@]}" --json
 hk_json_valid keys out
 assert_contains "$(jq -r .error.message out)" "6 tries left" "wrong PIN: keys names the tries"
-run 7 "$HWKEY" key delete "$DEV" "${WS[@]}" --key x --yes
-assert_contains "$(cat err)" "5 tries left" "wrong PIN: key delete names the tries"
-# The right PIN resets the counter.
+# The third wrong PIN in a row (three processes: the device keeps the
+# streak until it is power-cycled) locks PIN use: exit 8, "reinsert".
+run 8 "$HWKEY" key delete "$DEV" "${WS[@]}" --key x --yes --json
+hk_json_valid key-delete out
+assert_eq "HK_ERR_PIN_AUTH_BLOCKED 8" "$(jq -r '"\(.error.code) \(.error.exit)"' out)" "three in a row: code and exit"
+assert_contains "$(jq -r .error.message out)" "remove and reinsert" "three in a row: says to reinsert"
+run 8 "$HWKEY" keys "$DEV" "${PS[@]}"
+assert_contains "$(cat err)" "remove and reinsert" "three in a row: even the right PIN waits for a power cycle"
+# A power cycle, then the right PIN resets the counter.
+hk_fido2sim_restart --pin-file "$HK_TMP/pin"
 run 0 "$HWKEY" keys "$DEV" "${PS[@]}"
 assert_eq 8 "$(retries)" "right PIN: retries back to 8"
 
