@@ -42,6 +42,22 @@ for v in $vars; do
 	grep -qE "(^|[^A-Z_])${v}([^A-Z0-9_]|\$)" env.man || fail "hwkey.1 ENVIRONMENT does not name $v"
 	pass
 done
+# libhwkey-sk.7 documents the OpenSSH middleware: its four entry points and
+# every environment variable it and the FIDO2 backend under it read.
+sk7=$docs/libhwkey-sk.7
+[ -f "$sk7" ] || fail "docs/libhwkey-sk.7 is missing"
+for s in sk_api_version sk_enroll sk_sign sk_load_resident_keys 0x000a0000; do
+	grep -q "$s" "$sk7" || fail "libhwkey-sk.7 does not mention $s"
+	pass
+done
+awk '/^\.SH "?ENVIRONMENT/{f=1; next} /^\.SH/{f=0} f' "$sk7" >skenv.man
+skvars=$(cd "$HK_SRCDIR" && grep -ohE '"HWKEY_[A-Z0-9_]+"' tokens/sk_provider.c tokens/fido2*.c \
+	tokens/fido2*.h | tr -d '"' | sort -u)
+assert_contains "$skvars" HWKEY_SK_DEVICE "variables the middleware reads"
+for v in $skvars; do
+	grep -qE "(^|[^A-Z_])${v}([^A-Z0-9_]|\$)" skenv.man || fail "libhwkey-sk.7 ENVIRONMENT does not name $v"
+	pass
+done
 # README claims only what is built: every command line it shows runs a command
 # hwkey has, with options that command takes (a FIDO2 or login example before
 # those exist fails here).
