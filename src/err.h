@@ -76,6 +76,7 @@ enum hk_exit {
 	X(HK_ERR_EXISTS,		-38, HK_EXIT_CONFLICT, "already exists") \
 	X(HK_ERR_VERIFY,		-39, HK_EXIT_VERIFY, "verification failed") \
 	X(HK_ERR_PARTIAL,		-40, HK_EXIT_PARTIAL, "some items failed") \
+	X(HK_ERR_PLAN,			-41, HK_EXIT_INPUT, "invalid provisioning plan") \
 	\
 	X(HK_ERR_MODULE_LOAD,		-100, HK_EXIT_TOKEN, "cannot load PKCS#11 module") \
 	X(HK_ERR_TOKEN_NOT_FOUND,	-101, HK_EXIT_TOKEN, "no token matches") \
