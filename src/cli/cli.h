@@ -120,6 +120,7 @@ extern const struct hk_cmd hk_cmd_key;
 extern const struct hk_cmd hk_cmd_keygen;
 extern const struct hk_cmd hk_cmd_keys;
 extern const struct hk_cmd hk_cmd_pin;
+extern const struct hk_cmd hk_cmd_provision;
 extern const struct hk_cmd hk_cmd_token;
 extern const struct hk_cmd hk_cmd_tokens;
 

@@ -19,6 +19,7 @@ static const struct hk_cmd *const commands[] = {
 	&hk_cmd_keygen,
 	&hk_cmd_keys,
 	&hk_cmd_pin,
+	&hk_cmd_provision,
 	&hk_cmd_token,
 	&hk_cmd_tokens,
 	NULL,
