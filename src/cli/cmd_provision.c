@@ -289,6 +289,17 @@ plain_line(const struct hk_prov_event *ev)
 	}
 }
 
+/* One document per line: the stream is read line by line (jq -c, a pipe). */
+static void
+print_line(json_t *doc)
+{
+	if (doc == NULL)
+		return;
+	if (json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	json_decref(doc);
+}
+
 static void
 json_event(const struct hk_prov_event *ev)
 {
@@ -321,7 +332,7 @@ json_event(const struct hk_prov_event *ev)
 	json_object_set_new(o, "progress", json_pack("{s:I,s:I,s:I}", "done",
 	    (json_int_t)ev->ndone, "failed", (json_int_t)ev->nfailed, "remaining",
 	    (json_int_t)ev->nremaining));
-	hk_cli_print_json(o);
+	print_line(o);
 	fflush(stdout);
 }
 
@@ -519,7 +530,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 			    (json_int_t)res->store_calls, "seconds", res->store_seconds));
 		if (doc != NULL && r != 0)
 			json_object_set_new(doc, "error", hk_cli_error_json(&res->err));
-		hk_cli_print_json(doc);
+		print_line(doc);
 	} else
 		print_table(res, 0);
 	fflush(stdout);

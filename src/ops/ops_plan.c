@@ -291,8 +291,6 @@ entry_parse(struct where *w, json_t *obj, json_t *defaults, struct hk_plan_entry
 
 	if (!json_is_object(obj))
 		return plan_fail(w, HK_ERR_PLAN, NULL, "expected an object");
-	if ((r = check_fields(w, obj)) != 0)
-		return r;
 	/* The name first: the entry's other errors are named by it. */
 	if ((r = get_str(w, obj, NULL, "id", 0, &e->id)) != 0 ||
 	    (r = get_str(w, obj, defaults, "name", 1, &e->name)) != 0)
@@ -300,6 +298,8 @@ entry_parse(struct where *w, json_t *obj, json_t *defaults, struct hk_plan_entry
 	if (e->id == NULL && (e->id = strdup(e->name)) == NULL)
 		return plan_fail(w, HK_ERR_ALLOC, NULL, "out of memory");
 	snprintf(w->what + strlen(w->what), sizeof(w->what) - strlen(w->what), " (%s)", e->id);
+	if ((r = check_fields(w, obj)) != 0)
+		return r;
 	if ((r = get_str(w, obj, NULL, "token", 0, &e->token)) != 0 ||
 	    (r = get_str(w, obj, NULL, "serial", 0, &serial)) != 0)
 		goto out;

@@ -220,9 +220,8 @@ entry_final(struct wctx *w, enum hk_prov_state state)
 	w->e->state = state;
 	if (w->entry_id != 0) {
 		if (state == HK_PROV_DONE) {
-			jrnl(w, "done", HK_STORE_BEGIN, NULL, 0, NULL);
-			jrnl(w, "done", HK_STORE_END, "ok", 0, NULL);
-			w->e->step = HK_PROV_STEP_DONE;
+			step_begin(w, HK_PROV_STEP_DONE, "done", NULL, NULL);
+			step_end(w, HK_PROV_STEP_DONE, "done", NULL, NULL, NULL);
 		}
 		WSTORE(w, r, hk_store_entry_update(w->p->st, w->entry_id, 0, 0, word));
 		if (r != 0 && state == HK_PROV_DONE) {
