@@ -24,6 +24,12 @@
  *                             the REMOVED file) at its first call of C_Function:
  *                             that call already fails, or with ":after" is
  *                             forwarded first (the work is done, the answer lost)
+ *   HK_P11FAULT_GUARD=FILE    hold a shared flock on FILE while any call is inside
+ *                             the real module: a test that takes it exclusively
+ *                             (flock FILE kill -9 PID) kills the process between
+ *                             token calls, never inside one. A real token's own
+ *                             writes do not tear when the host dies; SoftHSM's
+ *                             token files do, and that is not what is tested.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,6 +212,9 @@ static size_t ndelays;
 static const char *removed_path;
 static char pull_label[64];
 static int pull_fn = -1, pull_after, pulled;
+static int guard_fd = -1;
+static unsigned long guard_users;
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 warnx_(const char *what, const char *val)
@@ -382,6 +392,8 @@ configure(void)
 	specs_add("HK_P11FAULT_FAIL_CALL", 0);
 	delays_add();
 	pull_parse();
+	if ((v = getenv("HK_P11FAULT_GUARD")) != NULL && *v != '\0')
+		guard_fd = open(v, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	removed_path = getenv("HK_P11FAULT_REMOVED");
 	if (removed_path != NULL && *removed_path == '\0')
 		removed_path = NULL;
@@ -584,6 +596,37 @@ removed_rv(int fn)
 	return handle_kind(fn) == H_SLOT ? CKR_TOKEN_NOT_PRESENT : CKR_DEVICE_REMOVED;
 }
 
+/* The first thread into the real module takes the shared lock, the last out drops it. */
+static void
+guard_enter(void)
+{
+	if (guard_fd < 0)
+		return;
+	pthread_mutex_lock(&guard_lock);
+	if (guard_users++ == 0)
+		while (flock(guard_fd, LOCK_SH) != 0 && errno == EINTR)
+			;
+	pthread_mutex_unlock(&guard_lock);
+}
+
+static void
+guard_leave(void)
+{
+	if (guard_fd < 0)
+		return;
+	pthread_mutex_lock(&guard_lock);
+	if (--guard_users == 0)
+		(void)flock(guard_fd, LOCK_UN);
+	pthread_mutex_unlock(&guard_lock);
+}
+
+static CK_RV
+guarded(CK_RV rv)
+{
+	guard_leave();
+	return rv;
+}
+
 /* Delays and removal around the real call; rv is what the caller gets. */
 static int
 before_real(struct call *c, uintptr_t h, CK_RV *rvp)
@@ -631,7 +674,8 @@ fw_##name params \
 		fc.rv = rm_; \
 		return call_end(&fc, rm_); \
 	} \
-	return call_end(&fc, real->name args); \
+	guard_enter(); \
+	return call_end(&fc, guarded(real->name args)); \
 }
 P11_FUNCTIONS(FORWARD)
 #undef FORWARD
