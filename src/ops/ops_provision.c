@@ -334,9 +334,10 @@ static int
 key_ref(struct wctx *w, char *ref, size_t size, int *recordedp, int *journaledp)
 {
 	struct hk_store_key *sk = NULL;
-	struct hk_store_journal *j = NULL;
+	struct hk_store_journal **js = NULL, *j;
 	struct hk_store_entry *se = NULL;
 	uint8_t id[PROV_ID_BYTES];
+	size_t nj = 0, i;
 	int r;
 
 	*recordedp = *journaledp = 0;
@@ -355,16 +356,24 @@ key_ref(struct wctx *w, char *ref, size_t size, int *recordedp, int *journaledp)
 	hk_store_key_free(sk);
 	if (r != 0 || ref[0] != '\0')
 		return r;
-	WSTORE(w, r, hk_store_journal_last(w->p->st, w->entry_id, "keygen", &j));
+	WSTORE(w, r, hk_store_journal_list(w->p->st, w->entry_id, &js, &nj));
 	if (r != 0)
 		return r;
-	/* "id=<hex>" is written at BEGIN, before C_GenerateKeyPair. */
-	if (j != NULL && j->detail != NULL && strncmp(j->detail, "id=", 3) == 0 &&
-	    strlen(j->detail + 3) < size) {
-		snprintf(ref, size, "%.*s", (int)strcspn(j->detail + 3, " "), j->detail + 3);
-		*journaledp = 1;
+	/*
+	 * "id=<hex>" is written at keygen's BEGIN, before C_GenerateKeyPair
+	 * (its END may carry an error instead). Once an id is journaled every
+	 * later run uses it, so there is only ever one.
+	 */
+	for (i = nj; i > 0 && ref[0] == '\0'; i--) {
+		j = js[i - 1];
+		if (j->step != NULL && strcmp(j->step, "keygen") == 0 && j->detail != NULL &&
+		    strncmp(j->detail, "id=", 3) == 0 && strlen(j->detail + 3) < size) {
+			snprintf(ref, size, "%.*s", (int)strcspn(j->detail + 3, " "),
+			    j->detail + 3);
+			*journaledp = 1;
+		}
 	}
-	hk_store_journal_free(j);
+	hk_store_journals_free(js, nj);
 	if (ref[0] != '\0')
 		return 0;
 	if (RAND_bytes(id, sizeof(id)) != 1)

@@ -67,12 +67,12 @@ for t in $(seq "$TRIALS"); do
 	trial_tokens "$t" "$n" "$p"
 	PV_INVENTORY=$HK_TMP/inv-$t.db
 	pv_plan "plan-$t.json" "$n" "$p" "$REGIONS" "trial-$t"
-	ms=$((RANDOM % (span_ms + 1)))
+	ms=$((RANDOM % (span_ms * 3 / 4 + 1)))
 	hit=$(kill_at "plan-$t.json" "$ms")
 	kills="$ms"
 	# A third of the trials are killed a second time on resume.
 	if [ $((RANDOM % 3)) = 0 ]; then
-		ms2=$((RANDOM % (span_ms + 1)))
+		ms2=$((RANDOM % (span_ms * 3 / 4 + 1)))
 		hit2=$(kill_at "plan-$t.json" "$ms2")
 		kills="$kills,$ms2"
 		[ "$hit2" = 1 ] && hit=1
