@@ -57,6 +57,7 @@ struct wctx {
 	pthread_cond_t cond;
 	double store_s;
 	unsigned long store_n;
+	double t0;
 };
 
 struct prov {
@@ -818,7 +819,10 @@ worker_main(void *arg)
 			entry_final(w, HK_PROV_CANCELLED);
 			continue;
 		}
+		w->t0 = mono();
 		entry_run(w);
+		w->e->seconds = mono() - w->t0;
+		w->e->store_seconds = w->store_s;
 		/* This thread's PKCS#11 and store detail stays its own. */
 		hk_err_clear();
 	}
@@ -1168,10 +1172,16 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 	}
 	res->store_seconds = p.store_s;
 	res->store_calls = p.store_n;
-	for (i = 0; p.w != NULL && i < res->n; i++) {
+	for (i = 0, nrun = 0; p.w != NULL && i < res->n; i++) {
 		res->store_seconds += p.w[i].store_s;
 		res->store_calls += p.w[i].store_n;
+		if (res->entries[i].seconds > 0) {
+			res->store_share += res->entries[i].store_seconds / res->entries[i].seconds;
+			nrun++;
+		}
 	}
+	if (nrun > 0)
+		res->store_share /= (double)nrun;
 	prov_free(&p);
 	res->seconds = mono() - t0;
 	return r;

@@ -63,6 +63,8 @@ struct hk_prov_entry {
 	struct hk_prov_import *imports;	/* one per plan region, in plan order */
 	size_t nimports;
 	size_t nattached;
+	double seconds;			/* this run's time on the entry (0: it did not run) */
+	double store_seconds;		/* ... of which in inventory calls */
 	struct hk_error error;		/* FAILED, CANCELLED: why */
 	/* --status: the last journal row ("import aliyun cn-hangzhou alice", "end", "ok"). */
 	char *last_step;
@@ -119,6 +121,8 @@ struct hk_prov_result {
 	double seconds;			/* wall time of the run */
 	double store_seconds;		/* time spent in inventory calls, summed over threads */
 	unsigned long store_calls;
+	double store_share;		/* mean over the entries that ran of their
+					   store_seconds / seconds: the inventory's part */
 	struct hk_error err;		/* the outcome (hk_op_batch_outcome), or what stopped it */
 };
 
