@@ -111,11 +111,13 @@ int hk_cli_run_group(const struct hk_cmd *group, int argc, char **argv);
 int hk_cli_run(const struct hk_cmd *cmd, int argc, char **argv);
 
 /* The subcommands (one file each). */
+extern const struct hk_cmd hk_cmd_audit;
 extern const struct hk_cmd hk_cmd_cloud;
 extern const struct hk_cmd hk_cmd_convert;
 extern const struct hk_cmd hk_cmd_export;
 extern const struct hk_cmd hk_cmd_fingerprint;
 extern const struct hk_cmd hk_cmd_import;
+extern const struct hk_cmd hk_cmd_inventory;
 extern const struct hk_cmd hk_cmd_key;
 extern const struct hk_cmd hk_cmd_keygen;
 extern const struct hk_cmd hk_cmd_keys;

@@ -10,11 +10,13 @@
 
 /* Sorted by name; "hwkey --help" lists them in this order. */
 static const struct hk_cmd *const commands[] = {
+	&hk_cmd_audit,
 	&hk_cmd_cloud,
 	&hk_cmd_convert,
 	&hk_cmd_export,
 	&hk_cmd_fingerprint,
 	&hk_cmd_import,
+	&hk_cmd_inventory,
 	&hk_cmd_key,
 	&hk_cmd_keygen,
 	&hk_cmd_keys,

@@ -1,5 +1,6 @@
 # The layers hold (DESIGN.md "Layers"): the core+tokens shared library links
-# no libcurl, jansson or SQLite; the core, tokens and CLI objects call no
+# no libcurl, jansson or SQLite; the store reaches only core and SQLite and
+# sits below ops; the core, tokens and CLI objects call no
 # function of a layer they must not reach; the CLI includes only public
 # headers; no test compiles a .c file in.
 . "$HK_TESTLIB/common.sh"
@@ -39,6 +40,21 @@ reach "core calls libcurl/jansson/SQLite/PKCS#11/libfido2" \
 	"^(curl_|json_|sqlite3_|fido_)|$pkcs11" "$b/libhwkey_core.a"
 reach "tokens call libcurl/jansson/SQLite" '^(curl_|json_|sqlite3_)' "$b/libhwkey_tokens.a"
 reach "cloud calls PKCS#11/libfido2/SQLite" "^(fido_|sqlite3_)|$pkcs11" "$b/libhwkey_cloud.a"
+# The store sits beside tokens and cloud, below ops: core and SQLite only.
+reach "store calls PKCS#11/libfido2/libcurl/jansson" "^(fido_|curl_|json_)|$pkcs11" \
+	"$b/libhwkey_store.a"
+reach "store calls the token, cloud or ops layers" '^hk_(token|tokens|cloud|import|op)_' \
+	"$b/libhwkey_store.a"
+reach "ops calls SQLite itself (the store does)" '^sqlite3_' "$b/libhwkey_ops.a"
+undefined_in "$b/libhwkey_store.a" | grep -q '^sqlite3_' || fail "nm sees no SQLite call in store"
+# ops links the store (the engine records through it), the sk middleware does not.
+grep -q 'libhwkey_store\.a' "$b/CMakeFiles/hwkey-cli.dir/link.txt" ||
+	fail "the hwkey binary does not link hwkey_store"
+pass
+if grep -q 'libhwkey_store\.a' "$b/CMakeFiles/hwkey_token_shared.dir/link.txt"; then
+	fail "libhwkey-tokens.so links the store"
+fi
+pass
 cli_objs=("$b/libhwkey_cli.a" "$b"/CMakeFiles/hwkey-cli.dir/src/cli/main.c.o)
 reach "the CLI calls PKCS#11, libfido2, libcurl or SQLite" \
 	"^(curl_|sqlite3_|fido_)|$pkcs11" "${cli_objs[@]}"
