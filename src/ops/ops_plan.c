@@ -235,6 +235,7 @@ entry_check(struct where *w, struct hk_plan_entry *e, const char *type)
 {
 	const struct hk_cloud_caps *caps;
 	const struct hk_key_kind *kk;
+	struct hk_error why;
 	char names[128];
 	size_t i;
 	int r;
@@ -251,13 +252,15 @@ entry_check(struct where *w, struct hk_plan_entry *e, const char *type)
 	kk = hk_key_kind(e->kind);
 	hk_err_clear();
 	if (kk != NULL && (r = hk_cloud_caps_check_type(caps, kk->type, kk->curve,
-	    kk->bits)) != 0)
+	    kk->bits)) != 0) {
+		hk_error_take(&why, r);
 		return plan_fail(w, HK_ERR_CLOUD_UNSUPPORTED, "type", "%s",
-		    hk_err_detail()[0] != '\0' ? hk_err_detail() : hk_strerror(r));
-	if ((r = hk_cloud_caps_check_name(caps, e->name)) != 0)
-		return plan_fail(w, HK_ERR_CLOUD_NAME, "name", "%s",
-		    hk_err_detail()[0] != '\0' ? hk_err_detail() : hk_strerror(r));
-	hk_err_clear();
+		    hk_error_message(&why));
+	}
+	if ((r = hk_cloud_caps_check_name(caps, e->name)) != 0) {
+		hk_error_take(&why, r);
+		return plan_fail(w, HK_ERR_CLOUD_NAME, "name", "%s", hk_error_message(&why));
+	}
 	for (i = 0; i < e->nregions; i++) {
 		if (!region_ok(e->regions[i]))
 			return plan_fail(w, HK_ERR_PLAN, "regions", "\"%s\" is not a region "
