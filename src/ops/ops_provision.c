@@ -36,6 +36,31 @@ struct sess {
 	size_t users;			/* entries that will import through it */
 };
 
+/*
+ * A write a worker has queued for its next flush. Steps journal BEGIN and
+ * flush before they act; END rows and records wait for the next flush, so
+ * an entry costs a handful of commits, and the writer commits the flushes
+ * of every worker waiting at that moment as one transaction (group commit).
+ */
+enum pop_kind { POP_JOURNAL, POP_TOKEN, POP_ENTRY, POP_KEY, POP_IMPORT_PUT, POP_IMPORT_UPDATE };
+struct pop {
+	enum pop_kind kind;
+	char *step, *detail;		/* POP_JOURNAL (owned) */
+	const char *outcome;
+	enum hk_store_phase phase;
+	int code;
+	size_t i;			/* POP_IMPORT_*: the region */
+	const char *word;		/* POP_ENTRY: the state, or NULL */
+	int with_token, with_key;	/* POP_ENTRY: set the entry's token / key */
+};
+
+struct flushreq {
+	struct wctx *w;
+	int r;
+	int done;
+	struct flushreq *next;
+};
+
 /* One entry of the plan in this run. */
 struct wctx {
 	struct prov *p;
@@ -58,6 +83,9 @@ struct wctx {
 	double store_s;
 	unsigned long store_n;
 	double t0;
+	struct pop *pend;		/* queued writes, in order */
+	size_t npend, cpend;
+	char flags[160];		/* the proof's flags, for the key record */
 };
 
 struct prov {
@@ -74,6 +102,12 @@ struct prov {
 	size_t ndone, nfailed, nremaining;
 	double store_s;			/* the calling thread's inventory time */
 	unsigned long store_n;
+	/* The writer: one thread commits every worker's queued writes. */
+	pthread_t writer;
+	int writer_started, writer_stop;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond, dcond;
+	struct flushreq *wq;
 };
 
 static double
@@ -167,22 +201,249 @@ emit(struct wctx *w, enum hk_prov_event_kind kind, enum hk_prov_step step,
 	pthread_mutex_unlock(&w->p->lock);
 }
 
-/* ---- the journal ---- */
+static enum hk_store_import_status store_status(const struct hk_prov_import *pi);
 
-/* One journal row; a row that cannot be written stops the entry (nothing unrecorded runs). */
+/* ---- the journal: queued writes, flushed through the writer ---- */
+
+static struct pop *
+pop_new(struct wctx *w, enum pop_kind kind)
+{
+	struct pop *np;
+
+	if (w->npend == w->cpend) {
+		if ((np = reallocarray(w->pend, w->cpend + 16, sizeof(*np))) == NULL)
+			return NULL;
+		w->pend = np;
+		w->cpend += 16;
+	}
+	np = &w->pend[w->npend++];
+	memset(np, 0, sizeof(*np));
+	np->kind = kind;
+	return np;
+}
+
+static void
+pend_clear(struct wctx *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->npend; i++) {
+		free(w->pend[i].step);
+		free(w->pend[i].detail);
+	}
+	w->npend = 0;
+}
+
+static int
+queue_failed(struct wctx *w)
+{
+	return hk_error_set(&w->e->error, HK_ERR_ALLOC, "out of memory queueing a journal row");
+}
+
+/* Queue one journal row (written at the next flush). */
 static int
 jrnl(struct wctx *w, const char *step, enum hk_store_phase phase, const char *outcome,
     int code, const char *detail)
 {
+	struct pop *op;
+
+	if ((op = pop_new(w, POP_JOURNAL)) == NULL)
+		return queue_failed(w);
+	op->step = strdup(step);
+	op->detail = detail != NULL ? strdup(detail) : NULL;
+	op->phase = phase;
+	op->outcome = outcome;
+	op->code = code;
+	if (op->step == NULL || (detail != NULL && op->detail == NULL))
+		return queue_failed(w);
+	return 0;
+}
+
+static int
+queue_entry(struct wctx *w, int with_token, int with_key, const char *word)
+{
+	struct pop *op;
+
+	if ((op = pop_new(w, POP_ENTRY)) == NULL)
+		return queue_failed(w);
+	op->with_token = with_token;
+	op->with_key = with_key;
+	op->word = word;
+	return 0;
+}
+
+static int
+queue_op(struct wctx *w, enum pop_kind kind, size_t i)
+{
+	struct pop *op;
+
+	if ((op = pop_new(w, kind)) == NULL)
+		return queue_failed(w);
+	op->i = i;
+	return 0;
+}
+
+/* One queued write, on the writer's thread, inside the batch. */
+static int
+pop_run(struct wctx *w, const struct pop *op)
+{
+	struct hk_store *st = w->p->st;
+	const struct hk_token_info *info;
+	struct hk_store_token t;
+	struct hk_store_key sk;
+	struct hk_store_import si;
+	struct hk_prov_import *pi;
+
+	switch (op->kind) {
+	case POP_JOURNAL:
+		return hk_store_journal(st, w->entry_id, w->p->run_id, op->step, op->phase,
+		    op->outcome, op->code, op->detail);
+	case POP_TOKEN:
+		info = hk_token_get_info(w->tok);
+		memset(&t, 0, sizeof(t));
+		t.backend = info->backend;
+		t.serial = w->e->serial;
+		t.manufacturer = info->manufacturer;
+		t.model = info->model;
+		t.firmware = info->firmware;
+		t.label = info->label;
+		t.uri = info->uri;
+		t.person = w->pe->person;
+		return hk_store_token_upsert(st, &t, &w->token_id);
+	case POP_ENTRY:
+		return hk_store_entry_update(st, w->entry_id, op->with_token ? w->token_id : 0,
+		    op->with_key ? w->key_id : 0, op->word);
+	case POP_KEY:
+		memset(&sk, 0, sizeof(sk));
+		sk.token_id = w->token_id;
+		sk.ref = w->e->key_id;
+		sk.label = w->pe->label;
+		sk.key = w->k->key;
+		sk.proof_kind = hk_proof_kind_name(w->k->proof.kind);
+		sk.proof_verified = w->k->proof.verified;
+		sk.proof_detail = w->flags;
+		sk.person = w->pe->person;
+		return hk_store_key_put(st, &sk, &w->key_id);
+	case POP_IMPORT_PUT:
+		memset(&si, 0, sizeof(si));
+		si.key_id = w->key_id;
+		si.provider = w->pe->cloud;
+		si.account = "";
+		si.region = w->e->imports[op->i].region;
+		si.name = w->pe->name;
+		si.status = HK_STORE_IMPORT_PENDING;
+		return hk_store_import_put(st, &si, &w->import_ids[op->i]);
+	case POP_IMPORT_UPDATE:
+		pi = &w->e->imports[op->i];
+		return hk_store_import_update(st, w->import_ids[op->i], store_status(pi),
+		    pi->cloud_fingerprint, pi->error.code != 0 ? hk_error_message(&pi->error) : NULL);
+	}
+	return HK_ERR_INTERNAL;
+}
+
+/* Every queued write of w, in order; the first failure stops them. */
+static int
+pend_run(struct wctx *w)
+{
+	size_t i;
 	int r;
 
-	WSTORE(w, r, hk_store_journal(w->p->st, w->entry_id, w->p->run_id, step, phase,
-	    outcome, code, detail));
-	if (r != 0)
-		hk_error_take(&w->e->error, r);
+	for (i = 0; i < w->npend; i++) {
+		hk_err_clear();
+		if ((r = pop_run(w, &w->pend[i])) != 0) {
+			if (w->e->error.code == 0)
+				hk_error_take(&w->e->error, r);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The writer: whatever is waiting goes in one transaction, one fsync. */
+static void *
+writer_main(void *arg)
+{
+	struct prov *p = arg;
+	struct flushreq *q, *f;
+	struct hk_error e;
+	int rb, rc;
+
+	pthread_mutex_lock(&p->wlock);
+	for (;;) {
+		while (p->wq == NULL && !p->writer_stop)
+			pthread_cond_wait(&p->wcond, &p->wlock);
+		if (p->wq == NULL)
+			break;
+		q = p->wq;
+		p->wq = NULL;
+		pthread_mutex_unlock(&p->wlock);
+		hk_err_clear();
+		if ((rb = hk_store_batch_begin(p->st)) != 0)
+			hk_error_take(&e, rb);
+		for (f = q; f != NULL; f = f->next)
+			f->r = rb != 0 ? rb : pend_run(f->w);
+		if (rb == 0) {
+			hk_err_clear();
+			if ((rc = hk_store_batch_end(p->st, 0)) != 0) {
+				/* Nothing of this batch is known to be on disk. */
+				hk_error_take(&e, rc);
+				for (f = q; f != NULL; f = f->next)
+					if (f->r == 0)
+						f->r = rc;
+				rb = rc;
+			}
+		}
+		for (f = q; rb != 0 && f != NULL; f = f->next)
+			if (f->w->e->error.code == 0)
+				hk_error_copy(&f->w->e->error, &e);
+		pthread_mutex_lock(&p->wlock);
+		for (f = q; f != NULL; f = f->next)
+			f->done = 1;
+		pthread_cond_broadcast(&p->dcond);
+	}
+	pthread_mutex_unlock(&p->wlock);
+	return NULL;
+}
+
+/*
+ * Make w's queued writes durable; returns once they are committed (or
+ * failed: the entry stops, nothing unrecorded runs).
+ */
+static int
+flush(struct wctx *w)
+{
+	struct prov *p = w->p;
+	struct flushreq f = { w, 0, 0, NULL }, **pp;
+	double t0;
+	int r;
+
+	if (w->npend == 0)
+		return 0;
+	t0 = mono();
+	if (!p->writer_started) {
+		hk_err_clear();
+		if ((r = hk_store_batch_begin(p->st)) == 0)
+			r = hk_store_batch_end(p->st, pend_run(w));
+		if (r != 0 && w->e->error.code == 0)
+			hk_error_take(&w->e->error, r);
+	} else {
+		pthread_mutex_lock(&p->wlock);
+		for (pp = &p->wq; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = &f;
+		pthread_cond_signal(&p->wcond);
+		while (!f.done)
+			pthread_cond_wait(&p->dcond, &p->wlock);
+		pthread_mutex_unlock(&p->wlock);
+		r = f.r;
+	}
+	w->store_s += mono() - t0;
+	w->store_n++;
+	pend_clear(w);
 	return r;
 }
 
+/* A step begins: its BEGIN row (and what was queued before) is on disk first. */
 static int
 step_begin(struct wctx *w, enum hk_prov_step step, const char *jstep, const char *region,
     const char *detail)
@@ -190,12 +451,13 @@ step_begin(struct wctx *w, enum hk_prov_step step, const char *jstep, const char
 	int r;
 
 	w->e->step = step;
-	if ((r = jrnl(w, jstep, HK_STORE_BEGIN, NULL, 0, detail)) != 0)
+	if ((r = jrnl(w, jstep, HK_STORE_BEGIN, NULL, 0, detail)) != 0 || (r = flush(w)) != 0)
 		return r;
 	emit(w, HK_PROV_EV_STEP, step, region, NULL, NULL, NULL);
 	return 0;
 }
 
+/* A step ended: its END row goes with the next flush. */
 static int
 step_end(struct wctx *w, enum hk_prov_step step, const char *jstep, const char *region,
     const struct hk_error *failed, const char *detail)
@@ -220,11 +482,18 @@ entry_final(struct wctx *w, enum hk_prov_state state)
 
 	w->e->state = state;
 	if (w->entry_id != 0) {
+		r = 0;
 		if (state == HK_PROV_DONE) {
-			step_begin(w, HK_PROV_STEP_DONE, "done", NULL, NULL);
-			step_end(w, HK_PROV_STEP_DONE, "done", NULL, NULL, NULL);
+			/* Nothing happens between them: one commit with the state. */
+			w->e->step = HK_PROV_STEP_DONE;
+			if ((r = jrnl(w, "done", HK_STORE_BEGIN, NULL, 0, NULL)) == 0)
+				emit(w, HK_PROV_EV_STEP, HK_PROV_STEP_DONE, NULL, NULL, NULL, NULL);
+			if (r == 0)
+				r = step_end(w, HK_PROV_STEP_DONE, "done", NULL, NULL, NULL);
 		}
-		WSTORE(w, r, hk_store_entry_update(w->p->st, w->entry_id, 0, 0, word));
+		if (r == 0 && (r = queue_entry(w, 0, 0, word)) == 0)
+			r = flush(w);
+		pend_clear(w);
 		if (r != 0 && state == HK_PROV_DONE) {
 			/* Done but not recorded: the next run finds and verifies it again. */
 			hk_error_take(&w->e->error, r);
@@ -305,25 +574,15 @@ static int
 token_step(struct wctx *w)
 {
 	const struct hk_token_info *info = hk_token_get_info(w->tok);
-	struct hk_store_token t;
 	int r;
 
-	memset(&t, 0, sizeof(t));
-	t.backend = info->backend;
-	t.serial = info->serial != NULL && *info->serial != '\0' ? info->serial : info->uri;
-	t.manufacturer = info->manufacturer;
-	t.model = info->model;
-	t.firmware = info->firmware;
-	t.label = info->label;
-	t.uri = info->uri;
-	t.person = w->pe->person;
-	if ((w->e->serial = strdup(t.serial)) == NULL)
+	if ((w->e->serial = strdup(info->serial != NULL && *info->serial != '\0' ?
+	    info->serial : info->uri)) == NULL)
 		return HK_ERR_ALLOC;
-	WSTORE(w, r, hk_store_token_upsert(w->p->st, &t, &w->token_id));
-	if (r == 0)
-		WSTORE(w, r, hk_store_entry_update(w->p->st, w->entry_id, w->token_id, 0,
-		    PROV_STATE_RUNNING));
-	return r;
+	if ((r = queue_op(w, POP_TOKEN, 0)) != 0 ||
+	    (r = queue_entry(w, 1, 0, PROV_STATE_RUNNING)) != 0)
+		return r;
+	return 0;
 }
 
 /*
@@ -514,7 +773,6 @@ proof_step(struct wctx *w, char *flags, size_t size)
 static int
 export_step(struct wctx *w, const char *flags)
 {
-	struct hk_store_key sk;
 	char *line = NULL;
 	size_t n;
 	int r;
@@ -531,18 +789,10 @@ export_step(struct wctx *w, const char *flags)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	w->e->public_key = line;
-	memset(&sk, 0, sizeof(sk));
-	sk.token_id = w->token_id;
-	sk.ref = w->e->key_id;
-	sk.label = w->pe->label;
-	sk.key = w->k->key;
-	sk.proof_kind = hk_proof_kind_name(w->k->proof.kind);
-	sk.proof_verified = w->k->proof.verified;
-	sk.proof_detail = flags;
-	sk.person = w->pe->person;
-	WSTORE(w, r, hk_store_key_put(w->p->st, &sk, &w->key_id));
-	if (r == 0)
-		WSTORE(w, r, hk_store_entry_update(w->p->st, w->entry_id, 0, w->key_id, NULL));
+	snprintf(w->flags, sizeof(w->flags), "%s", flags);
+	/* The key record goes with the END row and the imports' BEGIN rows. */
+	if ((r = queue_op(w, POP_KEY, 0)) == 0)
+		r = queue_entry(w, 0, 1, NULL);
  out:
 	if (r != 0 && w->e->error.code == 0)
 		hk_error_take(&w->e->error, r);
@@ -668,35 +918,28 @@ store_status(const struct hk_prov_import *pi)
 static int
 import_steps(struct wctx *w)
 {
-	struct hk_store_import si;
 	struct hk_prov_import *pi;
 	struct hk_error e;
 	char step[512];
 	size_t i, nok = 0, ncancel = 0;
-	int r = 0, rr;
+	int r = 0;
 
 	if ((w->import_ids = calloc(w->e->nimports + 1, sizeof(*w->import_ids))) == NULL)
 		return HK_ERR_ALLOC;
 	w->e->step = HK_PROV_STEP_IMPORT;
+	/* Every region's record and BEGIN row in one flush, before anything is sent. */
 	for (i = 0; i < w->e->nimports; i++) {
-		pi = &w->e->imports[i];
-		memset(&si, 0, sizeof(si));
-		si.key_id = w->key_id;
-		si.provider = w->pe->cloud;
-		si.account = "";
-		si.region = pi->region;
-		si.name = w->pe->name;
-		si.status = HK_STORE_IMPORT_PENDING;
-		import_step_name(w, "import", pi->region, step, sizeof(step));
-		WSTORE(w, r, hk_store_import_put(w->p->st, &si, &w->import_ids[i]));
-		if (r != 0) {
-			hk_error_take(&w->e->error, r);
-			return r;
-		}
-		if ((r = step_begin(w, HK_PROV_STEP_IMPORT, step, pi->region,
+		import_step_name(w, "import", w->e->imports[i].region, step, sizeof(step));
+		if ((r = queue_op(w, POP_IMPORT_PUT, i)) != 0 ||
+		    (r = jrnl(w, step, HK_STORE_BEGIN, NULL, 0,
 		    w->e->cloud_fingerprint_expected)) != 0)
 			return r;
 	}
+	if ((r = flush(w)) != 0)
+		return r;
+	for (i = 0; i < w->e->nimports; i++)
+		emit(w, HK_PROV_EV_STEP, HK_PROV_STEP_IMPORT, w->e->imports[i].region, NULL, NULL,
+		    NULL);
 	if (hk_cloud_post(w->sess->c, import_post, w) != 0) {
 		hk_error_set(&e, HK_ERR_ALLOC, "out of memory");
 		imports_fail_rest(w, &e);
@@ -714,18 +957,20 @@ import_steps(struct wctx *w)
 	for (i = 0; i < w->e->nimports; i++) {
 		pi = &w->e->imports[i];
 		import_step_name(w, "import", pi->region, step, sizeof(step));
-		WSTORE(w, rr, hk_store_import_update(w->p->st, w->import_ids[i],
-		    store_status(pi), pi->cloud_fingerprint, pi->error.code != 0 ?
-		    hk_error_message(&pi->error) : NULL));
-		if (rr != 0 && r == 0)
-			r = hk_error_take(&w->e->error, rr);
+		/* Recorded with the entry's final state (entry_final flushes). */
+		if ((r = queue_op(w, POP_IMPORT_UPDATE, i)) != 0)
+			return r;
 		step_end(w, HK_PROV_STEP_IMPORT, step, pi->region,
 		    pi->error.code != 0 ? &pi->error : NULL, hk_import_status_name(pi->status));
 		if (store_status(pi) == HK_STORE_IMPORT_VERIFIED) {
+			/* A comparison, no side effect: BEGIN and END go together. */
 			import_step_name(w, "verify", pi->region, step, sizeof(step));
 			hk_error_clear(&e);
-			step_begin(w, HK_PROV_STEP_VERIFY, step, pi->region,
-			    w->e->cloud_fingerprint_expected);
+			w->e->step = HK_PROV_STEP_VERIFY;
+			if ((r = jrnl(w, step, HK_STORE_BEGIN, NULL, 0,
+			    w->e->cloud_fingerprint_expected)) != 0)
+				return r;
+			emit(w, HK_PROV_EV_STEP, HK_PROV_STEP_VERIFY, pi->region, NULL, NULL, NULL);
 			/* The import compared them; the record says what was compared. */
 			if (pi->cloud_fingerprint == NULL || !hk_fp_equal(pi->cloud_fingerprint,
 			    w->e->cloud_fingerprint_expected))
@@ -745,8 +990,6 @@ import_steps(struct wctx *w)
 		else if (w->e->error.code == 0)
 			hk_error_copy(&w->e->error, &pi->error);
 	}
-	if (r != 0)
-		return r;
 	if (nok == w->e->nimports)
 		return 0;
 	if (w->e->error.code == 0 && ncancel > 0)
@@ -1026,6 +1269,8 @@ prov_free(struct prov *p)
 		hk_token_free(p->w[i].tok);
 		hk_secret_free(p->w[i].pin);
 		free(p->w[i].import_ids);
+		pend_clear(&p->w[i]);
+		free(p->w[i].pend);
 		pthread_cond_destroy(&p->w[i].cond);
 	}
 	free(p->w);
@@ -1034,6 +1279,9 @@ prov_free(struct prov *p)
 	hk_tokens_free(p->ts);
 	hk_store_close(p->st);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->wlock);
+	pthread_cond_destroy(&p->wcond);
+	pthread_cond_destroy(&p->dcond);
 }
 
 static const char *
@@ -1071,6 +1319,9 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 	p.req = req;
 	p.res = res;
 	pthread_mutex_init(&p.lock, NULL);
+	pthread_mutex_init(&p.wlock, NULL);
+	pthread_cond_init(&p.wcond, NULL);
+	pthread_cond_init(&p.dcond, NULL);
 	p.nremaining = res->n;
 	if ((p.w = calloc(res->n, sizeof(*p.w))) == NULL) {
 		r = hk_error_set(&res->err, HK_ERR_ALLOC, "out of memory");
@@ -1089,6 +1340,9 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 		hk_error_take(&res->err, r);
 		goto out;
 	}
+	/* Without the writer thread each flush commits by itself (slower, still correct). */
+	if (pthread_create(&p.writer, NULL, writer_main, &p) == 0)
+		p.writer_started = 1;
 	if (req->station == NULL && gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
@@ -1143,6 +1397,14 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 		}
 	r = 0;
  out:
+	if (p.writer_started) {
+		pthread_mutex_lock(&p.wlock);
+		p.writer_stop = 1;
+		pthread_cond_signal(&p.wcond);
+		pthread_mutex_unlock(&p.wlock);
+		pthread_join(p.writer, NULL);
+		p.writer_started = 0;
+	}
 	res->ndone = res->nfailed = res->ncancelled = 0;
 	for (i = 0; i < res->n; i++) {
 		struct hk_prov_entry *e = &res->entries[i];
