@@ -526,9 +526,10 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		doc = json_pack("{s:s,s:s,s:o,s:o,s:f}", "event", "summary", "plan", plan->id,
 		    "entries", arr, "counts", counts_json(res), "seconds", res->seconds);
 		if (doc != NULL)
-			json_object_set_new(doc, "inventory", json_pack("{s:I,s:f,s:f}", "calls",
-			    (json_int_t)res->store_calls, "seconds", res->store_seconds,
-			    "share", res->store_share));
+			json_object_set_new(doc, "inventory", json_pack("{s:I,s:f,s:f,s:f,s:f}",
+			    "calls", (json_int_t)res->store_calls, "seconds", res->store_seconds,
+			    "share", res->store_share, "busy_seconds", res->store_busy_seconds,
+			    "wall_share", res->store_wall_share));
 		if (doc != NULL && r != 0)
 			json_object_set_new(doc, "error", hk_cli_error_json(&res->err));
 		print_line(doc);

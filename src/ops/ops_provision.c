@@ -75,6 +75,9 @@ struct wctx {
 	int held;			/* holds the session (released once) */
 	int attach_pending;		/* imports verified, instances still to attach */
 	int64_t entry_id, token_id, key_id;
+	double read_s;			/* of store_s: direct calls (not flushes) */
+	int64_t prev_key_id;		/* the inventory's key for the entry when the run began */
+	int prev_started;		/* an earlier run journaled it */
 	int64_t *import_ids;
 	struct hk_token_key *k;
 	struct hk_import *imp;		/* freed after the engines stop */
@@ -108,6 +111,7 @@ struct prov {
 	pthread_mutex_t wlock;
 	pthread_cond_t wcond, dcond;
 	struct flushreq *wq;
+	double writer_s;		/* the writer's time in batches */
 };
 
 static double
@@ -127,7 +131,11 @@ mono(void)
 	*(acc_s) += mono() - t0_;			\
 	(*(acc_n))++;					\
 } while (0)
-#define WSTORE(w, r, call)	STORE(&(w)->store_s, &(w)->store_n, r, call)
+#define WSTORE(w, r, call) do {				\
+	double w0_ = mono();				\
+	STORE(&(w)->store_s, &(w)->store_n, r, call);	\
+	(w)->read_s += mono() - w0_;			\
+} while (0)
 
 const char *
 hk_prov_step_name(enum hk_prov_step step)
@@ -366,6 +374,7 @@ writer_main(void *arg)
 	struct prov *p = arg;
 	struct flushreq *q, *f;
 	struct hk_error e;
+	double t0;
 	int rb, rc;
 
 	pthread_mutex_lock(&p->wlock);
@@ -377,6 +386,7 @@ writer_main(void *arg)
 		q = p->wq;
 		p->wq = NULL;
 		pthread_mutex_unlock(&p->wlock);
+		t0 = mono();
 		hk_err_clear();
 		if ((rb = hk_store_batch_begin(p->st)) != 0)
 			hk_error_take(&e, rb);
@@ -397,6 +407,7 @@ writer_main(void *arg)
 			if (f->w->e->error.code == 0)
 				hk_error_copy(&f->w->e->error, &e);
 		pthread_mutex_lock(&p->wlock);
+		p->writer_s += mono() - t0;
 		for (f = q; f != NULL; f = f->next)
 			f->done = 1;
 		pthread_cond_broadcast(&p->dcond);
@@ -443,15 +454,24 @@ flush(struct wctx *w)
 	return r;
 }
 
-/* A step begins: its BEGIN row (and what was queued before) is on disk first. */
+/*
+ * A step begins. A step that acts outside this process (keygen on the
+ * token, import and attach in the cloud) has its BEGIN row, and everything
+ * queued before it, on disk before it acts. The others (intent, proof,
+ * export: reading and computing) change nothing a crash could leave behind,
+ * so their rows go with the next flush, in order.
+ */
 static int
 step_begin(struct wctx *w, enum hk_prov_step step, const char *jstep, const char *region,
     const char *detail)
 {
+	int acts = step == HK_PROV_STEP_KEYGEN || step == HK_PROV_STEP_IMPORT ||
+	    step == HK_PROV_STEP_ATTACH;
 	int r;
 
 	w->e->step = step;
-	if ((r = jrnl(w, jstep, HK_STORE_BEGIN, NULL, 0, detail)) != 0 || (r = flush(w)) != 0)
+	if ((r = jrnl(w, jstep, HK_STORE_BEGIN, NULL, 0, detail)) != 0 ||
+	    (acts && (r = flush(w)) != 0))
 		return r;
 	emit(w, HK_PROV_EV_STEP, step, region, NULL, NULL, NULL);
 	return 0;
@@ -595,28 +615,25 @@ key_ref(struct wctx *w, char *ref, size_t size, int *recordedp, int *journaledp)
 {
 	struct hk_store_key *sk = NULL;
 	struct hk_store_journal **js = NULL, *j;
-	struct hk_store_entry *se = NULL;
 	uint8_t id[PROV_ID_BYTES];
 	size_t nj = 0, i;
 	int r;
 
 	*recordedp = *journaledp = 0;
 	ref[0] = '\0';
-	WSTORE(w, r, hk_store_entry_get(w->p->st, w->p->req->plan->id, w->pe->id, &se));
-	if (r != 0)
-		return r;
-	if (se != NULL && se->key_id != 0) {
-		WSTORE(w, r, hk_store_key_get(w->p->st, se->key_id, &sk));
+	r = 0;
+	if (w->prev_key_id != 0) {
+		WSTORE(w, r, hk_store_key_get(w->p->st, w->prev_key_id, &sk));
 		if (r == 0 && sk != NULL && sk->ref != NULL) {
 			snprintf(ref, size, "%s", sk->ref);
 			*recordedp = 1;
 		}
 	}
-	hk_store_entry_free(se);
 	hk_store_key_free(sk);
 	if (r != 0 || ref[0] != '\0')
 		return r;
-	WSTORE(w, r, hk_store_journal_list(w->p->st, w->entry_id, &js, &nj));
+	if (w->prev_started)
+		WSTORE(w, r, hk_store_journal_list(w->p->st, w->entry_id, &js, &nj));
 	if (r != 0)
 		return r;
 	/*
@@ -1142,30 +1159,43 @@ prepare(struct prov *p)
 	struct hk_error e;
 	char prompt[512];
 	size_t i;
+	double t0;
 	int r, opened = 0;
 
-	for (i = 0; i < p->res->n; i++) {
+	/* Every entry's record (made when missing) in one transaction. */
+	t0 = mono();
+	hk_err_clear();
+	if ((r = hk_store_batch_begin(p->st)) != 0)
+		return hk_error_take(&p->res->err, r);
+	for (i = 0; i < p->res->n && r == 0; i++) {
 		w = &p->w[i];
 		se = NULL;
-		STORE(&p->store_s, &p->store_n, r, hk_store_entry_get(p->st, p->req->plan->id,
-		    w->pe->id, &se));
-		if (r != 0)
-			return hk_error_take(&p->res->err, r);
+		if ((r = hk_store_entry_get(p->st, p->req->plan->id, w->pe->id, &se)) != 0)
+			break;
 		w->entry_id = se->id;
+		w->prev_key_id = se->key_id;
+		/* A keygen row is only ever written with the entry's state: none, no row. */
+		w->prev_started = se->state != NULL;
 		if (se->state != NULL && strcmp(se->state, PROV_STATE_DONE) == 0) {
 			/* Done by an earlier run: reported, not repeated. */
-			STORE(&p->store_s, &p->store_n, r,
-			    hk_prov_entry_from_store(p->st, se, w->e));
-			hk_store_entry_free(se);
-			if (r != 0)
-				return hk_error_take(&p->res->err, r);
+			r = hk_prov_entry_from_store(p->st, se, w->e);
 			w->e->state = HK_PROV_DONE;
 			w->e->already_done = 1;
+		}
+		hk_store_entry_free(se);
+	}
+	r = hk_store_batch_end(p->st, r);
+	p->store_s += mono() - t0;
+	p->store_n++;
+	if (r != 0)
+		return hk_error_take(&p->res->err, r);
+	for (i = 0; i < p->res->n; i++) {
+		w = &p->w[i];
+		if (w->e->already_done) {
 			p->res->nalready++;
 			emit(w, HK_PROV_EV_ENTRY, HK_PROV_STEP_DONE, NULL, NULL, NULL, NULL);
 			continue;
 		}
-		hk_store_entry_free(se);
 		if (!opened) {
 			hk_err_clear();
 			if ((r = hk_tokens_open(p->req->module, &p->ts)) != 0)
@@ -1444,7 +1474,12 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 	}
 	if (nrun > 0)
 		res->store_share /= (double)nrun;
+	res->store_busy_seconds = p.store_s + p.writer_s;
+	for (i = 0; p.w != NULL && i < res->n; i++)
+		res->store_busy_seconds += p.w[i].read_s;
 	prov_free(&p);
 	res->seconds = mono() - t0;
+	if (res->seconds > 0)
+		res->store_wall_share = res->store_busy_seconds / res->seconds;
 	return r;
 }

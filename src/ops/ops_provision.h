@@ -123,6 +123,9 @@ struct hk_prov_result {
 	unsigned long store_calls;
 	double store_share;		/* mean over the entries that ran of their
 					   store_seconds / seconds: the inventory's part */
+	double store_busy_seconds;	/* the inventory at work: the writer's batches,
+					   and direct calls (may overlap a little) */
+	double store_wall_share;	/* store_busy_seconds / seconds */
 	struct hk_error err;		/* the outcome (hk_op_batch_outcome), or what stopped it */
 };
 
