@@ -99,6 +99,16 @@ assert_not_contains "$(cat err)" $'\033[' "no terminal control codes off a termi
 	--name solo1-ssh --json >l.json
 assert_eq ecdsa-sha2-nistp384 "$(jq -r '.regions[0].keypairs[0].public_key' l.json | awk '{print $1}')" \
 	"the one-token key pair is the P-384 key"
+# Attach: the pair is bound to the instance afterwards (the cloud says so:
+# detaching it finds it bound), and the run ends done.
+pv_tokens 1 att
+expect_exit 0 pv_provision "pkcs11:token=att1" --type ecdsa-p256 --label att --name att1-ssh \
+	--cloud aliyun --region cn-hangzhou --pin env:PV_PIN_VAR --attach i-sim0001 --json
+assert_eq "attach ok" "$(jq -r 'select(.event == "step_end" and .step == "attach") |
+	.step + " " + .outcome' out)" "attach step ended ok"
+expect_exit 0 "$HWKEY" cloud detach --cloud aliyun --endpoint "$CLOUDSIM_URL" --region cn-hangzhou \
+	--name att1-ssh i-sim0001 --json
+assert_eq detached "$(jq -r '.results[0].status' out)" "the instance was bound to att1-ssh"
 expect_exit 2 pv_provision "pkcs11:token=solo1" --type ecdsa-p384 --label solo --cloud aliyun \
 	--region cn-hangzhou
 assert_contains "$(cat err)" "--name" "usage names what is missing"
