@@ -62,8 +62,12 @@ expect_exit 0 pv_provision --plan plan.json --json
 assert_eq 20 "$(tail -1 out | jq .counts.already_done)" "second run: all done earlier"
 assert_eq "$n0" "$(sim_requests)" "second run sent no request"
 pv_check plan.json 20 pa cn-hangzhou cn-shanghai cn-beijing
+rows0=$(sqlite3 "$PV_INVENTORY" 'select count(*) from journal')
+sum0=$(sqlite3 "$PV_INVENTORY" .dump | sha256sum)
 expect_exit 0 "$HWKEY" provision --status --plan plan.json --inventory "$PV_INVENTORY"
 assert_contains "$(cat out)" "20 of 20 done" "--status table"
+assert_eq "$sum0" "$(sqlite3 "$PV_INVENTORY" .dump | sha256sum)" "--status changed nothing"
+assert_eq "$rows0" "$(sqlite3 "$PV_INVENTORY" 'select count(*) from journal')" "no journal row from --status"
 
 # Plan errors: named entry and field, exit 3, nothing touched.
 bad() {
