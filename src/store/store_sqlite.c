@@ -3,6 +3,7 @@
  * transaction (store_sqlite_schema.c), SQLite's failures translated into
  * HK_ERR_INVENTORY_* with the file named. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,28 @@ make_parent(struct hk_sq *s, const char *path)
 	return 0;
 }
 
+/*
+ * An empty file of mode 0600 for SQLite to fill (its -wal and -shm take the
+ * same mode): the inventory says who holds which key.
+ */
+static int
+make_private(struct hk_sq *s, int *createdp)
+{
+	int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), e;
+
+	if (fd < 0 && errno != EEXIST) {
+		e = errno;
+		return hk_errf(e == EROFS || e == EACCES ? HK_ERR_INVENTORY_READONLY :
+		    e == ENOSPC || e == EDQUOT ? HK_ERR_INVENTORY_FULL : HK_ERR_INVENTORY,
+		    "inventory %s: cannot create it: %s", s->path, strerror(e));
+	}
+	if (fd >= 0) {
+		close(fd);
+		*createdp = 1;
+	}
+	return 0;
+}
+
 static int
 sq_accepts(const char *path)
 {
@@ -219,7 +242,7 @@ sq_open_db(struct hk_sq *s, unsigned int flags, int immutable)
 	int of, rc;
 	char *uri = NULL;
 
-	of = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+	of = SQLITE_OPEN_FULLMUTEX;
 	if (flags & HK_STORE_READONLY)
 		of |= SQLITE_OPEN_READONLY;
 	else
@@ -277,7 +300,7 @@ sq_open(const char *path, unsigned int flags, void **bep)
 	struct hk_sq *s;
 	struct stat sb;
 	int64_t v;
-	int r, ro = (flags & HK_STORE_READONLY) != 0;
+	int r, ro = (flags & HK_STORE_READONLY) != 0, created = 0;
 
 	*bep = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL || (s->path = strdup(path)) == NULL) {
@@ -292,7 +315,7 @@ sq_open(const char *path, unsigned int flags, void **bep)
 			    " (nothing was recorded yet, or give --inventory PATH)" : "");
 			goto out;
 		}
-		if ((r = make_parent(s, path)) != 0)
+		if ((r = make_parent(s, path)) != 0 || (r = make_private(s, &created)) != 0)
 			goto out;
 	} else if (!S_ISREG(sb.st_mode)) {
 		r = hk_errf(HK_ERR_INVENTORY_CORRUPT, "inventory %s: not a regular file", path);
@@ -319,6 +342,9 @@ sq_open(const char *path, unsigned int flags, void **bep)
 			goto out;
 	} else if (r != 0)
 		goto out;
+	/* Someone else's database, or a newer one: refused before anything changes it. */
+	if ((r = hk_sq_schema_check(s, &v)) != 0)
+		goto out;
 	if (!ro) {
 		sqlite3_stmt *st;
 		const unsigned char *mode;
@@ -344,6 +370,13 @@ sq_open(const char *path, unsigned int flags, void **bep)
 	*bep = s;
 	s = NULL;
  out:
+	/* A file this open made and could not make an inventory of goes again. */
+	if (s != NULL && created) {
+		if (s->db != NULL)
+			sqlite3_close_v2(s->db);
+		s->db = NULL;
+		unlink(path);
+	}
 	sq_close(s);
 	return r;
 }

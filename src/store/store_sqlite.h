@@ -29,7 +29,12 @@ int hk_sq_bind_text(sqlite3_stmt *st, int i, const char *v);
 int hk_sq_bind_id(sqlite3_stmt *st, int i, int64_t v);
 char *hk_sq_col_text(sqlite3_stmt *st, int i, int *okp);
 
-/* Check the file is an hwkey inventory and bring its schema to the current version. */
+/*
+ * The file is an hwkey inventory (or empty), of a version this hwkey can
+ * read (and, without HK_STORE_READONLY, migrate); *versionp gets it.
+ */
+int hk_sq_schema_check(struct hk_sq *s, int64_t *versionp);
+/* hk_sq_schema_check, then bring the schema to the current version. */
 int hk_sq_schema_open(struct hk_sq *s);
 /* Compute and store every fingerprint of key_id missing from key_fingerprints. */
 int hk_sq_key_fingerprints(struct hk_sq *s, int64_t key_id, const struct hk_key *key);

@@ -135,12 +135,12 @@ static const struct migration migrations[] = {
 _Static_assert(NMIGRATIONS == HK_STORE_SCHEMA, "a migration per schema version");
 
 int
-hk_sq_schema_open(struct hk_sq *s)
+hk_sq_schema_check(struct hk_sq *s, int64_t *versionp)
 {
 	int64_t version, appid, ntables;
-	char sql[96];
 	int r;
 
+	*versionp = 0;
 	if ((r = hk_sq_int(s, "PRAGMA user_version", &version)) != 0 ||
 	    (r = hk_sq_int(s, "PRAGMA application_id", &appid)) != 0 ||
 	    (r = hk_sq_int(s, "SELECT count(*) FROM sqlite_schema", &ntables)) != 0)
@@ -153,12 +153,25 @@ hk_sq_schema_open(struct hk_sq *s)
 		return hk_errf(HK_ERR_INVENTORY_VERSION, "inventory %s: schema version %lld; "
 		    "this hwkey knows up to %zu: use a newer hwkey", s->path,
 		    (long long)version, NMIGRATIONS);
-	if (version == (int64_t)NMIGRATIONS)
-		return 0;
-	if (s->flags & HK_STORE_READONLY)
+	if (version < (int64_t)NMIGRATIONS && (s->flags & HK_STORE_READONLY))
 		return hk_errf(HK_ERR_INVENTORY_VERSION, "inventory %s: schema version %lld "
 		    "needs migrating to %zu, which a read-only open cannot do", s->path,
 		    (long long)version, NMIGRATIONS);
+	*versionp = version;
+	return 0;
+}
+
+int
+hk_sq_schema_open(struct hk_sq *s)
+{
+	int64_t version;
+	char sql[96];
+	int r;
+
+	if ((r = hk_sq_schema_check(s, &version)) != 0)
+		return r;
+	if (version == (int64_t)NMIGRATIONS)
+		return 0;
 	/* All versions or none: a failed migration leaves the old schema whole. */
 	if ((r = hk_sq_begin(s)) != 0)
 		return r;

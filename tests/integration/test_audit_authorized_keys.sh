@@ -53,6 +53,8 @@ assert_eq authorized_keys "$(jq -r .mode out)" "mode"
 assert_eq '{"differs":0,"hardware":3,"missing":0,"unknown":1,"unproven":0}' \
 	"$(jq -cS .summary out)" "summary"
 assert_eq "$ka" "$(jq -r '.items[] | select(.file == "host1" and .line == 3) | .key_id' out)" "key id"
+assert_eq "$kb" "$(jq -r '.items[] | select(.file == "host2" and .line == 1) | .key_id' out)" \
+	"bob's key id"
 assert_eq "pkcs11:token=alice" "$(jq -r '.items[0].token' out)" "token uri"
 assert_eq "stranger@laptop" "$(jq -r '.items[] | select(.status == "unknown") | .comment' out)" "comment"
 assert_eq "rsa2048" "$(jq -r '.items[] | select(.key_id == '"$ko"') | .type' out)" "type"

@@ -111,6 +111,22 @@ assert_eq '{"differs":0,"hardware":4,"missing":1,"unknown":0,"unproven":0}' \
 expect_exit 14 "$HWKEY" audit "${C[@]}" --region cn-hangzhou --inventory "$INV"
 assert_eq unproven "$(awk '$2 == "bob" { print $3 }' out)" "unproven key"
 
+# Huawei's own fingerprint formula (MD5 colon hex): a recorded token key and an
+# unrecorded software key.
+hk_creds_huawei
+H=(--cloud huawei --endpoint "$CLOUDSIM_URL" --region cn-north-4)
+expect_exit 0 "$HWKEY" import "$uri" --key alice-key "${M[@]}" "${H[@]}" --name alice_h --json
+"$SF" "$INV" import "${kid[alice-key]}" huawei cn-north-4 alice_h verified \
+	cloud_fp="$(jq -r '.results[0].cloud_fingerprint' out)" >/dev/null
+expect_exit 0 "$HWKEY" import rogue.pub "${H[@]}" --name rogue_h
+expect_exit 14 "$HWKEY" audit "${H[@]}" --inventory "$INV" --json
+hk_json_valid audit out
+assert_eq huawei "$(jq -r .cloud out)" "huawei audit"
+assert_eq hardware "$(jq -r '.items[] | select(.name == "alice_h") | .status' out)" "huawei: token key"
+assert_eq unknown "$(jq -r '.items[] | select(.name == "rogue_h") | .status' out)" "huawei: software key"
+assert_eq "$(fp_huawei rogue.pub)" "$(jq -r '.items[] | select(.name == "rogue_h") | .fingerprint' out)" \
+	"huawei's fingerprint form"
+
 # Usage: one mode, and a missing inventory is exit 17 before any request.
 expect_exit 2 "$HWKEY" audit --inventory "$INV"
 expect_exit 2 "$HWKEY" audit "${C[@]}" --region cn-hangzhou --authorized-keys x

@@ -131,6 +131,17 @@ assert_eq "$(sqlite3 v1.db "SELECT value FROM key_fingerprints WHERE key_id = 1 
 assert_eq 3 "$(sqlite3 v1.db 'PRAGMA user_version')" "migrated on disk"
 assert_eq ok "$(sqlite3 v1.db 'PRAGMA integrity_check')" "migrated inventory whole"
 
+# Several processes writing at once (WAL, busy timeout) while hwkey reads: every row lands.
+"$SF" many.db token pkcs11 many >/dev/null
+pids=()
+for _ in 1 2 3; do "$SF" many.db fill 40 >/dev/null & pids+=($!); done
+for _ in 1 2 3 4 5; do "$HWKEY" inventory export --json --inventory many.db >/dev/null ||
+	fail "reading while others write"; done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent writer failed"; done
+pass
+assert_eq 120 "$(sqlite3 many.db 'SELECT count(*) FROM journal')" "rows of three concurrent writers"
+assert_eq ok "$(sqlite3 many.db 'PRAGMA integrity_check')" "whole after concurrent writers"
+
 # Not an inventory: another SQLite file, and a text file.
 sqlite3 other.db 'CREATE TABLE t(x)'
 expect_exit 17 "$HWKEY" inventory list --inventory other.db

@@ -138,6 +138,9 @@ test_open_and_schema(void **state)
 		path_in(d, sizeof(d), "sub/dir");
 		assert_int_equal(stat(d, &sb), 0);
 		assert_int_equal(sb.st_mode & 0777, 0700);
+		/* The file too, whatever the umask: it says who holds which key. */
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
 	}
 	/* WAL and the application id are on disk. */
 	{
@@ -189,6 +192,17 @@ test_not_an_inventory(void **state)
 	hk_err_clear();
 	assert_int_equal(hk_store_open(p, HK_STORE_CREATE, &st), HK_ERR_INVENTORY_CORRUPT);
 	assert_non_null(strstr(hk_err_detail(), "not an hwkey inventory"));
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), 0);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		/* Refused before anything changed it: still in its own journal mode. */
+		assert_string_equal((const char *)sqlite3_column_text(s, 0), "delete");
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+	}
 	/* A newer hwkey's inventory: VERSION, never touched. */
 	st = open_new("newer.db");
 	hk_store_close(st);
