@@ -38,6 +38,7 @@ REGIONS='["cn-hangzhou", "cn-shanghai", "cn-beijing"]'
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# shellcheck disable=SC2034  # read by tests/lib/provision.sh
 PV_MODULE=$HK_P11FAULT
 hk_creds_aliyun
 
@@ -72,6 +73,7 @@ hk_cloudsim_start --latency "$B_LATENCY_MS" --quiet
 export HK_P11FAULT_DELAY=C_GenerateKeyPair:$B_DELAY_MS
 pv_tokens "$B_TOKENS" bb
 pv_plan b.json "$B_TOKENS" bb "$REGIONS" bench-b
+# shellcheck disable=SC2034
 PV_INVENTORY=$HK_TMP/b.db
 echo "(b) $B_TOKENS SoftHSM tokens (ecdsa-p256), keygen slowed to ${B_DELAY_MS} ms, 3 regions," \
 	"latency ${B_LATENCY_MS} ms"
