@@ -34,7 +34,7 @@ if [ "${HK_SKIP_TSAN:-0}" != 1 ]; then
 	CC=clang cmake -S . -B "$tsan" -DWERROR=ON -DBUILD_TESTING=ON -DSANITIZE_THREAD=ON >/dev/null
 	cmake --build "$tsan" -j"$jobs"
 	# The threaded parts only (label tsan): the provisioning engine's unit
-	# tests, the HTTP engine's, and one whole 20-token plan.
+	# tests, the HTTP engine's, one whole 20-token plan and the fault cases.
 	echo "== the threaded tests under ThreadSanitizer"
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		ctest --test-dir "$tsan" --output-on-failure -L tsan -j"$jobs"

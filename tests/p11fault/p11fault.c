@@ -504,24 +504,52 @@ handle_kind(int fn)
 	}
 }
 
-/* "label" and "serial" of a slot's token, blanks trimmed; -1 when unknown. */
+/*
+ * "label" and "serial" of a slot's token, blanks trimmed; -1 when unknown.
+ * Asked once per slot, under the lock: SoftHSM's C_GetTokenInfo calls
+ * gmtime(), which is not thread-safe, and a fault module must not add races
+ * of its own to the process it is testing.
+ */
+#define SLOT_CACHE_MAX 256
+static struct {
+	CK_SLOT_ID slot;
+	char label[33], serial[17];
+} slot_cache[SLOT_CACHE_MAX];
+static size_t nslot_cache;
+
 static int
 slot_names(CK_SLOT_ID slot, char *label, size_t lsize, char *serial, size_t ssize)
 {
 	CK_TOKEN_INFO ti;
-	size_t n;
+	size_t n, i;
+	int r = -1;
 
-	if (real == NULL || real->C_GetTokenInfo(slot, &ti) != CKR_OK)
-		return -1;
-	n = sizeof(ti.label);
-	while (n > 0 && ti.label[n - 1] == ' ')
-		n--;
-	snprintf(label, lsize, "%.*s", (int)n, (const char *)ti.label);
-	n = sizeof(ti.serialNumber);
-	while (n > 0 && ti.serialNumber[n - 1] == ' ')
-		n--;
-	snprintf(serial, ssize, "%.*s", (int)n, (const char *)ti.serialNumber);
-	return 0;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nslot_cache && slot_cache[i].slot != slot; i++)
+		;
+	if (i == nslot_cache) {
+		if (real == NULL || real->C_GetTokenInfo(slot, &ti) != CKR_OK ||
+		    nslot_cache == SLOT_CACHE_MAX)
+			goto out;
+		slot_cache[i].slot = slot;
+		n = sizeof(ti.label);
+		while (n > 0 && ti.label[n - 1] == ' ')
+			n--;
+		snprintf(slot_cache[i].label, sizeof(slot_cache[i].label), "%.*s", (int)n,
+		    (const char *)ti.label);
+		n = sizeof(ti.serialNumber);
+		while (n > 0 && ti.serialNumber[n - 1] == ' ')
+			n--;
+		snprintf(slot_cache[i].serial, sizeof(slot_cache[i].serial), "%.*s", (int)n,
+		    (const char *)ti.serialNumber);
+		nslot_cache++;
+	}
+	snprintf(label, lsize, "%s", slot_cache[i].label);
+	snprintf(serial, ssize, "%s", slot_cache[i].serial);
+	r = 0;
+ out:
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 static int
