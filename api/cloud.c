@@ -353,6 +353,24 @@ hk_cloud_cancel(struct hk_cloud *c)
 }
 
 int
+hk_cloud_post(struct hk_cloud *c, hk_cloud_post_fn *fn, void *arg)
+{
+	return hk_http_post(c->http, fn, arg);
+}
+
+void
+hk_cloud_hold(struct hk_cloud *c)
+{
+	hk_http_hold(c->http);
+}
+
+void
+hk_cloud_release(struct hk_cloud *c)
+{
+	hk_http_release(c->http);
+}
+
+int
 hk_cloud_cancelling(const struct hk_cloud *c)
 {
 	return hk_http_cancelling(c->http);

@@ -129,6 +129,20 @@ int hk_cloud_run(struct hk_cloud *c);
 void hk_cloud_cancel(struct hk_cloud *c);
 
 /*
+ * Feeding a running session from other threads (thread-safe, the rest of the
+ * session is not): hk_cloud_post runs fn(arg, cancelled) on the thread in
+ * hk_cloud_run(), in order, where it may start imports (hk_import_start
+ * with explicit regions) and read their results. A hold keeps
+ * hk_cloud_run() waiting for posts after its work runs out; each hold is
+ * released once (after the holder's last post). cancelled = 1: the session
+ * is cancelling, what fn starts completes as cancelled.
+ */
+typedef void hk_cloud_post_fn(void *arg, int cancelled);
+int hk_cloud_post(struct hk_cloud *c, hk_cloud_post_fn *fn, void *arg);
+void hk_cloud_hold(struct hk_cloud *c);
+void hk_cloud_release(struct hk_cloud *c);
+
+/*
  * "cn-hangzhou,cn-shanghai" or "all" (the provider's region list) into a
  * NULL-terminated array; free with hk_cloud_strv_free.
  */

@@ -3,6 +3,7 @@
  * timers, cancellation with a deadline, TLS always verified), and below it
  * the life of a provider request: sign, send, classify, parse, page, deliver. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -46,6 +47,13 @@ struct timer {
 	struct timer *next;
 };
 
+/* Work handed in by another thread (hk_http_post), run on the engine's. */
+struct post {
+	hk_http_timer_fn *fn;
+	void *arg;
+	struct post *next;
+};
+
 struct hk_http {
 	struct hk_http_opts opts;
 	CURLM *multi;
@@ -62,6 +70,10 @@ struct hk_http {
 	atomic_int cancel_asked;	/* hk_http_cancel(), from any thread */
 	int cancelling;			/* seen by the run loop */
 	uint64_t deadline;		/* for transfers in flight once cancelling */
+	/* The inbox: the only state other threads touch (under inbox_lock). */
+	pthread_mutex_t inbox_lock;
+	struct post *inbox_head, *inbox_tail;
+	atomic_int holds;		/* hk_http_hold() minus hk_http_release() */
 };
 
 static int curl_ready;
@@ -141,6 +153,8 @@ hk_http_new(const struct hk_http_opts *opts, struct hk_http **httpp)
 	http->tokens = http->opts.burst;
 	http->refill_at = now_ms();
 	atomic_init(&http->cancel_asked, 0);
+	atomic_init(&http->holds, 0);
+	pthread_mutex_init(&http->inbox_lock, NULL);
 	if (opts->cacert != NULL) {
 		if ((r = hk_http_ca_blob(opts->cacert, &http->ca_data, &http->ca.len)) != 0)
 			goto fail;
@@ -182,9 +196,15 @@ hk_http_free(struct hk_http *http)
 {
 	struct req *q, *next;
 	struct timer *t;
+	struct post *p;
 
 	if (http == NULL)
 		return;
+	while ((p = http->inbox_head) != NULL) {
+		http->inbox_head = p->next;
+		free(p);
+	}
+	pthread_mutex_destroy(&http->inbox_lock);
 	/* What is left was never run: dropped without its done() (run first). */
 	for (q = http->wait_head; q != NULL; q = next) {
 		next = q->next;
@@ -273,6 +293,67 @@ hk_http_cancel(struct hk_http *http)
 	/* Wake a poll that may wait for a slow answer. */
 	if (http->multi != NULL)
 		curl_multi_wakeup(http->multi);
+}
+
+int
+hk_http_post(struct hk_http *http, hk_http_timer_fn *fn, void *arg)
+{
+	struct post *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return HK_ERR_ALLOC;
+	p->fn = fn;
+	p->arg = arg;
+	pthread_mutex_lock(&http->inbox_lock);
+	if (http->inbox_tail != NULL)
+		http->inbox_tail->next = p;
+	else
+		http->inbox_head = p;
+	http->inbox_tail = p;
+	pthread_mutex_unlock(&http->inbox_lock);
+	curl_multi_wakeup(http->multi);
+	return 0;
+}
+
+void
+hk_http_hold(struct hk_http *http)
+{
+	atomic_fetch_add(&http->holds, 1);
+}
+
+void
+hk_http_release(struct hk_http *http)
+{
+	atomic_fetch_sub(&http->holds, 1);
+	curl_multi_wakeup(http->multi);
+}
+
+/* Run what other threads posted, in order; each may submit requests. */
+static void
+inbox_run(struct hk_http *http)
+{
+	struct post *p, *next;
+
+	pthread_mutex_lock(&http->inbox_lock);
+	p = http->inbox_head;
+	http->inbox_head = http->inbox_tail = NULL;
+	pthread_mutex_unlock(&http->inbox_lock);
+	for (; p != NULL; p = next) {
+		next = p->next;
+		p->fn(p->arg, http->cancelling);
+		free(p);
+	}
+}
+
+static int
+inbox_empty(struct hk_http *http)
+{
+	int empty;
+
+	pthread_mutex_lock(&http->inbox_lock);
+	empty = http->inbox_head == NULL;
+	pthread_mutex_unlock(&http->inbox_lock);
+	return empty;
 }
 
 int
@@ -676,6 +757,7 @@ step(struct hk_http *http, long *waitp)
 		http->cancelling = 1;
 		http->deadline = now + (uint64_t)http->opts.cancel_grace_ms;
 	}
+	inbox_run(http);
 	late = http->cancelling && now >= http->deadline;
 	if (late)
 		abandon_active(http, HK_ERR_CANCELLED, "abandoned in flight at the cancel "
@@ -705,10 +787,18 @@ step(struct hk_http *http, long *waitp)
 	}
 }
 
+/* No request or timer is left (what other threads may still hand in aside). */
 static int
-idle(const struct hk_http *http)
+drained(const struct hk_http *http)
 {
 	return http->nactive == 0 && http->nwait == 0 && http->timers == NULL;
+}
+
+static int
+idle(struct hk_http *http)
+{
+	return http->nactive == 0 && http->nwait == 0 && http->timers == NULL &&
+	    atomic_load(&http->holds) == 0 && inbox_empty(http);
 }
 
 /* libcurl failed under us: complete everything so no caller waits forever. */
@@ -733,7 +823,8 @@ fatal(struct hk_http *http, const char *what)
 			t->fn(t->arg, 1);
 			free(t);
 		}
-	} while (!idle(http));
+		inbox_run(http);
+	} while (!drained(http));
 	return hk_error_raise(&e);
 }
 

@@ -145,6 +145,18 @@ int hk_http_running(const struct hk_http *http);
 void hk_http_cancel(struct hk_http *http);
 int hk_http_cancelling(const struct hk_http *http);
 
+/*
+ * Work from other threads (the provisioning engine's token workers). Both
+ * are thread-safe; everything else here belongs to the engine's thread.
+ * hk_http_post: fn(arg, cancelled) runs on the engine's thread, from
+ * hk_http_run(), in the order posted (cancelled = 1 once the session is
+ * cancelling); it may submit requests. While a hold is taken hk_http_run()
+ * does not return when it runs out of work, it waits for posts.
+ */
+int hk_http_post(struct hk_http *http, hk_http_timer_fn *fn, void *arg);
+void hk_http_hold(struct hk_http *http);
+void hk_http_release(struct hk_http *http);
+
 /* Counters for benchmarks and tests. */
 struct hk_http_stats {
 	unsigned long requests;		/* submitted */

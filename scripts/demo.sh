@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The main job end to end, on throwaway parts: install what is missing, build,
-# then provision a hardware-backed SSH key on a fresh SoftHSM token, fingerprint
-# it three ways (and check ssh-keygen agrees), import it into three regions of
-# hwkey-cloudsim over HTTPS, list it there, show the cloud's fingerprints
-# match hwkey's own, and log in with the key to a throwaway sshd on loopback.
+# then hwkey provision a small plan (two fresh SoftHSM tokens) into three
+# regions of hwkey-cloudsim over HTTPS, run it again (nothing is repeated),
+# fingerprint a key three ways (ssh-keygen must agree), show the cloud's
+# fingerprints match hwkey's, then hwkey inventory and hwkey audit, and log
+# in with alice's key to a throwaway sshd on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-src=$PWD
 . scripts/deps.sh
 hk_install_deps
 
@@ -36,28 +36,16 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 export DEMO_SO_PIN=$(od -An -N6 -tu2 /dev/urandom | tr -d ' \n' | cut -c1-12)
 export DEMO_PIN=$(od -An -N6 -tu2 /dev/urandom | tr -d ' \n' | cut -c1-8)
 
-say "A throwaway SoftHSM token ($work)"
+say "Two throwaway SoftHSM tokens ($work)"
 export SOFTHSM2_CONF=$work/softhsm2.conf
 mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
 	"$work" >"$SOFTHSM2_CONF"
-run "$hwkey" token init --module "$softhsm" --label demo --so-pin env:DEMO_SO_PIN --yes 'pkcs11:slot-id=0'
-run "$hwkey" pin set --module "$softhsm" --so-pin env:DEMO_SO_PIN --new-pin env:DEMO_PIN 'pkcs11:token=demo'
+for who in alice bob; do
+	softhsm2-util --init-token --free --label "demo-$who" --so-pin "$DEMO_SO_PIN" \
+		--pin "$DEMO_PIN" >/dev/null
+done
 run "$hwkey" tokens --module "$softhsm"
-
-say "Generate an ECDSA P-256 key on the token; hwkey proves it cannot leave"
-run "$hwkey" keygen --module "$softhsm" --pin env:DEMO_PIN --type ecdsa-p256 \
-	--label demo-key -o demo-key.pub 'pkcs11:token=demo'
-run "$hwkey" keys --module "$softhsm" --pin env:DEMO_PIN 'pkcs11:token=demo'
-
-say "Fingerprints three ways, and ssh-keygen's own (they must agree)"
-run "$hwkey" fingerprint demo-key.pub
-run "$hwkey" fingerprint -E md5 demo-key.pub
-run "$hwkey" fingerprint -E aliyun demo-key.pub
-run ssh-keygen -l -f demo-key.pub
-[ "$("$hwkey" fingerprint demo-key.pub)" == "$(ssh-keygen -l -f demo-key.pub)" ] ||
-	{ echo "demo: hwkey and ssh-keygen disagree" >&2; exit 1; }
-run ssh-keygen -D "$softhsm"
 
 say "hwkey-cloudsim: a local Alibaba ECS over HTTPS"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
@@ -73,23 +61,53 @@ for _ in $(seq 100); do [ -s sim.port ] && break; sleep 0.1; done
 [ -s sim.port ] || { echo "demo: hwkey-cloudsim did not start" >&2; exit 1; }
 endpoint=https://127.0.0.1:$(cat sim.port)/
 echo "listening on $endpoint"
-
-say "Import the token's key into three regions (concurrently, verified)"
 cloud=(--cloud aliyun --endpoint "$endpoint" --cacert sim.crt)
-run "$hwkey" import "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1 \
-	--name demo-key --module "$softhsm" 'pkcs11:token=demo' --key demo-key
-say "Again: idempotent, nothing imported twice"
-run "$hwkey" import "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1 \
-	--name demo-key demo-key.pub
+regions=cn-hangzhou,cn-shanghai,eu-central-1
+
+say "A provisioning plan: one entry per token, the PIN by reference only"
+cat >plan.json <<PLAN
+{"plan": "demo",
+ "defaults": {"type": "ecdsa-p256", "label": "ssh", "cloud": "aliyun",
+              "regions": ["cn-hangzhou", "cn-shanghai", "eu-central-1"], "pin": "env:DEMO_PIN"},
+ "entries": [
+   {"token": "pkcs11:token=demo-alice", "name": "alice-ssh", "person": "alice"},
+   {"token": "pkcs11:token=demo-bob", "name": "bob-ssh", "person": "bob"}
+ ]}
+PLAN
+cat plan.json
+inv=(--inventory "$work/inventory.db")
+
+say "Provision: keygen on each token (proven on-token), export, import into 3 regions, verify"
+run "$hwkey" provision --plan plan.json --module "$softhsm" --endpoint "$endpoint" \
+	--cacert sim.crt "${inv[@]}"
+say "Again: every entry is done, nothing is repeated"
+run "$hwkey" provision --plan plan.json --module "$softhsm" --endpoint "$endpoint" \
+	--cacert sim.crt "${inv[@]}"
+run "$hwkey" provision --status --plan plan.json "${inv[@]}"
+
+say "Fingerprints three ways, and ssh-keygen's own (they must agree)"
+printf '$ %s\n' "$hwkey export --module $softhsm pkcs11:token=demo-alice --key ssh > alice.pub"
+"$hwkey" export --module "$softhsm" 'pkcs11:token=demo-alice' --key ssh >alice.pub
+cat alice.pub
+run "$hwkey" fingerprint alice.pub
+run "$hwkey" fingerprint -E md5 alice.pub
+run "$hwkey" fingerprint -E aliyun alice.pub
+run ssh-keygen -l -f alice.pub
+[ "$("$hwkey" fingerprint alice.pub | cut -d' ' -f2)" == "$(ssh-keygen -l -f alice.pub | cut -d' ' -f2)" ] ||
+	{ echo "demo: hwkey and ssh-keygen disagree" >&2; exit 1; }
 
 say "What the cloud holds, and its fingerprints against hwkey's"
-run "$hwkey" cloud list "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1
-ours=$("$hwkey" fingerprint -E aliyun demo-key.pub | cut -d' ' -f2)
-theirs=$("$hwkey" cloud list "${cloud[@]}" --region cn-hangzhou,cn-shanghai,eu-central-1 --json |
-	jq -r '.regions[].keypairs[] | select(.name == "demo-key") | .fingerprints.aliyun' | sort -u)
+run "$hwkey" cloud list "${cloud[@]}" --region "$regions"
+ours=$("$hwkey" fingerprint -E aliyun alice.pub | cut -d' ' -f2)
+theirs=$("$hwkey" cloud list "${cloud[@]}" --region "$regions" --json |
+	jq -r '.. | objects | select(.name? == "alice-ssh") | .fingerprints.aliyun' | sort -u)
 echo "hwkey (Alibaba formula): $ours"
 echo "cloud:                   $theirs"
 [ "$ours" == "$theirs" ] || { echo "demo: fingerprints differ" >&2; exit 1; }
+
+say "The inventory: what was provisioned, and the cloud audited against it"
+run "$hwkey" inventory list "${inv[@]}"
+run "$hwkey" audit "${cloud[@]}" --region "$regions" "${inv[@]}"
 say "Log in with the token's key to a throwaway sshd on 127.0.0.1"
 # The tests' sshd fixture (tests/lib/sshd.sh) with the few helpers it expects.
 fail() { echo "demo: $*" >&2; exit 1; }
@@ -103,18 +121,18 @@ hk_free_port() {
 	fail "no free port"
 }
 . "$src/tests/lib/sshd.sh"
-cp demo-key.pub authorized_keys
+cp alice.pub authorized_keys
 hk_sshd_start "$work/sshd" "$work/authorized_keys"
 echo "sshd listening on 127.0.0.1:$HK_SSHD_PORT"
 # A private ssh config: the demo never touches ~/.ssh.
 printf 'Host *\n\tUserKnownHostsFile %s\n\tGlobalKnownHostsFile none\n' "$HK_SSHD_KNOWN_HOSTS" >ssh_config
-run "$hwkey" ssh-config demo --config "$work/ssh_config" --module "$softhsm" 'pkcs11:token=demo' \
-	--key demo-key --hostname 127.0.0.1 --port "$HK_SSHD_PORT" --user "$HK_SSHD_USER"
+run "$hwkey" ssh-config demo --config "$work/ssh_config" --module "$softhsm" 'pkcs11:token=demo-alice' \
+	--key ssh --hostname 127.0.0.1 --port "$HK_SSHD_PORT" --user "$HK_SSHD_USER"
 sed -n '/^# hwkey:begin demo/,/^# hwkey:end demo/p' ssh_config
 run "$hwkey" login demo --config "$work/ssh_config" --pin env:DEMO_PIN -- \
 	echo "logged in to \$(hostname) as \$(id -un) with the token key" | tee login.out
 grep -q "logged in to" login.out || fail "the login did not run the command"
 grep "Accepted publickey" "$HK_SSHD_LOG" | tail -1
-grep -q "Accepted publickey.*$(ssh-keygen -l -f demo-key.pub | awk '{print $2}')" "$HK_SSHD_LOG" ||
+grep -q "Accepted publickey.*$(ssh-keygen -l -f alice.pub | awk '{print $2}')" "$HK_SSHD_LOG" ||
 	fail "sshd did not accept the token's key"
-say "Done: the private key never left the token; the cloud holds its public half in three regions, and ssh logged in with it."
+say "Done: the private keys never left their tokens; each cloud region holds their public halves, recorded and audited, and ssh logged in with alice's."

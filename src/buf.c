@@ -1,4 +1,5 @@
 /* hk_buf: growable wire buffer, SSH wire codecs and base64. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,22 +512,31 @@ hk_b64_encode(struct hk_buf *out, const void *src, size_t len, size_t wrap)
 }
 
 /* 0..63 for alphabet characters, 64 for '=', 65 for space, 255 otherwise. */
+static uint8_t b64_t[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_table_init(void)
+{
+	int i;
+
+	memset(b64_t, 255, sizeof(b64_t));
+	for (i = 0; i < 64; i++)
+		b64_t[(uint8_t)b64_alphabet[i]] = (uint8_t)i;
+	b64_t['='] = 64;
+	b64_t[' '] = b64_t['\t'] = b64_t['\r'] = b64_t['\n'] = 65;
+}
+
+/*
+ * Built once: a second thread re-filling it (memset to 255 first) under a
+ * decode in progress would make that decode fail (the provisioning engine
+ * and hwkey-cloudsim decode on many threads).
+ */
 static const uint8_t *
 b64_table(void)
 {
-	static uint8_t t[256];
-	static int init;
-	int i;
-
-	if (!init) {	/* idempotent; benign if two threads race */
-		memset(t, 255, sizeof(t));
-		for (i = 0; i < 64; i++)
-			t[(uint8_t)b64_alphabet[i]] = (uint8_t)i;
-		t['='] = 64;
-		t[' '] = t['\t'] = t['\r'] = t['\n'] = 65;
-		init = 1;
-	}
-	return t;
+	(void)pthread_once(&b64_once, b64_table_init);
+	return b64_t;
 }
 
 int

@@ -81,6 +81,7 @@ enum hk_exit {
 	X(HK_ERR_PARTIAL,		-40, HK_EXIT_PARTIAL, "some items failed") \
 	X(HK_ERR_AGENT_REFUSED,		-41, HK_EXIT_UNSUPPORTED, "ssh-agent refused the key") \
 	X(HK_ERR_SSH_TOOL,		-42, HK_EXIT_FAILURE, "an OpenSSH program failed") \
+	X(HK_ERR_PLAN,			-43, HK_EXIT_INPUT, "invalid provisioning plan") \
 	\
 	X(HK_ERR_MODULE_LOAD,		-100, HK_EXIT_TOKEN, "cannot load PKCS#11 module") \
 	X(HK_ERR_TOKEN_NOT_FOUND,	-101, HK_EXIT_TOKEN, "no token matches") \

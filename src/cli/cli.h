@@ -125,6 +125,7 @@ extern const struct hk_cmd hk_cmd_keygen;
 extern const struct hk_cmd hk_cmd_keys;
 extern const struct hk_cmd hk_cmd_login;
 extern const struct hk_cmd hk_cmd_pin;
+extern const struct hk_cmd hk_cmd_provision;
 extern const struct hk_cmd hk_cmd_ssh_config;
 extern const struct hk_cmd hk_cmd_token;
 extern const struct hk_cmd hk_cmd_tokens;

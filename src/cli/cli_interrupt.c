@@ -2,12 +2,18 @@
  * flag (async-signal-safe); the HTTP engine polls it through hk_ui.cancelled
  * and stops sending. A second signal is the user insisting: default action. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "cli_interrupt.h"
 
-static volatile sig_atomic_t interrupted;
+/*
+ * Read by every thread that polls for a cancel (hwkey provision's token
+ * workers and HTTP engines), written by the handler: a lock-free atomic,
+ * which C11 allows in a signal handler, where sig_atomic_t would race.
+ */
+static atomic_int interrupted;
 static int installed;
 
 static void
@@ -15,10 +21,8 @@ on_signal(int sig)
 {
 	struct sigaction dfl;
 
-	if (!interrupted) {
-		interrupted = 1;
+	if (atomic_exchange(&interrupted, 1) == 0)
 		return;
-	}
 	/* Second one: die by it now, as an uncaught signal would (128 + sig). */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
@@ -31,7 +35,7 @@ static int
 ui_cancelled(void *arg)
 {
 	(void)arg;
-	return interrupted != 0;
+	return atomic_load(&interrupted) != 0;
 }
 
 void
@@ -62,5 +66,5 @@ hk_cli_interrupt_install(struct hk_ui *ui)
 int
 hk_cli_interrupted(void)
 {
-	return interrupted != 0;
+	return atomic_load(&interrupted) != 0;
 }

@@ -25,6 +25,7 @@ static const struct hk_cmd *const commands[] = {
 	&hk_cmd_keys,
 	&hk_cmd_login,
 	&hk_cmd_pin,
+	&hk_cmd_provision,
 	&hk_cmd_ssh_config,
 	&hk_cmd_token,
 	&hk_cmd_tokens,

@@ -113,6 +113,7 @@ int
 hk_store_open(const char *path, unsigned int flags, struct hk_store **stp)
 {
 	struct hk_store *st = NULL;
+	pthread_mutexattr_t ma;
 	char *def = NULL;
 	size_t i;
 	int r;
@@ -142,7 +143,12 @@ hk_store_open(const char *path, unsigned int flags, struct hk_store **stp)
 	st->impl = backends[i];
 	if ((r = st->impl->open(path, flags, &st->be)) != 0)
 		goto out;
-	if ((errno = pthread_mutex_init(&st->lock, NULL)) != 0) {
+	/* Recursive: a batch holds the lock across the calls it groups. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	errno = pthread_mutex_init(&st->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (errno != 0) {
 		st->impl->close(st->be);
 		st->be = NULL;
 		r = HK_ERR_INTERNAL;
@@ -632,4 +638,26 @@ hk_store_journals_free(struct hk_store_journal **js, size_t n)
 	for (size_t i = 0; js != NULL && i < n; i++)
 		hk_store_journal_free(js[i]);
 	free(js);
+}
+
+int
+hk_store_batch_begin(struct hk_store *st)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->impl->batch_begin != NULL && (r = st->impl->batch_begin(st->be)) != 0)
+		pthread_mutex_unlock(&st->lock);
+	return r;
+}
+
+int
+hk_store_batch_end(struct hk_store *st, int r)
+{
+	int rc = 0;
+
+	if (st->impl->batch_end != NULL)
+		rc = st->impl->batch_end(st->be, r == 0);
+	pthread_mutex_unlock(&st->lock);
+	return r != 0 ? r : rc;
 }

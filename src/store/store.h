@@ -257,4 +257,17 @@ int hk_store_journal_list(struct hk_store *st, int64_t entry_id,
 void hk_store_journal_free(struct hk_store_journal *j);
 void hk_store_journals_free(struct hk_store_journal **js, size_t n);
 
+/* ---- batches (group commit) ---- */
+
+/*
+ * Several writes as one transaction, made durable together (one fsync) by
+ * hk_store_batch_end: the provisioning engine's writer commits the journal
+ * rows of many workers at once. Between begin and end the calling thread
+ * holds the handle (other threads' calls wait); a call in between that fails
+ * is undone alone and returns its error; end with r != 0 undoes the whole
+ * batch. hk_store_batch_end returns r, or the commit's failure.
+ */
+int hk_store_batch_begin(struct hk_store *st);
+int hk_store_batch_end(struct hk_store *st, int r);
+
 #endif /* HK_STORE_H */

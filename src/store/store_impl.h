@@ -55,6 +55,9 @@ struct hk_store_impl {
 	    struct hk_store_journal **jp);
 	int (*journal_list)(void *be, int64_t entry_id, struct hk_store_journal ***jsp,
 	    size_t *np);
+	/* hk_store_batch_*: one transaction around many calls (NULL: calls commit alone). */
+	int (*batch_begin)(void *be);
+	int (*batch_end)(void *be, int commit);
 };
 
 extern const struct hk_store_impl hk_store_sqlite;

@@ -121,6 +121,8 @@ hk_sq_exec(struct hk_sq *s, const char *sql, const char *what)
 int
 hk_sq_begin(struct hk_sq *s)
 {
+	if (s->batch)
+		return hk_sq_exec(s, "SAVEPOINT hk_call", "starting a savepoint");
 	return hk_sq_exec(s, "BEGIN IMMEDIATE", "starting a transaction");
 }
 
@@ -129,6 +131,18 @@ hk_sq_end(struct hk_sq *s, int r)
 {
 	int r2;
 
+	if (s->batch) {
+		/* One call of a batch: undone alone, committed with the batch. */
+		if (r == 0 && (r2 = hk_sq_exec(s, "RELEASE hk_call", "releasing a savepoint")) == 0)
+			return 0;
+		if (r == 0)
+			r = r2;
+		if (sqlite3_get_autocommit(s->db) == 0) {
+			(void)sqlite3_exec(s->db, "ROLLBACK TO hk_call", NULL, NULL, NULL);
+			(void)sqlite3_exec(s->db, "RELEASE hk_call", NULL, NULL, NULL);
+		}
+		return r;
+	}
 	if (r == 0) {
 		if ((r2 = hk_sq_exec(s, "COMMIT", "committing")) == 0)
 			return 0;
@@ -412,6 +426,34 @@ sq_check(void *be)
 	return r;
 }
 
+/* A batch: one IMMEDIATE transaction; the calls inside nest as savepoints. */
+static int
+sq_batch_begin(void *be)
+{
+	struct hk_sq *s = be;
+	int r;
+
+	if (s->batch)
+		return hk_errf(HK_ERR_INTERNAL, "inventory %s: batches do not nest", s->path);
+	if ((r = hk_sq_exec(s, "BEGIN IMMEDIATE", "starting a batch")) == 0)
+		s->batch = 1;
+	return r;
+}
+
+static int
+sq_batch_end(void *be, int commit)
+{
+	struct hk_sq *s = be;
+	int r = 0;
+
+	s->batch = 0;
+	if (commit && (r = hk_sq_exec(s, "COMMIT", "committing a batch")) == 0)
+		return 0;
+	if (sqlite3_get_autocommit(s->db) == 0)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
 const struct hk_store_impl hk_store_sqlite = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -439,4 +481,6 @@ const struct hk_store_impl hk_store_sqlite = {
 	.journal = hk_sq_journal,
 	.journal_last = hk_sq_journal_last,
 	.journal_list = hk_sq_journal_list,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 };

@@ -11,6 +11,7 @@ struct hk_sq {
 	sqlite3 *db;
 	char *path;
 	unsigned int flags;		/* HK_STORE_* */
+	int batch;			/* inside hk_store_batch_*: calls nest as savepoints */
 };
 
 /* SQLite's rc (and errno behind it) as HK_ERR_INVENTORY_*, detail "inventory PATH: what: ...". */

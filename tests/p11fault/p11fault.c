@@ -14,14 +14,33 @@
  * with ":after" it is forwarded first and its result replaced, as when a device
  * dies after doing the work but before answering. <CKR> is a CKR_ name or a
  * number (0x30).
+ *   HK_P11FAULT_DELAY=C_Function:<ms>[,...]  sleep before forwarding that function
+ *                             (a slow device: real hardware takes ~1 s per keygen)
+ *   HK_P11FAULT_REMOVED=FILE  tokens named in FILE (one label or serial per
+ *                             line) are pulled out: their slot calls answer
+ *                             CKR_TOKEN_NOT_PRESENT, their session calls
+ *                             CKR_DEVICE_REMOVED, while FILE names them
+ *   HK_P11FAULT_PULL=LABEL:C_Function[:after]  pull token LABEL (append it to
+ *                             the REMOVED file) at its first call of C_Function:
+ *                             that call already fails, or with ":after" is
+ *                             forwarded first (the work is done, the answer lost)
+ *   HK_P11FAULT_GUARD=FILE    hold a shared flock on FILE while any call is inside
+ *                             the real module: a test that takes it exclusively
+ *                             (flock FILE kill -9 PID) kills the process between
+ *                             token calls, never inside one. A real token's own
+ *                             writes do not tear when the host dies; SoftHSM's
+ *                             token files do, and that is not what is tested.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,6 +204,17 @@ static int log_fd = -1;
 static int log_time;
 static void *real_dl;
 static CK_FUNCTION_LIST_PTR real;
+static struct {
+	int fn;
+	long ms;
+} delays[MAX_SPECS];
+static size_t ndelays;
+static const char *removed_path;
+static char pull_label[64];
+static int pull_fn = -1, pull_after, pulled;
+static int guard_fd = -1;
+static unsigned long guard_users;
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 warnx_(const char *what, const char *val)
@@ -277,6 +307,78 @@ specs_add(const char *env, int by_fn)
 	free(copy);
 }
 
+static int
+fn_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FN_COUNT; i++)
+		if (strcmp(fn_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "C_GenerateKeyPair:1000,C_Login:50" */
+static void
+delays_add(void)
+{
+	char *copy, *item, *save = NULL, *colon, *end;
+	const char *v;
+
+	if ((v = getenv("HK_P11FAULT_DELAY")) == NULL || *v == '\0' ||
+	    (copy = strdup(v)) == NULL)
+		return;
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((colon = strchr(item, ':')) == NULL || ndelays == MAX_SPECS)
+			goto bad;
+		*colon = '\0';
+		delays[ndelays].fn = fn_parse(item);
+		errno = 0;
+		delays[ndelays].ms = strtol(colon + 1, &end, 10);
+		if (delays[ndelays].fn < 0 || *end != '\0' || errno != 0 ||
+		    delays[ndelays].ms < 0)
+			goto bad;
+		ndelays++;
+	}
+	free(copy);
+	return;
+ bad:
+	warnx_("malformed spec in", "HK_P11FAULT_DELAY");
+	abort();
+}
+
+/* "LABEL:C_Function[:after]" */
+static void
+pull_parse(void)
+{
+	char *copy, *f1, *f2;
+	const char *v;
+
+	if ((v = getenv("HK_P11FAULT_PULL")) == NULL || *v == '\0')
+		return;
+	if ((copy = strdup(v)) == NULL)
+		return;
+	if ((f1 = strchr(copy, ':')) == NULL)
+		goto bad;
+	*f1++ = '\0';
+	if ((f2 = strchr(f1, ':')) != NULL) {
+		*f2++ = '\0';
+		if (strcmp(f2, "after") != 0)
+			goto bad;
+		pull_after = 1;
+	}
+	if ((pull_fn = fn_parse(f1)) < 0 || strlen(copy) >= sizeof(pull_label) ||
+	    getenv("HK_P11FAULT_REMOVED") == NULL)
+		goto bad;
+	snprintf(pull_label, sizeof(pull_label), "%s", copy);
+	free(copy);
+	return;
+ bad:
+	warnx_("malformed spec (or no HK_P11FAULT_REMOVED) in", "HK_P11FAULT_PULL");
+	abort();
+}
+
 /* Called with lock held. */
 static void
 configure(void)
@@ -288,6 +390,13 @@ configure(void)
 	configured = 1;
 	specs_add("HK_P11FAULT_FAIL", 1);
 	specs_add("HK_P11FAULT_FAIL_CALL", 0);
+	delays_add();
+	pull_parse();
+	if ((v = getenv("HK_P11FAULT_GUARD")) != NULL && *v != '\0')
+		guard_fd = open(v, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	removed_path = getenv("HK_P11FAULT_REMOVED");
+	if (removed_path != NULL && *removed_path == '\0')
+		removed_path = NULL;
 	log_time = (v = getenv("HK_P11FAULT_TIME")) != NULL && strcmp(v, "1") == 0;
 	if ((v = getenv("HK_P11FAULT_LOG")) != NULL && *v != '\0')
 		log_fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -368,17 +477,233 @@ call_end(struct call *c, CK_RV rv)
 	return rv;
 }
 
+/* Which handle a function's first parameter is. */
+enum handle_kind { H_NONE, H_SLOT, H_SESSION };
+
+static enum handle_kind
+handle_kind(int fn)
+{
+	switch (fn) {
+	case FN_C_GetFunctionList:
+	case FN_C_Initialize:
+	case FN_C_Finalize:
+	case FN_C_GetInfo:
+	case FN_C_GetSlotList:
+	case FN_C_WaitForSlotEvent:
+		return H_NONE;
+	case FN_C_GetSlotInfo:
+	case FN_C_GetTokenInfo:
+	case FN_C_GetMechanismList:
+	case FN_C_GetMechanismInfo:
+	case FN_C_InitToken:
+	case FN_C_OpenSession:
+	case FN_C_CloseAllSessions:
+		return H_SLOT;
+	default:
+		return H_SESSION;
+	}
+}
+
+/*
+ * "label" and "serial" of a slot's token, blanks trimmed; -1 when unknown.
+ * Asked once per slot, under the lock: SoftHSM's C_GetTokenInfo calls
+ * gmtime(), which is not thread-safe, and a fault module must not add races
+ * of its own to the process it is testing.
+ */
+#define SLOT_CACHE_MAX 256
+static struct {
+	CK_SLOT_ID slot;
+	char label[33], serial[17];
+} slot_cache[SLOT_CACHE_MAX];
+static size_t nslot_cache;
+
+static int
+slot_names(CK_SLOT_ID slot, char *label, size_t lsize, char *serial, size_t ssize)
+{
+	CK_TOKEN_INFO ti;
+	size_t n, i;
+	int r = -1;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nslot_cache && slot_cache[i].slot != slot; i++)
+		;
+	if (i == nslot_cache) {
+		if (real == NULL || real->C_GetTokenInfo(slot, &ti) != CKR_OK ||
+		    nslot_cache == SLOT_CACHE_MAX)
+			goto out;
+		slot_cache[i].slot = slot;
+		n = sizeof(ti.label);
+		while (n > 0 && ti.label[n - 1] == ' ')
+			n--;
+		snprintf(slot_cache[i].label, sizeof(slot_cache[i].label), "%.*s", (int)n,
+		    (const char *)ti.label);
+		n = sizeof(ti.serialNumber);
+		while (n > 0 && ti.serialNumber[n - 1] == ' ')
+			n--;
+		snprintf(slot_cache[i].serial, sizeof(slot_cache[i].serial), "%.*s", (int)n,
+		    (const char *)ti.serialNumber);
+		nslot_cache++;
+	}
+	snprintf(label, lsize, "%s", slot_cache[i].label);
+	snprintf(serial, ssize, "%s", slot_cache[i].serial);
+	r = 0;
+ out:
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static int
+handle_slot(int fn, uintptr_t h, CK_SLOT_ID *slotp)
+{
+	CK_SESSION_INFO si;
+
+	switch (handle_kind(fn)) {
+	case H_SLOT:
+		*slotp = (CK_SLOT_ID)h;
+		return 0;
+	case H_SESSION:
+		if (real == NULL || real->C_GetSessionInfo((CK_SESSION_HANDLE)h, &si) != CKR_OK)
+			return -1;
+		*slotp = si.slotID;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* 1 if the REMOVED file names this token (label or serial). */
+static int
+pulled_out(CK_SLOT_ID slot)
+{
+	char label[64], serial[32], line[128];
+	FILE *fp;
+	size_t n;
+	int hit = 0;
+
+	if (removed_path == NULL || (fp = fopen(removed_path, "r")) == NULL)
+		return 0;
+	if (slot_names(slot, label, sizeof(label), serial, sizeof(serial)) != 0) {
+		fclose(fp);
+		return 0;
+	}
+	while (!hit && fgets(line, sizeof(line), fp) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		hit = n > 0 && (strcmp(line, label) == 0 || strcmp(line, serial) == 0);
+	}
+	fclose(fp);
+	return hit;
+}
+
+/* HK_P11FAULT_PULL: the first call of pull_fn on the token named pull_label. */
+static int
+pull_now(int fn, CK_SLOT_ID slot)
+{
+	char label[64], serial[32];
+	int fd, now = 0;
+
+	if (fn != pull_fn || slot_names(slot, label, sizeof(label), serial, sizeof(serial)) != 0 ||
+	    (strcmp(label, pull_label) != 0 && strcmp(serial, pull_label) != 0))
+		return 0;
+	pthread_mutex_lock(&lock);
+	if (!pulled) {
+		pulled = now = 1;
+		if ((fd = open(removed_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
+			if (write(fd, pull_label, strlen(pull_label)) < 0 || write(fd, "\n", 1) < 0)
+				now = 1;
+			close(fd);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return now;
+}
+
+static CK_RV
+removed_rv(int fn)
+{
+	return handle_kind(fn) == H_SLOT ? CKR_TOKEN_NOT_PRESENT : CKR_DEVICE_REMOVED;
+}
+
+/* The first thread into the real module takes the shared lock, the last out drops it. */
+static void
+guard_enter(void)
+{
+	if (guard_fd < 0)
+		return;
+	pthread_mutex_lock(&guard_lock);
+	if (guard_users++ == 0)
+		while (flock(guard_fd, LOCK_SH) != 0 && errno == EINTR)
+			;
+	pthread_mutex_unlock(&guard_lock);
+}
+
+static void
+guard_leave(void)
+{
+	if (guard_fd < 0)
+		return;
+	pthread_mutex_lock(&guard_lock);
+	if (--guard_users == 0)
+		(void)flock(guard_fd, LOCK_UN);
+	pthread_mutex_unlock(&guard_lock);
+}
+
+static CK_RV
+guarded(CK_RV rv)
+{
+	guard_leave();
+	return rv;
+}
+
+/* Delays and removal around the real call; rv is what the caller gets. */
+static int
+before_real(struct call *c, uintptr_t h, CK_RV *rvp)
+{
+	CK_SLOT_ID slot;
+	size_t i;
+
+	for (i = 0; i < ndelays; i++)
+		if (delays[i].fn == c->fn) {
+			struct timespec ts = { delays[i].ms / 1000, (delays[i].ms % 1000) * 1000000L };
+
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
+	if (removed_path == NULL || handle_slot(c->fn, h, &slot) != 0)
+		return 0;
+	if (pull_fn >= 0 && pull_now(c->fn, slot)) {
+		if (pull_after) {
+			c->fail = 1;
+			c->after = 1;
+			c->rv = removed_rv(c->fn);
+			return 0;
+		}
+	}
+	if (pulled_out(slot)) {
+		*rvp = removed_rv(c->fn);
+		return 1;
+	}
+	return 0;
+}
+
 #define FORWARD(name, params, args) \
 static CK_RV \
 fw_##name params \
 { \
 	struct call fc; \
+	CK_RV rm_; \
 	\
 	if (call_begin(FN_##name, &fc)) \
 		return fc.rv; \
 	if (real == NULL || real->name == NULL) \
 		return call_end(&fc, CKR_FUNCTION_NOT_SUPPORTED); \
-	return call_end(&fc, real->name args); \
+	if (before_real(&fc, (uintptr_t)(a), &rm_)) { \
+		fc.fail = 1; \
+		fc.rv = rm_; \
+		return call_end(&fc, rm_); \
+	} \
+	guard_enter(); \
+	return call_end(&fc, guarded(real->name args)); \
 }
 P11_FUNCTIONS(FORWARD)
 #undef FORWARD
