@@ -39,6 +39,27 @@ assert_eq 600 "$(stat -c %a hk_uv)" "key-handle file mode"
 { cat hk_ec.pub hk_ed.pub; echo "verify-required $(cat hk_uv.pub)"; } >authorized_keys
 hk_sshd_start "$HK_TMP/sshd" "$HK_TMP/authorized_keys"
 
+# hwkey with no terminal (every prompt goes to the askpass). For an ASan
+# provider the sanitizer runtime is preloaded into the ssh hwkey starts,
+# never into hwkey or its askpass (ASan builds of their own): HWKEY_SSH is
+# a wrapper, and ssh's askpass a wrapper that drops the preload again.
+if [ -n "$HK_SK_PRELOAD" ]; then
+	cat >ssh-preload <<-EOF
+		#!/bin/sh
+		export HK_REAL_ASKPASS="\$SSH_ASKPASS" SSH_ASKPASS=$HK_TMP/askpass-plain
+		LD_PRELOAD=$HK_SK_PRELOAD ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 exec ssh "\$@"
+	EOF
+	cat >askpass-plain <<-'EOF'
+		#!/bin/sh
+		unset LD_PRELOAD
+		exec "$HK_REAL_ASKPASS" "$@"
+	EOF
+	chmod 755 ssh-preload askpass-plain
+	export HWKEY_SSH=$HK_TMP/ssh-preload
+fi
+SSH_REAL=${HWKEY_SSH:-ssh}
+hk_login() { setsid -w "$HWKEY" login "$@" </dev/null; }
+
 accepted_last() { grep -F "Accepted publickey for $HK_SSHD_USER" "$HK_SSHD_LOG" | tail -1; }
 nconn() { grep -c "Connection from" "$HK_SSHD_LOG" || true; }
 
@@ -84,15 +105,15 @@ assert_eq first-device "$(cat out)" "ssh -F with the first device found"
 
 # (2) hwkey login: no HWKEY_SK_DEVICE in the environment; the block's device is used.
 before=$(grep -c "Accepted publickey" "$HK_SSHD_LOG")
-expect_exit 0 hk_sk_run "$HWKEY" login ec-host --config "$CFG" -- echo "login ec"
+expect_exit 0 hk_login ec-host --config "$CFG" -- echo "login ec"
 assert_eq "login ec" "$(cat out)" "hwkey login ran the remote command"
 assert_eq $((before + 1)) "$(grep -c "Accepted publickey" "$HK_SSHD_LOG")" "one login"
 assert_contains "$(accepted_last)" "ECDSA-SK $(hk_sk_fp hk_ec.pub)" "sshd accepted the ecdsa-sk key"
-expect_exit 0 hk_sk_run "$HWKEY" login ed-host --config "$CFG" -- id -un
+expect_exit 0 hk_login ed-host --config "$CFG" -- id -un
 assert_eq "$HK_SSHD_USER" "$(cat out)" "hwkey login with the ed25519-sk key"
 assert_contains "$(accepted_last)" "ED25519-SK $(hk_sk_fp hk_ed.pub)" "sshd accepted the ed25519-sk key"
-expect_exit 3 hk_sk_run "$HWKEY" login ec-host --config "$CFG" -- exit 3
-expect_exit 42 hk_sk_run "$HWKEY" login ed-host --config "$CFG" -- exit 42
+expect_exit 3 hk_login ec-host --config "$CFG" -- exit 3
+expect_exit 42 hk_login ed-host --config "$CFG" -- exit 42
 
 # The verify-required key: the PIN from file: and env:, checked, then handed to ssh.
 printf '%s\n' 2468-hwkey >pin.file
@@ -101,10 +122,10 @@ cat >fake-ssh <<EOF
 #!/bin/sh
 printf '%s\n' "\$SSH_ASKPASS|\$SSH_ASKPASS_REQUIRE|\$HWKEY_SK_DEVICE|\$*" >"$HK_TMP/ssh-env"
 cat /proc/\$\$/cmdline | tr '\0' ' ' >"$HK_TMP/ssh-cmdline"
-exec ssh "\$@"
+exec "$SSH_REAL" "\$@"
 EOF
 chmod 755 fake-ssh
-HWKEY_SSH=$HK_TMP/fake-ssh expect_exit 0 hk_sk_run "$HWKEY" login uv-host --config "$CFG" \
+HWKEY_SSH=$HK_TMP/fake-ssh expect_exit 0 hk_login uv-host --config "$CFG" \
 	--pin "file:$HK_TMP/pin.file" -- echo verified
 assert_eq verified "$(cat out)" "login with the verify-required key (PIN from file:)"
 assert_contains "$(accepted_last)" "ECDSA-SK $(hk_sk_fp hk_uv.pub)" "sshd accepted the verify-required key"
@@ -116,7 +137,7 @@ assert_eq "-F $CFG uv-host echo verified" "$sshargs" "ssh's argv"
 assert_not_contains "$sshargs $(cat ssh-cmdline)" 2468-hwkey "the PIN is not in ssh's argv"
 assert_not_contains "$(cat out) $(cat err) $(cat "$HK_SSHD_LOG")" 2468-hwkey "the PIN is not printed"
 export SK_PIN=2468-hwkey
-expect_exit 0 hk_sk_run "$HWKEY" login uv-host --config "$CFG" --pin env:SK_PIN -- echo env-pin
+expect_exit 0 hk_login uv-host --config "$CFG" --pin env:SK_PIN -- echo env-pin
 assert_eq env-pin "$(cat out)" "login with the verify-required key (PIN from env:)"
 
 # (3) hwkey agent: a private agent admitting only the build tree; its
@@ -133,6 +154,7 @@ expect_exit 0 ssh-add -l
 assert_contains "$(cat out)" "$(hk_sk_fp hk_ec.pub)" "the agent holds the ecdsa-sk key"
 assert_contains "$(cat out)" "$(hk_sk_fp hk_ed.pub)" "the agent holds the ed25519-sk key"
 before=$(grep -c 'getAssertion status=0x00' "$HK_TMP/dev/log")
+# shellcheck disable=SC2046
 expect_exit 0 hk_sk_run ssh -F "$HK_SK_SSH_CONFIG" $(hk_sshd_ssh_opts) -o PasswordAuthentication=no \
 	-p "$HK_SSHD_PORT" "$HK_SSHD_USER@127.0.0.1" echo through-the-agent
 assert_eq through-the-agent "$(cat out)" "login through the agent, no -i"
@@ -158,7 +180,7 @@ kill "$NARROW_PID"
 unset SSH_AUTH_SOCK
 
 # (4) Failures. A key the server does not know: ssh's 255 and hwkey's hint.
-expect_exit 255 hk_sk_run "$HWKEY" login stranger-host --config "$CFG" -- echo no
+expect_exit 255 hk_login stranger-host --config "$CFG" -- echo no
 assert_contains "$(cat err)" "Permission denied" "ssh's refusal is shown"
 assert_contains "$(cat err)" "the security key of $HK_TMP/hk_stranger" "hwkey names the key file"
 assert_contains "$(cat err)" "authorized_keys" "and where it must go"
@@ -166,18 +188,18 @@ assert_contains "$(cat err)" "authorized_keys" "and where it must go"
 # A wrong PIN: hwkey's own error before ssh starts, no connection.
 conns=$(nconn)
 export BAD_PIN=1357-wrong
-expect_exit 7 hk_sk_run "$HWKEY" login uv-host --config "$CFG" --pin env:BAD_PIN -- echo no
+expect_exit 7 hk_login uv-host --config "$CFG" --pin env:BAD_PIN -- echo no
 assert_contains "$(cat err)" "PIN incorrect" "wrong PIN named"
 assert_contains "$(cat err)" "$PDEV" "wrong PIN names the device"
 assert_not_contains "$(cat err)" "$BAD_PIN" "the wrong PIN is not printed"
 assert_eq "$conns" "$(nconn)" "no connection with a wrong PIN"
 # The right PIN afterwards still works (one wrong try is not a block).
-expect_exit 0 hk_sk_run "$HWKEY" login uv-host --config "$CFG" --pin env:SK_PIN -- echo again
+expect_exit 0 hk_login uv-host --config "$CFG" --pin env:SK_PIN -- echo again
 assert_eq again "$(cat out)" "the right PIN after a wrong one"
 
 # A denied touch: the device refuses, ssh fails, hwkey says what it means.
 FIDO2SIM_PID=$DEV_PID FIDO2SIM_SOCKET=$DEV_SOCK hk_fido2sim_restart --touch deny
-expect_exit 255 hk_sk_run "$HWKEY" login ec-host --config "$CFG" -- echo should-not-run
+expect_exit 255 hk_login ec-host --config "$CFG" -- echo should-not-run
 assert_not_contains "$(cat out)" should-not-run "no command after a denied touch"
 assert_contains "$(cat err)" "did not sign with $HK_TMP/hk_ec" "hwkey says the key did not sign"
 assert_contains "$(cat err)" "touch was refused" "and names the touch"
