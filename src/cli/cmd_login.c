@@ -169,7 +169,9 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = hk_cli_askpass_run(sargv, &ap, &status, &errtext)) != 0)
+	/* ssh's stderr is copied only for a security key, to explain a failed signature. */
+	if ((r = hk_cli_askpass_run(sargv, &ap, &status, ent->token == NULL ? &errtext :
+	    NULL)) != 0)
 		goto out;
 	hk_secret_free(pin);
 	pin = NULL;
