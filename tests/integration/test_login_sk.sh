@@ -7,7 +7,9 @@
 #      HWKEY_SK_DEVICE, or the first one found through HWKEY_FIDO_SOCKETS);
 #  (2) hwkey login logs in with no HWKEY_SK_DEVICE set (the block's device
 #      reaches the provider), the verify-required key's PIN from --pin
-#      file:/env: through hwkey's askpass (never ssh's argv), ssh's status;
+#      file:/env: checked on the device, then through hwkey's askpass (never
+#      ssh's argv); without a recorded device ssh's own sk PIN prompt is
+#      answered from --pin; ssh's status;
 #  (3) hwkey agent add --sk into a private ssh-agent (-P admits the
 #      provider), ssh without -i logs in through it, remove empties it;
 #  (4) an unknown key, a denied touch and a wrong PIN fail clearly.
@@ -139,6 +141,23 @@ assert_not_contains "$(cat out) $(cat err) $(cat "$HK_SSHD_LOG")" 2468-hwkey "th
 export SK_PIN=2468-hwkey
 expect_exit 0 hk_login uv-host --config "$CFG" --pin env:SK_PIN -- echo env-pin
 assert_eq env-pin "$(cat out)" "login with the verify-required key (PIN from env:)"
+# A block without a device (no precheck): ssh's own "Enter PIN for
+# ECDSA-SK key" prompt reaches hwkey's askpass and gets the --pin source's PIN.
+expect_exit 0 "$HWKEY" ssh-config uv-nodev --sk hk_uv --hostname 127.0.0.1 \
+	--port "$HK_SSHD_PORT" --user "$HK_SSHD_USER" --config "$CFG"
+assert_not_contains "$(sed -n '/^# hwkey:begin uv-nodev/,/^# hwkey:end uv-nodev/p' "$CFG")" \
+	"hwkey-sk-device" "no device recorded without --device"
+HWKEY_SK_DEVICE=$PDEV expect_exit 0 hk_login uv-nodev --config "$CFG" --pin env:SK_PIN -- \
+	-o SecurityKeyProvider="$P" echo asked-by-ssh
+assert_eq asked-by-ssh "$(cat out)" "ssh's sk PIN prompt answered by hwkey's askpass"
+assert_contains "$(accepted_last)" "ECDSA-SK $(hk_sk_fp hk_uv.pub)" "sshd accepted the key (PIN through ssh)"
+# ... and a wrong one there: ssh's failure, and hwkey says the key did not sign.
+export BAD_PIN=1357-wrong
+HWKEY_SK_DEVICE=$PDEV expect_exit 255 hk_login uv-nodev --config "$CFG" --pin env:BAD_PIN -- \
+	-o SecurityKeyProvider="$P" echo no
+assert_contains "$(cat err)" "did not sign with $HK_TMP/hk_uv" "a PIN ssh's device refused is explained"
+assert_contains "$(cat err)" "the PIN was refused" "the PIN is named as a cause"
+assert_not_contains "$(cat err)" "$BAD_PIN" "the wrong PIN is not printed"
 
 # (3) hwkey agent: a private agent admitting only the build tree; its
 # helper finds the device through the agent's own environment.
