@@ -139,3 +139,31 @@ hk_cli_ssh_token_check(struct hk_cli_token *ct, const char *key, struct hk_secre
 	hk_secret_free(pin);
 	return r;
 }
+
+int
+hk_cli_sk_pin_check(struct hk_cli_token *ct, struct hk_secret **pinp)
+{
+	const struct hk_token_info *info = hk_token_get_info(ct->tok);
+	struct hk_secret *pin = NULL;
+	struct hk_ui ui = { 0 };
+	char prompt[300];
+	int r;
+
+	*pinp = NULL;
+	if (!(info->flags & HK_TOKEN_F_USER_PIN_INITIALIZED))
+		return 0;	/* no PIN to check: the device verifies otherwise, or ssh fails */
+	snprintf(prompt, sizeof(prompt), "PIN for security key %s", info->uri);
+	if ((r = hk_cli_secret_ask(&ct->cu.secret[HK_UI_SECRET_PIN], prompt, &pin)) != 0)
+		return r;
+	ui.secret = checked_pin;
+	ui.arg = pin;
+	hk_token_set_ui(ct->tok, &ui);
+	r = hk_token_login(ct->tok, HK_TOKEN_USER);
+	hk_token_set_ui(ct->tok, &ct->cu.ui);
+	if (r != 0) {
+		hk_secret_free(pin);
+		return r;
+	}
+	*pinp = pin;
+	return 0;
+}

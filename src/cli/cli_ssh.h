@@ -69,6 +69,19 @@ struct hk_token_key;
 int hk_cli_ssh_token_check(struct hk_cli_token *ct, const char *key,
     struct hk_secret **pinp, struct hk_token_key **keyp);
 
+/*
+ * A security key whose key needs user verification: before ssh signs, the
+ * PIN (asked once through ct's --pin source or the terminal) is checked on
+ * the device ct is open on (hk_cli_token_open with its fido: name), so a
+ * wrong or blocked PIN is hwkey's clear error, not ssh's "Permission
+ * denied". *pinp: the checked PIN (NULL when the device has none); the
+ * caller frees it.
+ */
+int hk_cli_sk_pin_check(struct hk_cli_token *ct, struct hk_secret **pinp);
+
+/* Where libhwkey-sk.so (inside ssh and ssh-sk-helper) finds its device. */
+#define HK_CLI_SK_DEVICE_ENV	"HWKEY_SK_DEVICE"
+
 /* hwkey started as hwkey-askpass by ssh: ask the parent, print the answer. */
 int hk_cli_askpass_main(int argc, char **argv);
 

@@ -48,7 +48,8 @@ opt(void *ctx, const struct hk_cmd *cmd, int idx, const char *arg)
 static void
 allowlist_hint(const char *path)
 {
-	fprintf(stderr, "hwkey agent: ssh-agent loads PKCS#11 modules only from its allowlist "
+	fprintf(stderr, "hwkey agent: ssh-agent loads PKCS#11 modules and security key "
+	    "providers only from its allowlist "
 	    "(default /usr/lib*/*,/usr/local/lib*/*; it compares the resolved path %s).\n"
 	    "hwkey agent: start the agent with:\n  ssh-agent -P '%s'\n", path, path);
 }
@@ -86,8 +87,18 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 		if ((r = hk_sk_file_read(a.sk, &sk)) != 0)
 			goto out;
 		if (add && a.device != NULL && strncmp(a.device, "fido:unix:", 10) == 0) {
+			char real[4096];
+
+			/* ssh-agent compares the resolved path with its -P list. */
+			if (realpath(hk_cli_sk_provider(prov, sizeof(prov)), real) != NULL)
+				snprintf(prov, sizeof(prov), "%s", real);
 			sargv[n++] = (char *)"-S";
-			sargv[n++] = (char *)hk_cli_sk_provider(prov, sizeof(prov));
+			sargv[n++] = prov;
+			/* ssh-add cannot pass a device: the agent's helper has its own environment. */
+			if (!a.json)
+				fprintf(stderr, "hwkey agent: note: the agent signs on %s only when it "
+				    "runs with %s=%s (else its provider takes the first device "
+				    "it finds)\n", a.device, HK_CLI_SK_DEVICE_ENV, a.device);
 		}
 		sargv[n++] = (char *)(add ? "--" : "-d");
 		sargv[n++] = (char *)a.sk;
@@ -118,6 +129,8 @@ run_verb(const struct hk_cmd *cmd, int argc, char **argv, int add)
 			    module : a.sk);
 			if (module[0] != '\0')
 				allowlist_hint(module);
+			else if (n > 3)	/* ssh-add -S PROVIDER -- FILE */
+				allowlist_hint(prov);
 		} else
 			r = hk_errf(HK_ERR_SSH_TOOL, "%s exited with status %d", sargv[0], status);
 		goto out;

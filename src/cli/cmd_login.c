@@ -2,6 +2,7 @@
  * and the PIN are checked first (a clear error instead of ssh's "Permission
  * denied"); then ssh runs as hwkey's child and gets the PIN from hwkey's
  * askpass over a private socket, never through argv. Exit status: ssh's. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli_token.h"
 #include "err.h"
 #include "ops_sshcfg.h"
+#include "skfile.h"
 
 static const struct hk_opt opts[] = {
 	{ "config", 'F', 1, "FILE", "the config hwkey ssh-config wrote (default ~/.ssh/config)" },
@@ -52,8 +54,51 @@ ssh_argv(const char *config, char **ops, int nops)
 	return argv;
 }
 
+/*
+ * A security key's block: its key-handle file must be one; the device the
+ * block records becomes HWKEY_SK_DEVICE for the middleware inside ssh and
+ * its ssh-sk-helper (ssh_config cannot carry it); a verify-required key
+ * has its PIN checked on that device before ssh runs (*pinp, else NULL).
+ */
+static int
+sk_prepare(struct hk_cli_token *ct, const struct hk_sshcfg_entry *ent, const char *pinsrc,
+    struct hk_secret **pinp)
+{
+	struct hk_sk_file *sk = NULL;
+	const char *file = ent->sk_file != NULL ? ent->sk_file : ent->identity_file;
+	int r, uv;
+
+	*pinp = NULL;
+	if (file == NULL)
+		return hk_errf(HK_ERR_FORMAT_MALFORMED, "the hwkey block of %s names no "
+		    "key (run hwkey ssh-config %s again)", ent->host, ent->host);
+	if ((r = hk_sk_file_read(file, &sk)) != 0)
+		return r;
+	uv = (sk->flags & HK_SK_USER_VERIFICATION_REQD) != 0;
+	hk_sk_file_free(sk);
+	if (ent->sk_device == NULL) {
+		/* OpenSSH's own USB support, or the provider's first device. */
+		hk_cli_ui_init(&ct->cu, pinsrc, NULL, NULL);
+		return 0;
+	}
+	if (setenv(HK_CLI_SK_DEVICE_ENV, ent->sk_device, 1) != 0)
+		return hk_errf(HK_ERR_SYSTEM, "setenv %s: %s", HK_CLI_SK_DEVICE_ENV,
+		    strerror(errno));
+	if (!uv) {
+		hk_cli_ui_init(&ct->cu, pinsrc, NULL, NULL);
+		return 0;
+	}
+	if ((r = hk_cli_token_open(ct, NULL, ent->sk_device, pinsrc, NULL, NULL)) != 0 ||
+	    (r = hk_cli_sk_pin_check(ct, pinp)) != 0)
+		return r;
+	/* ssh's provider opens the device itself: hwkey lets go of it first. */
+	hk_cli_token_close(ct);
+	return 0;
+}
+
 static void
-hint(const char *host, const struct hk_sshcfg_entry *ent, const struct hk_token_key *k)
+hint(const char *host, const struct hk_sshcfg_entry *ent, const struct hk_token_key *k,
+    const char *errtext)
 {
 	char fp[128] = "";
 
@@ -65,9 +110,17 @@ hint(const char *host, const struct hk_sshcfg_entry *ent, const struct hk_token_
 		fprintf(stderr, "hwkey login: the key for %s is %s %s on %s; the server must "
 		    "list it in authorized_keys (see %s)\n", host, hk_key_type_name(k->key), fp,
 		    ent->token, ent->identity_file != NULL ? ent->identity_file : "hwkey export");
+	else if (ent->sk_file != NULL && errtext != NULL &&
+	    strstr(errtext, "signing failed") != NULL)
+		fprintf(stderr, "hwkey login: the security key%s%s did not sign with %s: "
+		    "the touch was refused or timed out, the PIN was refused, or the key "
+		    "was made on another device (HWKEY_SK_DEBUG=1 says which)\n",
+		    ent->sk_device != NULL ? " " : "", ent->sk_device != NULL ?
+		    ent->sk_device : "", ent->sk_file);
 	else if (ent->sk_file != NULL)
 		fprintf(stderr, "hwkey login: the key for %s is the security key of %s; the "
-		    "server must list its public key in authorized_keys\n", host, ent->sk_file);
+		    "server must list its public key (%s.pub) in authorized_keys\n", host,
+		    ent->sk_file, ent->sk_file);
 }
 
 static int
@@ -80,7 +133,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	struct hk_secret *pin = NULL;
 	struct hk_cli_askpass ap = { 0 };
 	struct hk_error err;
-	char cfgbuf[4096], **sargv = NULL;
+	char cfgbuf[4096], **sargv = NULL, *errtext = NULL;
 	const char *config;
 	char **ops;
 	int r, nops, status = 0;
@@ -106,21 +159,26 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		hk_cli_token_close(&ct);
 		ap.pin = pin;
 	} else {
-		/* A security key: ssh asks for the PIN only when the device wants one. */
-		hk_cli_ui_init(&ct.cu, a.pin, NULL, NULL);
+		/* A security key: ssh asks for the PIN only when the key wants one. */
+		if ((r = sk_prepare(&ct, ent, a.pin, &pin)) != 0)
+			goto out;
+		ap.pin = pin;
 		ap.src = &ct.cu.secret[HK_UI_SECRET_PIN];
 	}
 	if ((sargv = ssh_argv(config, ops, nops)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = hk_cli_askpass_run(sargv, &ap, &status, NULL)) != 0)
+	/* ssh's stderr is copied only for a security key, to explain a failed signature. */
+	if ((r = hk_cli_askpass_run(sargv, &ap, &status, ent->token == NULL ? &errtext :
+	    NULL)) != 0)
 		goto out;
 	hk_secret_free(pin);
 	pin = NULL;
 	if (status == 255)
-		hint(ops[0], ent, k);
+		hint(ops[0], ent, k, errtext);
  out:
+	free(errtext);
 	hk_secret_free(pin);
 	free(sargv);
 	hk_token_key_free(k);

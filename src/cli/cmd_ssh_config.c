@@ -233,6 +233,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		key = sk->key;
 		h.identity_file = skabs;
 		h.sk_file = skabs;
+		h.sk_device = a.device;	/* hwkey login hands it to the provider */
 		/* OpenSSH's built-in support reaches USB HID keys; a Unix-socket device only the middleware. */
 		if (a.device != NULL && strncmp(a.device, "fido:unix:", 10) == 0) {
 			h.sk_provider = hk_cli_sk_provider(prov, sizeof(prov));
@@ -271,7 +272,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 
 		(void)hk_key_fingerprint_buf(key, HK_FP_SHA256, fp, sizeof(fp));
 		r = hk_cli_print_json(json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:I, s:s, s:b, "
-		    "s:o, s:o, s:o, s:{s:s, s:s, s:s}, s:o}",
+		    "s:o, s:o, s:o, s:o, s:{s:s, s:s, s:s}, s:o}",
 		    "host", h.host, "config", config, "path", res->path,
 		    "backup", res->backup[0] != '\0' ? json_string(res->backup) : json_null(),
 		    "replaced", res->replaced, "changed", res->changed,
@@ -281,6 +282,7 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		    json_string(h.pkcs11_provider) : json_null(),
 		    "security_key_provider", h.sk_provider != NULL ?
 		    json_string(h.sk_provider) : json_null(),
+		    "sk_device", h.sk_device != NULL ? json_string(h.sk_device) : json_null(),
 		    "token", h.token != NULL ? json_string(h.token) : json_null(),
 		    "key", "type", hk_key_type_name(key), "sha256", fp,
 		    "comment", hk_key_comment(key) != NULL ? hk_key_comment(key) : "",

@@ -262,6 +262,8 @@ make_block(const struct hk_sshcfg_host *h, struct hk_buf *b)
 		return r;
 	if (h->sk_file != NULL && (r = put_comment(b, "hwkey-sk", h->sk_file)) != 0)
 		return r;
+	if (h->sk_device != NULL && (r = put_comment(b, "hwkey-sk-device", h->sk_device)) != 0)
+		return r;
 	return hk_buf_putf(b, END_MARK "%s\n", h->host);
 }
 
@@ -521,6 +523,7 @@ hk_sshcfg_entry_free(struct hk_sshcfg_entry *ent)
 	free(ent->module);
 	free(ent->key);
 	free(ent->sk_file);
+	free(ent->sk_device);
 	free(ent);
 }
 
@@ -575,6 +578,7 @@ hk_sshcfg_lookup(const char *in, size_t inlen, const char *host,
 		{ "# hwkey-module ", offsetof(struct hk_sshcfg_entry, module), 0 },
 		{ "# hwkey-key ", offsetof(struct hk_sshcfg_entry, key), 0 },
 		{ "# hwkey-sk ", offsetof(struct hk_sshcfg_entry, sk_file), 0 },
+		{ "# hwkey-sk-device ", offsetof(struct hk_sshcfg_entry, sk_device), 0 },
 	};
 	struct hk_sshcfg_entry *ent = NULL;
 	struct line l;

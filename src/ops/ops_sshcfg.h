@@ -30,6 +30,7 @@ struct hk_sshcfg_host {
 	const char *module;		/* "# hwkey-module PATH" (--module given) */
 	const char *key;		/* "# hwkey-key SELECTOR" */
 	const char *sk_file;		/* "# hwkey-sk FILE" */
+	const char *sk_device;		/* "# hwkey-sk-device DEV": login's HWKEY_SK_DEVICE */
 };
 
 /* What the edit noticed in the rest of the file (reported, never changed). */
@@ -82,7 +83,7 @@ int hk_sshcfg_update(const char *path, const struct hk_sshcfg_host *h,
 struct hk_sshcfg_entry {
 	char *host, *hostname, *user, *port;
 	char *pkcs11_provider, *identity_file, *sk_provider;
-	char *token, *module, *key, *sk_file;
+	char *token, *module, *key, *sk_file, *sk_device;
 	unsigned long line;		/* the begin marker's line */
 };
 /*

@@ -163,6 +163,7 @@ test_two_hosts(void **state)
 	assert_string_equal(ent->identity_file, "/home/alice/.ssh/hwkey-web.pub");
 	assert_string_equal(ent->port, "2222");
 	assert_null(ent->sk_file);
+	assert_null(ent->sk_device);
 	hk_sshcfg_entry_free(ent);
 	free(a);
 	free(b);
@@ -239,6 +240,7 @@ test_quoting_and_sk(void **state)
 		.identity_file = "/home/a b/100%/id_ecdsa_sk",
 		.sk_provider = "/opt/hw key/libhwkey-sk.so",
 		.sk_file = "/home/a b/100%/id_ecdsa_sk",
+		.sk_device = "fido:unix:/run/a b/fido.sock",
 	};
 	struct hk_sshcfg_entry *ent = NULL;
 	struct hk_sshcfg_result res;
@@ -253,6 +255,10 @@ test_quoting_and_sk(void **state)
 	assert_string_equal(ent->identity_file, "/home/a b/100%/id_ecdsa_sk");
 	assert_string_equal(ent->sk_provider, "/opt/hw key/libhwkey-sk.so");
 	assert_string_equal(ent->sk_file, "/home/a b/100%/id_ecdsa_sk");
+	/* The device is a comment, after the key-handle file's, and not mistaken for it. */
+	assert_non_null(strstr(out, "\t# hwkey-sk /home/a b/100%/id_ecdsa_sk\n"
+	    "\t# hwkey-sk-device fido:unix:/run/a b/fido.sock\n"));
+	assert_string_equal(ent->sk_device, "fido:unix:/run/a b/fido.sock");
 	assert_null(ent->token);
 	hk_sshcfg_entry_free(ent);
 	free(out);
