@@ -206,6 +206,19 @@ db_end(struct sim_db *db, sqlite3 *c, size_t slot, int r)
 	return r;
 }
 
+/* Borrow a connection and open a write transaction on it. */
+static int
+db_begin(struct sim_db *db, sqlite3 **cp, size_t *slotp)
+{
+	int r;
+
+	if ((r = db_get(db, cp, slotp)) != 0)
+		return r;
+	if ((r = db_exec(*cp, "BEGIN IMMEDIATE")) != 0)
+		return db_end(db, *cp, *slotp, r);
+	return 0;
+}
+
 int
 sim_db_seed_instances(struct sim_db *db, const struct sim_accounts *acc)
 {
@@ -217,11 +230,9 @@ sim_db_seed_instances(struct sim_db *db, const struct sim_accounts *acc)
 	char id[32];
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
-		return r;
 	reg = sim_regions(SIM_ALIYUN, &n);
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
+	if ((r = db_begin(db, &c, &slot)) != 0)
+		return r;
 	if ((r = db_prepare(c, "INSERT OR IGNORE INTO instances(account, region, id,"
 	    " windows) VALUES(?, ?, ?, ?)", &st)) != 0)
 		goto out;
@@ -260,10 +271,8 @@ sim_db_nonce_use(struct sim_db *db, const char *ak, const char *nonce, int64_t t
 	size_t slot;
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	/* Forget nonces whose request time has left the 15-minute window. */
 	if ((r = db_prepare(c, "DELETE FROM nonces WHERE ts < ?", &st)) != 0)
 		goto out;
@@ -295,10 +304,8 @@ sim_db_keypair_add(struct sim_db *db, enum sim_provider p, const char *account,
 	size_t slot;
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	if (quota > 0) {
 		if ((r = db_prepare(c, "SELECT COUNT(*) FROM keypairs WHERE provider = ?"
 		    " AND account = ? AND region = ?", &st)) != 0)
@@ -476,10 +483,8 @@ sim_db_keypair_delete(struct sim_db *db, enum sim_provider p, const char *accoun
 
 	*deletedp = 0;
 	*attachedp = NULL;
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	if ((r = db_prepare(c, "SELECT id FROM instances WHERE account = ? AND"
 	    " region = ? AND keypair = ? LIMIT 1", &chk)) != 0 ||
 	    (r = db_prepare(c, "DELETE FROM keypairs WHERE provider = ? AND"
@@ -586,10 +591,8 @@ sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
 	size_t slot;
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	if ((r = db_prepare(c, "SELECT windows, COALESCE(keypair, '') FROM instances"
 	    " WHERE account = ? AND region = ? AND id = ?", &st)) != 0)
 		goto out;
@@ -638,10 +641,8 @@ sim_db_server_add(struct sim_db *db, const char *account, const char *region,
 	size_t slot;
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	if ((r = db_prepare(c, "INSERT INTO instances(account, region, id, windows,"
 	    " keypair) VALUES(?, ?, ?, ?, ?)", &st)) != 0)
 		goto out;
