@@ -106,6 +106,20 @@ hk_fido2_dev_close(fido_dev_t **devp)
 	fido_dev_free(devp);
 }
 
+int
+hk_fido2_dup_bytes(uint8_t **dp, size_t *dlenp, const unsigned char *p, size_t len)
+{
+	*dp = NULL;
+	*dlenp = 0;
+	if (p == NULL || len == 0)
+		return 0;
+	if ((*dp = malloc(len)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(*dp, p, len);
+	*dlenp = len;
+	return 0;
+}
+
 /* A NULL-terminated copy of n strings. */
 static char **
 strv_copy(char *const *v, size_t n)

@@ -88,6 +88,12 @@ int hk_fido2_info_read(fido_dev_t *dev, const char *name, const char *product,
  * (free with hk_strv_free); products/manufacturers likewise (""), same order.
  */
 int hk_fido2_find(char ***namesp, char ***productsp, char ***manufacturersp);
+/*
+ * Copy len bytes of what libfido2 returned (p, valid only while its object
+ * lives) into a fresh *dp (tokens/fido2.c): p NULL or len 0 leave *dp NULL
+ * and *dlenp 0. 0 or HK_ERR_ALLOC.
+ */
+int hk_fido2_dup_bytes(uint8_t **dp, size_t *dlenp, const unsigned char *p, size_t len);
 
 /*
  * Map a libfido2 status to an hk error with an actionable message ("what"
