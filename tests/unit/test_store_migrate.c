@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "hk_tmpdir.h"
 #include "key.h"
 #include "store.h"
 
@@ -26,17 +27,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	return hk_test_tmpdir_make(dir);
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_tmpdir_remove(dir);
 }
 
 static char *
