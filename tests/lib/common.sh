@@ -78,14 +78,7 @@ hk_home() {
 	export HOME=$HK_TMP/home
 	mkdir -p "$HOME"
 }
-# A free TCP port on 127.0.0.1.
-hk_free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-	done
-	fail "no free port"
-}
+# A free TCP port on 127.0.0.1 (hk_free_port, shared with scripts/demo.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 # Finish: print how many checks passed.
 hk_done() { echo "ok: $HK_CHECKS checks passed in $(basename "$0")"; }

@@ -41,5 +41,5 @@ hk_test_softhsm_setup(char *dir, const char *label)
 int
 hk_test_softhsm_teardown(const char *dir)
 {
-	return hk_test_tmpdir_remove(dir);
+	return hk_test_rm_rf(dir);
 }
