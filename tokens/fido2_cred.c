@@ -53,25 +53,16 @@ rk_fill(struct hk_fido2_rk *rk, const char *rp_id, const fido_cred_t *cred)
 	int r;
 
 	rk->cose_alg = fido_cred_type(cred);
-	if (rk->cose_alg == COSE_ES256) {
-		if (pk == NULL || pklen != 64)
-			return hk_errf(HK_ERR_FIDO2, "resident key for %s: an "
-			    "ES256 public key of %zu bytes", rp_id, pklen);
-		if ((rk->pubkey = malloc(65)) == NULL)
-			return HK_ERR_ALLOC;
-		rk->pubkey[0] = 0x04;
-		memcpy(rk->pubkey + 1, pk, 64);
-		rk->pubkey_len = 65;
-	} else if (rk->cose_alg == COSE_EDDSA) {
-		if (pk == NULL || pklen != 32)
-			return hk_errf(HK_ERR_FIDO2, "resident key for %s: an "
-			    "EdDSA public key of %zu bytes", rp_id, pklen);
-		if ((r = hk_fido2_dup_bytes(&rk->pubkey, &rk->pubkey_len, pk, pklen)) != 0)
-			return r;
-	} else {
-		/* Not a key type OpenSSH has (RS256 and others): skipped. */
+	/* Not a key type OpenSSH has (RS256 and others): skipped. */
+	if (rk->cose_alg != COSE_ES256 && rk->cose_alg != COSE_EDDSA)
 		return 1;
-	}
+	r = hk_fido2_pubkey_copy(rk->cose_alg, pk, pklen, &rk->pubkey, &rk->pubkey_len);
+	if (r == 1)
+		return hk_errf(HK_ERR_FIDO2, "resident key for %s: an %s public key "
+		    "of %zu bytes", rp_id, rk->cose_alg == COSE_ES256 ? "ES256" : "EdDSA",
+		    pklen);
+	if (r != 0)
+		return r;
 	if ((rk->application = strdup(rp_id)) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = hk_fido2_dup_bytes(&rk->key_handle, &rk->key_handle_len,

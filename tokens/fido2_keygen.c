@@ -120,23 +120,13 @@ cred_copy_out(const fido_cred_t *cred, const char *name,
 	out->cose_alg = req->cose_alg;
 	pk = fido_cred_pubkey_ptr(cred);
 	pklen = fido_cred_pubkey_len(cred);
-	if (req->cose_alg == COSE_ES256) {
-		/* libfido2 gives x||y; OpenSSH keys hold the SEC1 point 04||x||y. */
-		if (pk == NULL || pklen != 64)
-			return hk_errf(HK_ERR_DEVICE, "%s: the device returned an "
-			    "ECDSA public key of %zu bytes, not 64", name, pklen);
-		if ((out->pubkey = malloc(65)) == NULL)
-			return HK_ERR_ALLOC;
-		out->pubkey[0] = 0x04;
-		memcpy(out->pubkey + 1, pk, 64);
-		out->pubkey_len = 65;
-	} else {
-		if (pk == NULL || pklen != 32)
-			return hk_errf(HK_ERR_DEVICE, "%s: the device returned an "
-			    "Ed25519 public key of %zu bytes, not 32", name, pklen);
-		if ((r = hk_fido2_dup_bytes(&out->pubkey, &out->pubkey_len, pk, pklen)) != 0)
-			return r;
-	}
+	r = hk_fido2_pubkey_copy(req->cose_alg, pk, pklen, &out->pubkey, &out->pubkey_len);
+	if (r == 1)
+		return hk_errf(HK_ERR_DEVICE, "%s: the device returned an %s public key "
+		    "of %zu bytes, not %d", name, req->cose_alg == COSE_ES256 ? "ECDSA" :
+		    "Ed25519", pklen, req->cose_alg == COSE_ES256 ? 64 : 32);
+	if (r != 0)
+		return r;
 	if (fido_cred_id_ptr(cred) == NULL || fido_cred_id_len(cred) == 0)
 		return hk_errf(HK_ERR_DEVICE, "%s: the device returned no "
 		    "credential id (key handle)", name);
