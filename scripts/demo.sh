@@ -112,14 +112,7 @@ say "Log in with the token's key to a throwaway sshd on 127.0.0.1"
 # The tests' sshd fixture (tests/lib/sshd.sh) with the few helpers it expects.
 fail() { echo "demo: $*" >&2; exit 1; }
 hk_on_exit() { on_exit+=("$*"); }
-hk_free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-	done
-	fail "no free port"
-}
+. "$src/tests/lib/port.sh"
 . "$src/tests/lib/sshd.sh"
 cp alice.pub authorized_keys
 hk_sshd_start "$work/sshd" "$work/authorized_keys"

@@ -106,6 +106,38 @@ hk_fido2_dev_close(fido_dev_t **devp)
 	fido_dev_free(devp);
 }
 
+int
+hk_fido2_dup_bytes(uint8_t **dp, size_t *dlenp, const unsigned char *p, size_t len)
+{
+	*dp = NULL;
+	*dlenp = 0;
+	if (p == NULL || len == 0)
+		return 0;
+	if ((*dp = malloc(len)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(*dp, p, len);
+	*dlenp = len;
+	return 0;
+}
+
+int
+hk_fido2_pubkey_copy(int cose_alg, const unsigned char *pk, size_t pklen,
+    uint8_t **dp, size_t *dlenp)
+{
+	*dp = NULL;
+	*dlenp = 0;
+	if (pk == NULL || pklen != (cose_alg == COSE_ES256 ? 64 : 32))
+		return 1;
+	if (cose_alg != COSE_ES256)
+		return hk_fido2_dup_bytes(dp, dlenp, pk, pklen);
+	if ((*dp = malloc(65)) == NULL)
+		return HK_ERR_ALLOC;
+	(*dp)[0] = 0x04;
+	memcpy(*dp + 1, pk, 64);
+	*dlenp = 65;
+	return 0;
+}
+
 /* A NULL-terminated copy of n strings. */
 static char **
 strv_copy(char *const *v, size_t n)

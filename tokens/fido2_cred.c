@@ -39,20 +39,6 @@ hk_fido2_rks_free(struct hk_fido2_rk *rks, size_t n)
 	free(rks);
 }
 
-static int
-dup_bytes(uint8_t **dp, size_t *dlenp, const unsigned char *p, size_t len)
-{
-	*dp = NULL;
-	*dlenp = 0;
-	if (p == NULL || len == 0)
-		return 0;
-	if ((*dp = malloc(len)) == NULL)
-		return HK_ERR_ALLOC;
-	memcpy(*dp, p, len);
-	*dlenp = len;
-	return 0;
-}
-
 /*
  * One credential as the device's credential management returns it. The
  * public key comes as a COSE key libfido2 decodes: ES256 as x||y (64 bytes),
@@ -67,30 +53,21 @@ rk_fill(struct hk_fido2_rk *rk, const char *rp_id, const fido_cred_t *cred)
 	int r;
 
 	rk->cose_alg = fido_cred_type(cred);
-	if (rk->cose_alg == COSE_ES256) {
-		if (pk == NULL || pklen != 64)
-			return hk_errf(HK_ERR_FIDO2, "resident key for %s: an "
-			    "ES256 public key of %zu bytes", rp_id, pklen);
-		if ((rk->pubkey = malloc(65)) == NULL)
-			return HK_ERR_ALLOC;
-		rk->pubkey[0] = 0x04;
-		memcpy(rk->pubkey + 1, pk, 64);
-		rk->pubkey_len = 65;
-	} else if (rk->cose_alg == COSE_EDDSA) {
-		if (pk == NULL || pklen != 32)
-			return hk_errf(HK_ERR_FIDO2, "resident key for %s: an "
-			    "EdDSA public key of %zu bytes", rp_id, pklen);
-		if ((r = dup_bytes(&rk->pubkey, &rk->pubkey_len, pk, pklen)) != 0)
-			return r;
-	} else {
-		/* Not a key type OpenSSH has (RS256 and others): skipped. */
+	/* Not a key type OpenSSH has (RS256 and others): skipped. */
+	if (rk->cose_alg != COSE_ES256 && rk->cose_alg != COSE_EDDSA)
 		return 1;
-	}
+	r = hk_fido2_pubkey_copy(rk->cose_alg, pk, pklen, &rk->pubkey, &rk->pubkey_len);
+	if (r == 1)
+		return hk_errf(HK_ERR_FIDO2, "resident key for %s: an %s public key "
+		    "of %zu bytes", rp_id, rk->cose_alg == COSE_ES256 ? "ES256" : "EdDSA",
+		    pklen);
+	if (r != 0)
+		return r;
 	if ((rk->application = strdup(rp_id)) == NULL)
 		return HK_ERR_ALLOC;
-	if ((r = dup_bytes(&rk->key_handle, &rk->key_handle_len,
+	if ((r = hk_fido2_dup_bytes(&rk->key_handle, &rk->key_handle_len,
 	    fido_cred_id_ptr(cred), fido_cred_id_len(cred))) != 0 ||
-	    (r = dup_bytes(&rk->user_id, &rk->user_id_len,
+	    (r = hk_fido2_dup_bytes(&rk->user_id, &rk->user_id_len,
 	    fido_cred_user_id_ptr(cred), fido_cred_user_id_len(cred))) != 0)
 		return r;
 	if (rk->key_handle == NULL)

@@ -88,6 +88,20 @@ int hk_fido2_info_read(fido_dev_t *dev, const char *name, const char *product,
  * (free with hk_strv_free); products/manufacturers likewise (""), same order.
  */
 int hk_fido2_find(char ***namesp, char ***productsp, char ***manufacturersp);
+/*
+ * Copy len bytes of what libfido2 returned (p, valid only while its object
+ * lives) into a fresh *dp (tokens/fido2.c): p NULL or len 0 leave *dp NULL
+ * and *dlenp 0. 0 or HK_ERR_ALLOC.
+ */
+int hk_fido2_dup_bytes(uint8_t **dp, size_t *dlenp, const unsigned char *p, size_t len);
+/*
+ * A credential's public key as libfido2 decodes it (pk, pklen), as OpenSSH
+ * keys hold it, in a fresh *dp (tokens/fido2.c): COSE_ES256's x||y (64 bytes)
+ * as the SEC1 point 04||x||y, any other (EdDSA) as its 32 bytes. 0,
+ * HK_ERR_ALLOC, or 1 when pk is not of that length (the caller says so).
+ */
+int hk_fido2_pubkey_copy(int cose_alg, const unsigned char *pk, size_t pklen,
+    uint8_t **dp, size_t *dlenp);
 
 /*
  * Map a libfido2 status to an hk error with an actionable message ("what"

@@ -33,20 +33,6 @@ hk_fido2_cred_out_clear(struct hk_fido2_cred_out *out)
 	memset(out, 0, sizeof(*out));
 }
 
-static int
-dup_bytes(uint8_t **dp, size_t *lenp, const unsigned char *p, size_t len)
-{
-	*dp = NULL;
-	*lenp = 0;
-	if (p == NULL || len == 0)
-		return 0;
-	if ((*dp = malloc(len)) == NULL)
-		return HK_ERR_ALLOC;
-	memcpy(*dp, p, len);
-	*lenp = len;
-	return 0;
-}
-
 /*
  * While the device waits for the touch, a watcher polls ui->cancelled and
  * sends CTAPHID_CANCEL (fido_dev_cancel): the device then answers
@@ -134,33 +120,23 @@ cred_copy_out(const fido_cred_t *cred, const char *name,
 	out->cose_alg = req->cose_alg;
 	pk = fido_cred_pubkey_ptr(cred);
 	pklen = fido_cred_pubkey_len(cred);
-	if (req->cose_alg == COSE_ES256) {
-		/* libfido2 gives x||y; OpenSSH keys hold the SEC1 point 04||x||y. */
-		if (pk == NULL || pklen != 64)
-			return hk_errf(HK_ERR_DEVICE, "%s: the device returned an "
-			    "ECDSA public key of %zu bytes, not 64", name, pklen);
-		if ((out->pubkey = malloc(65)) == NULL)
-			return HK_ERR_ALLOC;
-		out->pubkey[0] = 0x04;
-		memcpy(out->pubkey + 1, pk, 64);
-		out->pubkey_len = 65;
-	} else {
-		if (pk == NULL || pklen != 32)
-			return hk_errf(HK_ERR_DEVICE, "%s: the device returned an "
-			    "Ed25519 public key of %zu bytes, not 32", name, pklen);
-		if ((r = dup_bytes(&out->pubkey, &out->pubkey_len, pk, pklen)) != 0)
-			return r;
-	}
+	r = hk_fido2_pubkey_copy(req->cose_alg, pk, pklen, &out->pubkey, &out->pubkey_len);
+	if (r == 1)
+		return hk_errf(HK_ERR_DEVICE, "%s: the device returned an %s public key "
+		    "of %zu bytes, not %d", name, req->cose_alg == COSE_ES256 ? "ECDSA" :
+		    "Ed25519", pklen, req->cose_alg == COSE_ES256 ? 64 : 32);
+	if (r != 0)
+		return r;
 	if (fido_cred_id_ptr(cred) == NULL || fido_cred_id_len(cred) == 0)
 		return hk_errf(HK_ERR_DEVICE, "%s: the device returned no "
 		    "credential id (key handle)", name);
-	if ((r = dup_bytes(&out->key_handle, &out->key_handle_len,
+	if ((r = hk_fido2_dup_bytes(&out->key_handle, &out->key_handle_len,
 	    fido_cred_id_ptr(cred), fido_cred_id_len(cred))) != 0 ||
-	    (r = dup_bytes(&out->signature, &out->signature_len,
+	    (r = hk_fido2_dup_bytes(&out->signature, &out->signature_len,
 	    fido_cred_sig_ptr(cred), fido_cred_sig_len(cred))) != 0 ||
-	    (r = dup_bytes(&out->x5c, &out->x5c_len, fido_cred_x5c_ptr(cred),
+	    (r = hk_fido2_dup_bytes(&out->x5c, &out->x5c_len, fido_cred_x5c_ptr(cred),
 	    fido_cred_x5c_len(cred))) != 0 ||
-	    (r = dup_bytes(&out->authdata, &out->authdata_len,
+	    (r = hk_fido2_dup_bytes(&out->authdata, &out->authdata_len,
 	    fido_cred_authdata_ptr(cred), fido_cred_authdata_len(cred))) != 0)
 		return r;
 	if ((out->fmt = strdup(fido_cred_fmt(cred) != NULL ?

@@ -171,6 +171,54 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 	    HK_ERR_INTERNAL;
 }
 
+static int
+db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **stp)
+{
+	return sqlite3_prepare_v2(c, sql, -1, stp, NULL) == SQLITE_OK ? 0 :
+	    db_err(c, "prepare");
+}
+
+/* Run a statement that returns no rows; a failure names what it was doing. */
+static int
+db_step(sqlite3 *c, sqlite3_stmt *st, const char *what)
+{
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(c, what);
+}
+
+/* Run an INSERT: a row that is there already is HK_ERR_EXISTS. */
+static int
+db_insert(sqlite3 *c, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return HK_ERR_EXISTS;
+	return rc == SQLITE_DONE ? 0 : db_err(c, what);
+}
+
+/* End a write transaction: roll back unless r is 0, give the connection back. */
+static int
+db_end(struct sim_db *db, sqlite3 *c, size_t slot, int r)
+{
+	if (r != 0)
+		db_exec(c, "ROLLBACK");
+	db_put(db, slot);
+	return r;
+}
+
+/* Borrow a connection and open a write transaction on it. */
+static int
+db_begin(struct sim_db *db, sqlite3 **cp, size_t *slotp)
+{
+	int r;
+
+	if ((r = db_get(db, cp, slotp)) != 0)
+		return r;
+	if ((r = db_exec(*cp, "BEGIN IMMEDIATE")) != 0)
+		return db_end(db, *cp, *slotp, r);
+	return 0;
+}
+
 int
 sim_db_seed_instances(struct sim_db *db, const struct sim_accounts *acc)
 {
@@ -182,16 +230,12 @@ sim_db_seed_instances(struct sim_db *db, const struct sim_accounts *acc)
 	char id[32];
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
-		return r;
 	reg = sim_regions(SIM_ALIYUN, &n);
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
+		return r;
+	if ((r = db_prepare(c, "INSERT OR IGNORE INTO instances(account, region, id,"
+	    " windows) VALUES(?, ?, ?, ?)", &st)) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(c, "INSERT OR IGNORE INTO instances(account, region, id,"
-	    " windows) VALUES(?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
-		goto out;
-	}
 	for (i = 0; i < acc->n; i++) {
 		if (acc->a[i].provider != SIM_ALIYUN)
 			continue;
@@ -208,20 +252,15 @@ sim_db_seed_instances(struct sim_db *db, const struct sim_accounts *acc)
 				    (r = bind_text(st, 3, id)) != 0)
 					goto out;
 				sqlite3_bind_int(st, 4, k > SIM_INSTANCES);
-				if (sqlite3_step(st) != SQLITE_DONE) {
-					r = db_err(c, "seed instances");
+				if ((r = db_step(c, st, "seed instances")) != 0)
 					goto out;
-				}
 			}
 		}
 	}
 	r = db_exec(c, "COMMIT");
  out:
 	sqlite3_finalize(st);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 int
@@ -230,49 +269,30 @@ sim_db_nonce_use(struct sim_db *db, const char *ak, const char *nonce, int64_t t
 	sqlite3_stmt *st = NULL;
 	sqlite3 *c;
 	size_t slot;
-	int r, rc;
+	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	/* Forget nonces whose request time has left the 15-minute window. */
-	if (sqlite3_prepare_v2(c, "DELETE FROM nonces WHERE ts < ?", -1, &st,
-	    NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "DELETE FROM nonces WHERE ts < ?", &st)) != 0)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL) - SIM_SKEW_MAX - 60);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = db_err(c, "purge nonces");
+	if ((r = db_step(c, st, "purge nonces")) != 0)
 		goto out;
-	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(c, "INSERT INTO nonces(account, nonce, ts) VALUES(?, ?, ?)",
-	    -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "INSERT INTO nonces(account, nonce, ts) VALUES(?, ?, ?)",
+	    &st)) != 0)
 		goto out;
-	}
 	if ((r = bind_text(st, 1, ak)) != 0 || (r = bind_text(st, 2, nonce)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)ts);
-	rc = sqlite3_step(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		r = HK_ERR_EXISTS;
+	if ((r = db_insert(c, st, "insert nonce")) != 0)
 		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_err(c, "insert nonce");
-		goto out;
-	}
 	r = db_exec(c, "COMMIT");
  out:
 	sqlite3_finalize(st);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 int
@@ -282,18 +302,14 @@ sim_db_keypair_add(struct sim_db *db, enum sim_provider p, const char *account,
 	sqlite3_stmt *st = NULL;
 	sqlite3 *c;
 	size_t slot;
-	int r, rc;
+	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	if (quota > 0) {
-		if (sqlite3_prepare_v2(c, "SELECT COUNT(*) FROM keypairs WHERE provider = ?"
-		    " AND account = ? AND region = ?", -1, &st, NULL) != SQLITE_OK) {
-			r = db_err(c, "prepare");
+		if ((r = db_prepare(c, "SELECT COUNT(*) FROM keypairs WHERE provider = ?"
+		    " AND account = ? AND region = ?", &st)) != 0)
 			goto out;
-		}
 		sqlite3_bind_int(st, 1, (int)p);
 		if ((r = bind_text(st, 2, account)) != 0 ||
 		    (r = bind_text(st, 3, region)) != 0)
@@ -309,12 +325,10 @@ sim_db_keypair_add(struct sim_db *db, enum sim_provider p, const char *account,
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (sqlite3_prepare_v2(c, "INSERT INTO keypairs(provider, account, region, name,"
-	    " public_key, fingerprint, tags, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", -1,
-	    &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "INSERT INTO keypairs(provider, account, region, name,"
+	    " public_key, fingerprint, tags, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	    &st)) != 0)
 		goto out;
-	}
 	sqlite3_bind_int(st, 1, (int)p);
 	if ((r = bind_text(st, 2, account)) != 0 || (r = bind_text(st, 3, region)) != 0 ||
 	    (r = bind_text(st, 4, kp->name)) != 0 ||
@@ -323,22 +337,12 @@ sim_db_keypair_add(struct sim_db *db, enum sim_provider p, const char *account,
 	    (r = bind_text(st, 7, kp->tags != NULL ? kp->tags : "[]")) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)kp->created);
-	rc = sqlite3_step(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		r = HK_ERR_EXISTS;
+	if ((r = db_insert(c, st, "insert key pair")) != 0)
 		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_err(c, "insert key pair");
-		goto out;
-	}
 	r = db_exec(c, "COMMIT");
  out:
 	sqlite3_finalize(st);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 void
@@ -405,11 +409,9 @@ sim_db_keypair_list(struct sim_db *db, enum sim_provider p, const char *account,
 	*np = 0;
 	if ((r = db_get(db, &c, &slot)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(c, "SELECT " KP_COLUMNS " FROM keypairs WHERE provider = ?"
-	    " AND account = ? AND region = ? ORDER BY name", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "SELECT " KP_COLUMNS " FROM keypairs WHERE provider = ?"
+	    " AND account = ? AND region = ? ORDER BY name", &st)) != 0)
 		goto out;
-	}
 	sqlite3_bind_int(st, 1, (int)p);
 	if ((r = bind_text(st, 2, account)) != 0 || (r = bind_text(st, 3, region)) != 0)
 		goto out;
@@ -450,11 +452,9 @@ sim_db_keypair_get(struct sim_db *db, enum sim_provider p, const char *account,
 	memset(kp, 0, sizeof(*kp));
 	if ((r = db_get(db, &c, &slot)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(c, "SELECT " KP_COLUMNS " FROM keypairs WHERE provider = ?"
-	    " AND account = ? AND region = ? AND name = ?", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "SELECT " KP_COLUMNS " FROM keypairs WHERE provider = ?"
+	    " AND account = ? AND region = ? AND name = ?", &st)) != 0)
 		goto out;
-	}
 	sqlite3_bind_int(st, 1, (int)p);
 	if ((r = bind_text(st, 2, account)) != 0 || (r = bind_text(st, 3, region)) != 0 ||
 	    (r = bind_text(st, 4, name)) != 0)
@@ -483,17 +483,13 @@ sim_db_keypair_delete(struct sim_db *db, enum sim_provider p, const char *accoun
 
 	*deletedp = 0;
 	*attachedp = NULL;
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
+	if ((r = db_prepare(c, "SELECT id FROM instances WHERE account = ? AND"
+	    " region = ? AND keypair = ? LIMIT 1", &chk)) != 0 ||
+	    (r = db_prepare(c, "DELETE FROM keypairs WHERE provider = ? AND"
+	    " account = ? AND region = ? AND name = ?", &del)) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(c, "SELECT id FROM instances WHERE account = ? AND"
-	    " region = ? AND keypair = ? LIMIT 1", -1, &chk, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c, "DELETE FROM keypairs WHERE provider = ? AND"
-	    " account = ? AND region = ? AND name = ?", -1, &del, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		if (p == SIM_ALIYUN) {
 			sqlite3_reset(chk);
@@ -513,10 +509,8 @@ sim_db_keypair_delete(struct sim_db *db, enum sim_provider p, const char *accoun
 		    (r = bind_text(del, 3, region)) != 0 ||
 		    (r = bind_text(del, 4, names[i])) != 0)
 			goto out;
-		if (sqlite3_step(del) != SQLITE_DONE) {
-			r = db_err(c, "delete key pair");
+		if ((r = db_step(c, del, "delete key pair")) != 0)
 			goto out;
-		}
 		deleted += (size_t)sqlite3_changes(c);
 	}
 	if ((r = db_exec(c, "COMMIT")) == 0)
@@ -524,10 +518,7 @@ sim_db_keypair_delete(struct sim_db *db, enum sim_provider p, const char *accoun
  out:
 	sqlite3_finalize(chk);
 	sqlite3_finalize(del);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 void
@@ -556,12 +547,9 @@ sim_db_instance_list(struct sim_db *db, const char *account, const char *region,
 	*np = 0;
 	if ((r = db_get(db, &c, &slot)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(c, "SELECT id, COALESCE(keypair, ''), windows FROM"
-	    " instances WHERE account = ? AND region = ? ORDER BY id", -1, &st,
-	    NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "SELECT id, COALESCE(keypair, ''), windows FROM"
+	    " instances WHERE account = ? AND region = ? ORDER BY id", &st)) != 0)
 		goto out;
-	}
 	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -603,15 +591,11 @@ sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
 	size_t slot;
 	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
+	if ((r = db_prepare(c, "SELECT windows, COALESCE(keypair, '') FROM instances"
+	    " WHERE account = ? AND region = ? AND id = ?", &st)) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(c, "SELECT windows, COALESCE(keypair, '') FROM instances"
-	    " WHERE account = ? AND region = ? AND id = ?", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
-		goto out;
-	}
 	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0 ||
 	    (r = bind_text(st, 3, instance)) != 0)
 		goto out;
@@ -630,11 +614,9 @@ sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(c, "UPDATE instances SET keypair = ? WHERE account = ? AND"
-	    " region = ? AND id = ?", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	if ((r = db_prepare(c, "UPDATE instances SET keypair = ? WHERE account = ? AND"
+	    " region = ? AND id = ?", &st)) != 0)
 		goto out;
-	}
 	if (keypair != NULL)
 		r = bind_text(st, 1, keypair);
 	else
@@ -642,17 +624,12 @@ sim_db_instance_set(struct sim_db *db, const char *account, const char *region,
 	if (r != 0 || (r = bind_text(st, 2, account)) != 0 ||
 	    (r = bind_text(st, 3, region)) != 0 || (r = bind_text(st, 4, instance)) != 0)
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = db_err(c, "update instance");
+	if ((r = db_step(c, st, "update instance")) != 0)
 		goto out;
-	}
 	r = db_exec(c, "COMMIT");
  out:
 	sqlite3_finalize(st);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 int
@@ -662,17 +639,13 @@ sim_db_server_add(struct sim_db *db, const char *account, const char *region,
 	sqlite3_stmt *st = NULL;
 	sqlite3 *c;
 	size_t slot;
-	int r, rc;
+	int r;
 
-	if ((r = db_get(db, &c, &slot)) != 0)
+	if ((r = db_begin(db, &c, &slot)) != 0)
 		return r;
-	if ((r = db_exec(c, "BEGIN IMMEDIATE")) != 0)
+	if ((r = db_prepare(c, "INSERT INTO instances(account, region, id, windows,"
+	    " keypair) VALUES(?, ?, ?, ?, ?)", &st)) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(c, "INSERT INTO instances(account, region, id, windows,"
-	    " keypair) VALUES(?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
-		goto out;
-	}
 	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0 ||
 	    (r = bind_text(st, 3, in->id)) != 0)
 		goto out;
@@ -683,40 +656,26 @@ sim_db_server_add(struct sim_db *db, const char *account, const char *region,
 		sqlite3_bind_null(st, 5);
 	if (r != 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		r = HK_ERR_EXISTS;
+	if ((r = db_insert(c, st, "insert instance")) != 0)
 		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_err(c, "insert instance");
-		goto out;
-	}
 	if (password != NULL) {
 		sqlite3_finalize(st);
 		st = NULL;
-		if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO server_passwords(account,"
-		    " region, id, password) VALUES(?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-			r = db_err(c, "prepare");
+		if ((r = db_prepare(c, "INSERT OR REPLACE INTO server_passwords(account,"
+		    " region, id, password) VALUES(?, ?, ?, ?)", &st)) != 0)
 			goto out;
-		}
 		if ((r = bind_text(st, 1, account)) != 0 ||
 		    (r = bind_text(st, 2, region)) != 0 ||
 		    (r = bind_text(st, 3, in->id)) != 0 ||
 		    (r = bind_text(st, 4, password)) != 0)
 			goto out;
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			r = db_err(c, "insert password");
+		if ((r = db_step(c, st, "insert password")) != 0)
 			goto out;
-		}
 	}
 	r = db_exec(c, "COMMIT");
  out:
 	sqlite3_finalize(st);
-	if (r != 0)
-		db_exec(c, "ROLLBACK");
-	db_put(db, slot);
-	return r;
+	return db_end(db, c, slot, r);
 }
 
 int
@@ -732,14 +691,11 @@ sim_db_server_password(struct sim_db *db, const char *account, const char *regio
 	*passwordp = NULL;
 	if ((r = db_get(db, &c, &slot)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(c, "SELECT i.id, COALESCE(i.keypair, ''), i.windows,"
+	if ((r = db_prepare(c, "SELECT i.id, COALESCE(i.keypair, ''), i.windows,"
 	    " COALESCE(p.password, '') FROM instances i LEFT JOIN server_passwords p"
 	    " ON p.account = i.account AND p.region = i.region AND p.id = i.id"
-	    " WHERE i.account = ? AND i.region = ? AND i.id = ?", -1, &st,
-	    NULL) != SQLITE_OK) {
-		r = db_err(c, "prepare");
+	    " WHERE i.account = ? AND i.region = ? AND i.id = ?", &st)) != 0)
 		goto out;
-	}
 	if ((r = bind_text(st, 1, account)) != 0 || (r = bind_text(st, 2, region)) != 0 ||
 	    (r = bind_text(st, 3, id)) != 0)
 		goto out;

@@ -11,6 +11,19 @@
 
 #define HK_CLI_CLOUD_SETTINGS_MAX 8
 
+/*
+ * The option rows from --profile to --timeout (sorted by name) that every
+ * cloud command listing key pairs takes; region_help says what --region
+ * means to it, region_arg how it is written.
+ */
+#define HK_CLI_CLOUD_TAIL_OPTS(region_arg, region_help) \
+	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" }, \
+	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" }, \
+	{ "region", 'r', 1, region_arg, region_help }, \
+	{ "retries", 0, 1, "N", "attempts per request (default 8)" }, \
+	{ "signature", 0, 1, "v1|v3", "aliyun request signature" }, \
+	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" }
+
 struct hk_cli_cloud {
 	struct hk_cloud_opts opts;
 	struct hk_cloud_setting settings[HK_CLI_CLOUD_SETTINGS_MAX];

@@ -38,6 +38,26 @@ hk_cli_token_close(struct hk_cli_token *ct)
 }
 
 int
+hk_cli_token_pubkey_find(struct hk_cli_token *ct, const char *sel, int login,
+    struct hk_token_key **kp)
+{
+	struct hk_token_key *k = NULL;
+	int r;
+
+	*kp = NULL;
+	if ((r = hk_token_key_find(ct->tok, sel, login, &k)) != 0)
+		return r;
+	if (k->key == NULL) {
+		r = hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "key %s: %s", k->id_hex,
+		    k->error != NULL ? k->error : "public key unreadable");
+		hk_token_key_free(k);
+		return r;
+	}
+	*kp = k;
+	return 0;
+}
+
+int
 hk_cli_token_done(const struct hk_cmd *cmd, struct hk_cli_token *ct, int r)
 {
 	if (r == 0) {

@@ -26,6 +26,13 @@ int hk_cli_token_open(struct hk_cli_token *ct, const char *module, const char *u
     const char *pin, const char *so_pin, const char *new_pin);
 void hk_cli_token_close(struct hk_cli_token *ct);
 /*
+ * Find key sel on ct's token, as hk_token_key_find, and insist that its
+ * public half was read: otherwise HK_ERR_KEY_TYPE_UNKNOWN naming the key and
+ * why. *kp is the caller's (hk_token_key_free), set only on success.
+ */
+int hk_cli_token_pubkey_find(struct hk_cli_token *ct, const char *sel, int login,
+    struct hk_token_key **kp);
+/*
  * End a token command with status r: the error comes from the token
  * handle (or the token set) when the failing call was theirs, else from
  * the call that just failed. Printed on stderr, and with ct->json as the

@@ -24,12 +24,7 @@ static const struct hk_opt opts[] = {
 	{ "inventory", 0, 1, "PATH", "the inventory (default ~/.local/share/hwkey/inventory.db)" },
 	{ "jobs", 'j', 1, "N", "requests in flight at once (default 8)" },
 	{ "json", 0, 0, NULL, "print the findings as JSON" },
-	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
-	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
-	{ "region", 'r', 1, "R[,R...]|all", "regions to audit" },
-	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
-	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
-	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	HK_CLI_CLOUD_TAIL_OPTS("R[,R...]|all", "regions to audit"),
 	{ NULL, 0, 0, NULL, NULL },
 };
 

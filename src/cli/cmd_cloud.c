@@ -20,23 +20,13 @@
 static const struct hk_opt list_opts[] = {
 	CLOUD_COMMON_OPTS,
 	{ "name", 'n', 1, "NAME", "only the key pair of this name" },
-	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
-	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
-	{ "region", 'r', 1, "R[,R...]|all", "regions to list" },
-	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
-	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
-	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	HK_CLI_CLOUD_TAIL_OPTS("R[,R...]|all", "regions to list"),
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 static const struct hk_opt delete_opts[] = {
 	CLOUD_COMMON_OPTS,
-	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
-	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
-	{ "region", 'r', 1, "R[,R...]|all", "regions to delete from" },
-	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
-	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
-	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	HK_CLI_CLOUD_TAIL_OPTS("R[,R...]|all", "regions to delete from"),
 	{ "yes", 'y', 0, NULL, "do not ask for confirmation" },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -44,12 +34,7 @@ static const struct hk_opt delete_opts[] = {
 static const struct hk_opt attach_opts[] = {
 	CLOUD_COMMON_OPTS,
 	{ "name", 'n', 1, "NAME", "the key pair" },
-	{ "profile", 0, 1, "NAME", "aliyun CLI profile in ~/.aliyun/config.json" },
-	{ "rate", 0, 1, "N", "at most N requests per second (default 1000)" },
-	{ "region", 'r', 1, "R", "the instances' region" },
-	{ "retries", 0, 1, "N", "attempts per request (default 8)" },
-	{ "signature", 0, 1, "v1|v3", "aliyun request signature" },
-	{ "timeout", 0, 1, "SECONDS", "per request (default 30)" },
+	HK_CLI_CLOUD_TAIL_OPTS("R", "the instances' region"),
 	{ NULL, 0, 0, NULL, NULL },
 };
 

@@ -293,13 +293,8 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 		    "files); a public key file is always replaced");
 		goto out;
 	}
-	if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, a.login, &k)) != 0)
+	if (r != 0 || (r = hk_cli_token_pubkey_find(&ct, a.key, a.login, &k)) != 0)
 		goto out;
-	if (k->key == NULL) {
-		r = hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "key %s: %s", k->id_hex,
-		    k->error != NULL ? k->error : "public key unreadable");
-		goto out;
-	}
 	if ((r = hk_key_write(k->key, fmt, &text)) != 0)
 		goto out;
 	if (a.output != NULL &&

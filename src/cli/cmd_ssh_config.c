@@ -245,13 +245,8 @@ run(const struct hk_cmd *cmd, int argc, char **argv)
 	} else {
 		r = hk_cli_token_open(&ct, a.module, ops[1], a.pin, NULL, NULL);
 		ct.json = a.json;
-		if (r != 0 || (r = hk_token_key_find(ct.tok, a.key, a.login, &k)) != 0)
+		if (r != 0 || (r = hk_cli_token_pubkey_find(&ct, a.key, a.login, &k)) != 0)
 			goto out;
-		if (k->key == NULL) {
-			r = hk_errf(HK_ERR_KEY_TYPE_UNKNOWN, "key %s: %s", k->id_hex,
-			    k->error != NULL ? k->error : "public key unreadable");
-			goto out;
-		}
 		key = k->key;
 		if ((h.pkcs11_provider = hk_token_get_info(ct.tok)->module_path) == NULL) {
 			r = hk_errf(HK_ERR_MODULE_LOAD, "the module of %s has no file path "

@@ -13,11 +13,7 @@ export AG_PIN=55667788
 tok=agent-tok
 uri="pkcs11:token=$tok"
 hk_softhsm_init "$tok" "$AG_PIN" 99887766 >/dev/null
-for t in rsa2048:rsa ecdsa-p256:ec; do
-	expect_exit 0 "$HWKEY" keygen "$uri" --type "${t%%:*}" --label "${t##*:}" \
-		--pin env:AG_PIN -o "${t##*:}.pub"
-	export AG_PIN=55667788
-done
+hk_softhsm_keygen "$uri" AG_PIN rsa2048:rsa ecdsa-p256:ec
 module=$(realpath "$HK_SOFTHSM_MODULE")
 
 # No agent: a clear error.

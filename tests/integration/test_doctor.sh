@@ -11,7 +11,7 @@
 export DR_PIN=86753090
 tok=doctor-tok
 hk_softhsm_init "$tok" "$DR_PIN" 13572468 >/dev/null
-expect_exit 0 "$HWKEY" keygen "pkcs11:token=$tok" --type ecdsa-p256 --label ec --pin env:DR_PIN
+hk_softhsm_keygen "pkcs11:token=$tok" DR_PIN ecdsa-p256:ec
 # Fake hidraw nodes live where another user (nobody) can reach them.
 devdir=$(mktemp -d /tmp/hwkey-doctor-dev.XXXXXX)
 hk_on_exit "rm -rf '$devdir'"

@@ -8,8 +8,7 @@
 . "$HK_TESTLIB/json.sh"
 . "$HK_TESTLIB/fido2sim.sh"
 
-export HOME=$HK_TMP/home
-mkdir -p "$HOME"
+hk_home
 
 # Split an ssh-sk-attest-v01 blob into cert.der, sig.der and authdata.raw
 # (the CBOR byte string unwrapped); prints the version string.

@@ -15,20 +15,12 @@
 . "$HK_TESTLIB/fido2sim.sh"
 
 PIN=20461357
-LOG=$HK_TMP/all-output
-export HOME=$HK_TMP/home
-mkdir -p "$HOME"
+hk_home
 printf '%s\n' "$PIN" >"$HK_TMP/pin"
 printf '%s\n' 99999999 >"$HK_TMP/wrong"
 chmod 600 "$HK_TMP/pin" "$HK_TMP/wrong"
 PS=(--pin "file:$HK_TMP/pin")
 WS=(--pin "file:$HK_TMP/wrong")
-run() {
-	local want=$1
-	shift
-	expect_exit "$want" "$@"
-	cat "$HK_TMP/out" "$HK_TMP/err" >>"$LOG"
-}
 # A failure under --json: the schema's error document with this code and exit.
 json_error() {
 	hk_json_valid keygen out
@@ -47,96 +39,96 @@ chmod 711 "$HK_TMP"
 mkdir -m 755 "$HK_TMP/dev"
 mknod -m 600 "$HK_TMP/dev/hidraw0" c 1 3
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME=/nonexistent)
-run 17 "${NOBODY[@]}" "$HWKEY" keys "fido:$HK_TMP/dev/hidraw0"
+hk_run 17 "${NOBODY[@]}" "$HWKEY" keys "fido:$HK_TMP/dev/hidraw0"
 assert_contains "$(cat err)" "no permission to open $HK_TMP/dev/hidraw0" "permission: the node named"
 assert_contains "$(cat err)" "udev/70-hwkey.rules" "permission: points at udev/"
 # (keygen checks its output directory first: give nobody one it may write.)
 mkdir -m 777 "$HK_TMP/nobody"
-run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/nobody/k" --json
+hk_run 17 "${NOBODY[@]}" "$HWKEY" keygen "fido:$HK_TMP/dev/hidraw0" --type ecdsa-sk -o "$HK_TMP/nobody/k" --json
 json_error HK_ERR_DEVICE_PERMISSION 17 "permission"
 nofiles "$HK_TMP/nobody/k" "permission"
 
 # 2. No device: no such node, and a socket nothing answers on.
-run 5 "$HWKEY" keys "fido:unix:$HK_TMP/nothing"
+hk_run 5 "$HWKEY" keys "fido:unix:$HK_TMP/nothing"
 assert_contains "$(cat err)" "no such device" "absent: said"
 
 hk_fido2sim_start --pin-file "$HK_TMP/pin"
 DEV=fido:unix:$FIDO2SIM_SOCKET
 
 # 3. PIN required: the device has a PIN and no source gives one (no terminal).
-run 9 kg -o k </dev/null
+hk_run 9 kg -o k </dev/null
 assert_contains "$(cat err)" "PIN required" "PIN required: keygen"
 nofiles k "PIN required"
-run 9 "$HWKEY" keys "$DEV" --json </dev/null
+hk_run 9 "$HWKEY" keys "$DEV" --json </dev/null
 hk_json_valid keys out
 assert_eq HK_ERR_PIN_REQUIRED "$(jq -r .error.code out)" "PIN required: keys --json"
 
 # 4. A wrong PIN: exit 7, the tries left named, exactly one spent.
 assert_eq 8 "$(retries)" "sim: 8 retries at start"
-run 7 kg "${WS[@]}" -o k
+hk_run 7 kg "${WS[@]}" -o k
 assert_contains "$(cat err)" "PIN incorrect, 7 tries left" "wrong PIN: keygen names the tries"
 nofiles k "wrong PIN"
 assert_eq 7 "$(retries)" "wrong PIN: one retry spent"
-run 7 "$HWKEY" keys "$DEV" "${WS[@]}" --json
+hk_run 7 "$HWKEY" keys "$DEV" "${WS[@]}" --json
 hk_json_valid keys out
 assert_contains "$(jq -r .error.message out)" "6 tries left" "wrong PIN: keys names the tries"
 # The third wrong PIN in a row (three processes: the device keeps the
 # streak until it is power-cycled) locks PIN use: exit 8, "reinsert".
-run 8 "$HWKEY" key delete "$DEV" "${WS[@]}" --key x --yes --json
+hk_run 8 "$HWKEY" key delete "$DEV" "${WS[@]}" --key x --yes --json
 hk_json_valid key-delete out
 assert_eq "HK_ERR_PIN_AUTH_BLOCKED 8" "$(jq -r '"\(.error.code) \(.error.exit)"' out)" "three in a row: code and exit"
 assert_contains "$(jq -r .error.message out)" "remove and reinsert" "three in a row: says to reinsert"
-run 8 "$HWKEY" keys "$DEV" "${PS[@]}"
+hk_run 8 "$HWKEY" keys "$DEV" "${PS[@]}"
 assert_contains "$(cat err)" "remove and reinsert" "three in a row: even the right PIN waits for a power cycle"
 # A power cycle, then the right PIN resets the counter.
 hk_fido2sim_restart --pin-file "$HK_TMP/pin"
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}"
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}"
 assert_eq 8 "$(retries)" "right PIN: retries back to 8"
 
 # 5. The PIN blocked: spend all 8 (a restart, a power cycle, every two so that
 # three in a row never lock the session first).
 for i in 1 2 3 4 5 6 7; do
-	run 7 "$HWKEY" keys "$DEV" "${WS[@]}"
+	hk_run 7 "$HWKEY" keys "$DEV" "${WS[@]}"
 	[ $((i % 2)) -eq 0 ] && hk_fido2sim_restart --pin-file "$HK_TMP/pin"
 done
 assert_contains "$(cat err)" "1 try left" "one try left: said"
-run 8 "$HWKEY" keys "$DEV" "${WS[@]}" --json
+hk_run 8 "$HWKEY" keys "$DEV" "${WS[@]}" --json
 hk_json_valid keys out
 assert_eq "HK_ERR_PIN_LOCKED 8" "$(jq -r '"\(.error.code) \(.error.exit)"' out)" "PIN blocked: code and exit"
 assert_contains "$(jq -r .error.message out)" "hwkey token init $DEV" "PIN blocked: points at a reset"
 assert_eq 0 "$(retries)" "sim: no retries left"
 # Now even the right PIN is refused, without spending anything.
-run 8 "$HWKEY" keys "$DEV" "${PS[@]}"
+hk_run 8 "$HWKEY" keys "$DEV" "${PS[@]}"
 assert_contains "$(cat err)" "PIN blocked" "blocked: the right PIN too"
-run 8 kg "${PS[@]}" -o k
+hk_run 8 kg "${PS[@]}" -o k
 nofiles k "PIN blocked"
 # A reset is the way out (it erases everything).
-run 0 "$HWKEY" token init "$DEV" --yes
-run 0 "$HWKEY" pin set "$DEV" --new-pin "file:$HK_TMP/pin"
+hk_run 0 "$HWKEY" token init "$DEV" --yes
+hk_run 0 "$HWKEY" pin set "$DEV" --new-pin "file:$HK_TMP/pin"
 
 # 6. Touch denied and timed out: exit 18 each, each its own message.
 hk_fido2sim_restart --touch deny
-run 18 kg "${PS[@]}" -o k
+hk_run 18 kg "${PS[@]}" -o k
 assert_contains "$(cat err)" "denied the operation" "touch denied: message"
 nofiles k "touch denied"
-run 18 kg "${PS[@]}" -o k --json
+hk_run 18 kg "${PS[@]}" -o k --json
 json_error HK_ERR_TOUCH_DENIED 18 "touch denied"
 hk_fido2sim_restart --touch timeout --touch-timeout 300
-run 18 kg "${PS[@]}" -o k --resident
+hk_run 18 kg "${PS[@]}" -o k --resident
 assert_contains "$(cat err)" "not touched in time" "touch timeout: message"
 assert_not_contains "$(cat err)" "denied" "touch timeout: not the denial"
 nofiles k "touch timeout"
-run 18 kg "${PS[@]}" -o k --json
+hk_run 18 kg "${PS[@]}" -o k --json
 json_error HK_ERR_TOUCH_TIMEOUT 18 "touch timeout"
 hk_fido2sim_restart --touch approve
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 assert_eq 0 "$(jq '.keys | length' out)" "no resident key from the refused touches"
 
 # 7. Algorithm unsupported: a FIDO2 device makes sk keys only.
-run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type rsa2048 -o k
+hk_run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type rsa2048 -o k
 assert_contains "$(cat err)" "ecdsa-sk and ed25519-sk" "algorithm: what the device makes"
 nofiles k "algorithm"
-run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519 -o k --json
+hk_run 12 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519 -o k --json
 json_error HK_ERR_MECHANISM 12 "algorithm"
 
 # A CTAP 2.0 device that lists no algorithms makes ES256 only (the one CTAP
@@ -144,39 +136,39 @@ json_error HK_ERR_MECHANISM 12 "algorithm"
 hk_fido2sim_stop
 FIDO2SIM_DIR=$HK_TMP/ctap20 hk_fido2sim_start --ctap 2.0 --pin-file "$HK_TMP/pin"
 DEV20=fido:unix:$FIDO2SIM_SOCKET
-run 12 "$HWKEY" keygen "$DEV20" "${PS[@]}" --type ed25519-sk -o k
+hk_run 12 "$HWKEY" keygen "$DEV20" "${PS[@]}" --type ed25519-sk -o k
 assert_contains "$(cat err)" "does not support ed25519-sk" "algorithm: the device's own list"
 nofiles k "algorithm (device)"
 assert_eq 0 "$(grep -c makeCredential "$FIDO2SIM_LOG" || true)" "algorithm: no makeCredential sent"
-cat "$FIDO2SIM_LOG" >>"$LOG"
+cat "$FIDO2SIM_LOG" >>"$HK_LOG"
 hk_fido2sim_stop
 FIDO2SIM_DIR=$HK_TMP/fido2sim hk_fido2sim_start --pin-file "$HK_TMP/pin"
 
 # 8. Credential exists: a second resident key for the same application and user.
-run 0 kg "${PS[@]}" --resident --application ssh:dup --user u -o first
-run 13 kg "${PS[@]}" --resident --application ssh:dup --user u -o second
+hk_run 0 kg "${PS[@]}" --resident --application ssh:dup --user u -o first
+hk_run 13 kg "${PS[@]}" --resident --application ssh:dup --user u -o second
 assert_contains "$(cat err)" "already exists; delete it first (hwkey key delete)" "credential exists: message"
 nofiles second "credential exists"
-run 13 kg "${PS[@]}" --resident --application ssh:dup --user u -o second --json
+hk_run 13 kg "${PS[@]}" --resident --application ssh:dup --user u -o second --json
 json_error HK_ERR_CREDENTIAL_EXISTS 13 "credential exists"
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 assert_eq 1 "$(jq '.keys | length' out)" "credential exists: still one"
 
 # 9. Option unsupported: resident keys on a device without them.
 hk_fido2sim_stop
 FIDO2SIM_DIR=$HK_TMP/norks hk_fido2sim_start --no-rk --pin-file "$HK_TMP/pin"
 DEV=fido:unix:$FIDO2SIM_SOCKET
-run 12 kg "${PS[@]}" --resident -o k
+hk_run 12 kg "${PS[@]}" --resident -o k
 assert_contains "$(cat err)" "does not store resident keys" "no rk: message"
 nofiles k "no rk"
-run 12 kg "${PS[@]}" --resident -o k --json
+hk_run 12 kg "${PS[@]}" --resident -o k --json
 json_error HK_ERR_NOT_SUPPORTED 12 "no rk"
 # Non-resident keys still work there.
-run 0 kg "${PS[@]}" -o k
+hk_run 0 kg "${PS[@]}" -o k
 ssh-keygen -l -f k.pub >/dev/null || fail "no rk: the non-resident key"
 pass
 
 # 10. The PIN appears in no output and not in the sims' logs.
-cat "$HK_TMP"/fido2sim/log "$HK_TMP"/norks/log >>"$LOG" 2>/dev/null || true
-assert_eq 0 "$(grep -c -- "$PIN" "$LOG" || true)" "the PIN is in no output"
+cat "$HK_TMP"/fido2sim/log "$HK_TMP"/norks/log >>"$HK_LOG" 2>/dev/null || true
+assert_eq 0 "$(grep -c -- "$PIN" "$HK_LOG" || true)" "the PIN is in no output"
 hk_done

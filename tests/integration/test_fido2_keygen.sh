@@ -10,8 +10,7 @@
 . "$HK_TESTLIB/cloudsim.sh"
 . "$HK_TESTLIB/cloudimport.sh"
 
-export HOME=$HK_TMP/home
-mkdir -p "$HOME"
+hk_home
 
 # The sk fields of an openssh-key-v1 file, parsed without hwkey:
 # "cipher kdf nkeys type application flags(hex) khlen reservedlen comment".

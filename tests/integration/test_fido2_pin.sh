@@ -14,28 +14,12 @@
 . "$HK_TESTLIB/json.sh"
 . "$HK_TESTLIB/fido2sim.sh"
 
-PTY="/usr/bin/python3 $HK_TESTLIB/pty_answer.py"
 P1=481516
 P2=2342abcd
-LOG=$HK_TMP/all-output
-export HOME=$HK_TMP/home
-mkdir -p "$HOME"
-# Every command's output is kept to grep for the PINs at the end.
-run() {
-	local want=$1
-	shift
-	expect_exit "$want" "$@"
-	cat "$HK_TMP/out" "$HK_TMP/err" >>"$LOG"
-}
-ptyrun() {
-	: >"$HK_TMP/answers"
-	while [ "$1" != -- ]; do printf '%s\n' "$1" >>"$HK_TMP/answers"; shift; done
-	shift
-	env -u SSH_ASKPASS -u SSH_ASKPASS_REQUIRE -u DISPLAY -u WAYLAND_DISPLAY \
-		$PTY "$HK_TMP/answers" "$@"
-}
+hk_home
+# Every command runs through hk_run: its output is kept to grep for the PINs at the end.
 # Start the sim's log afresh, keeping what it held for the PIN check at the end.
-simlog_reset() { cat "$FIDO2SIM_LOG" >>"$LOG"; : >"$FIDO2SIM_LOG"; }
+simlog_reset() { cat "$FIDO2SIM_LOG" >>"$HK_LOG"; : >"$FIDO2SIM_LOG"; }
 # The sim's PIN retry counter, through libfido2 (simprobe) rather than hwkey.
 retries() { "$HK_SIMPROBE" "$FIDO2SIM_SOCKET" retries | sed -n 's/^retries=//p'; }
 
@@ -44,115 +28,115 @@ DEV=fido:unix:$FIDO2SIM_SOCKET
 export HWKEY_FIDO_SOCKETS=$FIDO2SIM_SOCKET
 
 # 1. No PIN yet: resident keys cannot be listed; the message says what to do.
-run 9 "$HWKEY" keys "$DEV" </dev/null
+hk_run 9 "$HWKEY" keys "$DEV" </dev/null
 assert_contains "$(cat err)" "has no PIN" "no PIN: said"
 assert_contains "$(cat err)" "hwkey pin set $DEV" "no PIN: the command to set one"
-run 9 "$HWKEY" keys "$DEV" --json </dev/null
+hk_run 9 "$HWKEY" keys "$DEV" --json </dev/null
 hk_json_valid keys out
 assert_eq HK_ERR_PIN_REQUIRED "$(jq -r .error.code out)" "no PIN: --json error"
 
 # 2. pin set: a 3-byte and a 64-byte PIN are refused before the device sees them.
 simlog_reset
-run 9 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"123"
+hk_run 9 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"123"
 assert_contains "$(cat err)" "4 to 63 bytes" "short PIN: the range named"
 long=$(printf 'x%.0s' $(seq 64))
-run 9 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$long"
+hk_run 9 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$long"
 assert_eq 0 "$(grep -c 'clientPIN.*sub=0x03' "$FIDO2SIM_LOG" || true)" "no setPIN sent for a bad length"
 
 # 3. pin set from a terminal: typed twice, a mismatch first; then it is set.
-run 0 ptyrun 11112222 11113333 "$P1" "$P1" -- "$HWKEY" pin set "$DEV"
+hk_run 0 hk_ptyrun 11112222 11113333 "$P1" "$P1" -- "$HWKEY" pin set "$DEV"
 assert_contains "$(cat out)" "do not match" "pin set: mismatch told"
 assert_contains "$(cat out)" "PIN of security key $DEV set" "pin set: done"
 assert_eq 1 "$(grep -c 'clientPIN.*sub=0x03' "$FIDO2SIM_LOG")" "one setPIN reached the device"
-run 0 "$HWKEY" tokens --json
+hk_run 0 "$HWKEY" tokens --json
 assert_eq true "$(jq --arg u "$DEV" '[.[] | select(.uri==$u)][0].flags | index("user-pin-initialized") != null' out)" \
 	"tokens: the device has a PIN now"
 export KP=$P1
-run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
 hk_json_valid keys out
 assert_eq 0 "$(jq '.keys | length' out)" "a fresh device has no resident keys"
 # A second set: the device has a PIN; change it instead (exit 13).
-run 13 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$P2"
+hk_run 13 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$P2"
 assert_contains "$(cat err)" "hwkey pin change" "second set: points at pin change"
 
 # 4. pin change with a wrong current PIN: exit 7, the tries left named and true.
 before=$(retries)
 assert_eq 8 "$before" "sim: 8 retries after a right PIN"
-run 7 "$HWKEY" pin change "$DEV" --pin fd:4 4<<<"000000" --new-pin fd:3 3<<<"$P2" --json
+hk_run 7 "$HWKEY" pin change "$DEV" --pin fd:4 4<<<"000000" --new-pin fd:3 3<<<"$P2" --json
 hk_json_valid pin out
 assert_eq HK_ERR_PIN_INCORRECT "$(jq -r .error.code out)" "wrong PIN: code"
 assert_contains "$(jq -r .error.message out)" "7 tries left" "wrong PIN: tries named"
 assert_eq 7 "$(retries)" "sim: one retry spent, no more"
 # The right one changes it; --json as documented.
-run 0 "$HWKEY" pin change "$DEV" --pin fd:4 4<<<"$P1" --new-pin fd:3 3<<<"$P2" --json
+hk_run 0 "$HWKEY" pin change "$DEV" --pin fd:4 4<<<"$P1" --new-pin fd:3 3<<<"$P2" --json
 hk_json_valid pin out
 assert_eq "user change changed" "$(jq -r '"\(.pin) \(.action) \(.status)"' out)" "pin change --json"
 assert_eq 8 "$(retries)" "sim: retries back to 8"
 export KP=$P1
-run 7 "$HWKEY" keys "$DEV" --pin env:KP
+hk_run 7 "$HWKEY" keys "$DEV" --pin env:KP
 assert_contains "$(cat err)" "PIN incorrect" "old PIN refused after the change"
 export KP=$P2
-run 0 "$HWKEY" keys "$DEV" --pin env:KP
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP
 # pin change on a terminal: the current PIN once, the new one twice.
-run 0 ptyrun "$P2" "$P1" "$P1" -- "$HWKEY" pin change "$DEV"
+hk_run 0 hk_ptyrun "$P2" "$P1" "$P1" -- "$HWKEY" pin change "$DEV"
 assert_contains "$(cat out)" "changed" "pin change on a terminal"
 export KP=$P1
-run 0 "$HWKEY" keys "$DEV" --pin env:KP
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP
 
 # 5. What FIDO2 does not have: unblock, an SO PIN.
-run 12 "$HWKEY" pin unblock "$DEV" --new-pin fd:3 3<<<"$P2"
+hk_run 12 "$HWKEY" pin unblock "$DEV" --new-pin fd:3 3<<<"$P2"
 assert_contains "$(cat err)" "hwkey token init $DEV" "unblock: points at a reset"
-run 12 "$HWKEY" pin change "$DEV" --so --pin fd:4 4<<<"$P1" --new-pin fd:3 3<<<"$P2"
+hk_run 12 "$HWKEY" pin change "$DEV" --so --pin fd:4 4<<<"$P1" --new-pin fd:3 3<<<"$P2"
 assert_contains "$(cat err)" "no SO PIN" "--so refused"
 
 # 6. A resident key to see a reset erase (made through libfido2 by simprobe).
 SIMPROBE_PIN=$P1 "$HK_SIMPROBE" "$FIDO2SIM_SOCKET" make es256 --rk --rp ssh:reset >/dev/null ||
 	fail "simprobe could not make a resident key"
 export KP=$P1
-run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
 assert_eq 1 "$(jq '.keys | length' out)" "one resident key before the reset"
 
 # 7. token init = reset: never without a yes.
 simlog_reset
-run 2 "$HWKEY" token init "$DEV" </dev/null
+hk_run 2 "$HWKEY" token init "$DEV" </dev/null
 assert_contains "$(cat err)" "pass --yes" "no terminal: --yes asked for"
-run 16 ptyrun n -- "$HWKEY" token init "$DEV"
+hk_run 16 hk_ptyrun n -- "$HWKEY" token init "$DEV"
 assert_contains "$(cat out)" "erases every credential" "the question says what a reset does"
 assert_eq 0 "$(grep -c 'cmd=0x07' "$FIDO2SIM_LOG" || true)" "no reset reached the device"
-run 2 "$HWKEY" token init "$DEV" --yes --label x
+hk_run 2 "$HWKEY" token init "$DEV" --yes --label x
 assert_contains "$(cat err)" "no label" "--label refused for fido:"
 
 # A denied touch and a timed-out one: exit 18 each, each its own message.
 hk_fido2sim_restart --touch deny
-run 18 "$HWKEY" token init "$DEV" --yes --json
+hk_run 18 "$HWKEY" token init "$DEV" --yes --json
 hk_json_valid token-init out
 assert_eq HK_ERR_TOUCH_DENIED "$(jq -r .error.code out)" "touch deny: code"
 assert_contains "$(cat err)" "denied" "touch deny: message"
 hk_fido2sim_restart --touch timeout --touch-timeout 300
-run 18 "$HWKEY" token init "$DEV" --yes
+hk_run 18 "$HWKEY" token init "$DEV" --yes
 assert_contains "$(cat err)" "not touched in time" "touch timeout: message"
 assert_not_contains "$(cat err)" "denied" "touch timeout: not the denial's message"
 hk_fido2sim_restart --touch approve
 export KP=$P1
-run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
 assert_eq 1 "$(jq '.keys | length' out)" "refused resets erased nothing"
 
 # The reset: PIN and credentials gone.
 simlog_reset
-run 0 "$HWKEY" token init "$DEV" --yes --json
+hk_run 0 "$HWKEY" token init "$DEV" --yes --json
 hk_json_valid token-init out
 assert_eq reset "$(jq -r .status out)" "token init --json: reset"
 assert_eq 1 "$(grep -c 'cmd=0x07' "$FIDO2SIM_LOG")" "one reset reached the device"
-run 9 "$HWKEY" keys "$DEV" </dev/null
+hk_run 9 "$HWKEY" keys "$DEV" </dev/null
 assert_contains "$(cat err)" "has no PIN" "after the reset: no PIN"
-run 0 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$P2"
+hk_run 0 "$HWKEY" pin set "$DEV" --new-pin fd:3 3<<<"$P2"
 export KP=$P2
-run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
+hk_run 0 "$HWKEY" keys "$DEV" --pin env:KP --json
 assert_eq 0 "$(jq '.keys | length' out)" "after the reset: no resident keys"
 
 # 8. The PINs appear nowhere: not in hwkey's output, not in the sim's log.
-cat "$FIDO2SIM_DIR"/log* >>"$LOG" 2>/dev/null || true
+cat "$FIDO2SIM_DIR"/log* >>"$HK_LOG" 2>/dev/null || true
 for p in "$P1" "$P2"; do
-	assert_eq 0 "$(grep -c -- "$p" "$LOG" || true)" "PIN $p in no output"
+	assert_eq 0 "$(grep -c -- "$p" "$HK_LOG" || true)" "PIN $p in no output"
 done
 hk_done

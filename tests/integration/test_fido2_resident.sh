@@ -17,18 +17,10 @@
 . "$HK_TESTLIB/fido2sim.sh"
 
 PIN=73950146
-LOG=$HK_TMP/all-output
-export HOME=$HK_TMP/home
-mkdir -p "$HOME"
+hk_home
 printf '%s\n' "$PIN" >"$HK_TMP/pin"
 chmod 600 "$HK_TMP/pin"
 PS=(--pin "file:$HK_TMP/pin")
-run() {
-	local want=$1
-	shift
-	expect_exit "$want" "$@"
-	cat "$HK_TMP/out" "$HK_TMP/err" >>"$LOG"
-}
 # The type and base64 of a public key line (comments differ by design).
 pubkey() { awk '{print $1, $2}' "$1"; }
 sshfp() { ssh-keygen -l -f "$1" | awk '{print $2}'; }
@@ -38,13 +30,13 @@ DEV=fido:unix:$FIDO2SIM_SOCKET
 
 # 1. Three keys: two resident, one not.
 mkdir keys
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident \
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident \
 	--application ssh:work --user alice -o keys/work
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident -o keys/plain
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk -o keys/loose
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident -o keys/plain
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk -o keys/loose
 
 # 2. The listing: only the resident ones, each as ssh-keygen sees its .pub.
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}"
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}"
 assert_eq 3 "$(wc -l <out)" "keys: a header and two rows"
 assert_contains "$(cat out)" "ssh:work alice" "keys: application and user as the label"
 assert_contains "$(grep 'ed25519-sk' out)" "ssh: " "keys: the default application"
@@ -53,7 +45,7 @@ assert_contains "$(cat out)" "$(sshfp keys/work.pub)" "keys: ecdsa-sk fingerprin
 assert_contains "$(cat out)" "$(sshfp keys/plain.pub)" "keys: ed25519-sk fingerprint as ssh-keygen -l"
 assert_not_contains "$(cat out)" "$(sshfp keys/loose.pub)" "keys: the non-resident key is not listed"
 assert_contains "$(cat err)" "only resident keys are listed" "keys: says what it cannot list"
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 hk_json_valid keys out
 assert_eq 2 "$(jq '.keys | length' out)" "keys --json: two keys"
 assert_contains "$(jq -r .note out)" "non-resident" "keys --json: the note"
@@ -71,7 +63,7 @@ assert_eq "" "$(jq -r '.keys[] | select(.application == "ssh:") | .sk_user' out)
 
 # 3. Export every resident key into a directory, as ssh-keygen -K names them.
 mkdir ex
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" -o ex
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" -o ex
 assert_eq "id_ecdsa_sk_rk_work_alice id_ecdsa_sk_rk_work_alice.pub id_ed25519_sk_rk id_ed25519_sk_rk.pub" \
 	"$(cd ex && ls | tr '\n' ' ' | sed 's/ $//')" "export: ssh-keygen -K's file names"
 assert_eq 600 "$(stat -c %a ex/id_ecdsa_sk_rk_work_alice)" "export: key-handle file mode 0600"
@@ -86,65 +78,65 @@ assert_eq "ssh:work" "$(awk '{print $3}' ex/id_ecdsa_sk_rk_work_alice.pub)" "exp
 
 # Again without --force: refused before anything is written; with it, replaced.
 sum=$(cat ex/* | sha256sum)
-run 13 "$HWKEY" export "$DEV" "${PS[@]}" -o ex
+hk_run 13 "$HWKEY" export "$DEV" "${PS[@]}" -o ex
 assert_contains "$(cat err)" "--force" "export over files: --force named"
 assert_eq "$sum" "$(cat ex/* | sha256sum)" "export refused: files untouched"
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" -o ex --force
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" -o ex --force
 ssh-keygen -y -f ex/id_ed25519_sk_rk >/dev/null 2>&1 || fail "forced export: not loadable"
 pass
 
 # One key to a file, by user; JSON as documented.
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key alice -o one --json
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key alice -o one --json
 hk_json_valid export out
 assert_eq "one one.pub" "$(jq -r '.keys[0] | "\(.private_file) \(.public_file)"' out)" "export --json: the files"
 assert_eq "$work_id" "$(jq -r '.keys[0].key.id' out)" "export --key alice: that key"
 assert_eq "$(pubkey keys/work.pub)" "$(pubkey one.pub)" "export -o FILE: FILE.pub"
 assert_eq 600 "$(stat -c %a one)" "export -o FILE: mode 0600"
 # Two keys cannot go to one file; other formats do not apply.
-run 2 "$HWKEY" export "$DEV" "${PS[@]}" -o two
+hk_run 2 "$HWKEY" export "$DEV" "${PS[@]}" -o two
 assert_contains "$(cat err)" "need a directory" "export: two keys, one file"
 [ ! -e two ] || fail "export -o two wrote something"
 pass
-run 2 "$HWKEY" export "$DEV" "${PS[@]}" --key alice --format pem -o pem
+hk_run 2 "$HWKEY" export "$DEV" "${PS[@]}" --key alice --format pem -o pem
 [ ! -e pem ] || fail "export --format pem wrote something"
 pass
 
 # 4. Selection: application, id prefix (either case), ambiguity.
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user bob -o keys/bob
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user bob -o keys/bob
 # "ssh:" is the whole label of the default key: the label wins over bob's application.
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh: -o bylabel
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh: -o bylabel
 assert_eq "$(pubkey keys/plain.pub)" "$(pubkey bylabel.pub)" "--key LABEL before APPLICATION"
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh:work -o byapp
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh:work -o byapp
 assert_eq "$(pubkey keys/work.pub)" "$(pubkey byapp.pub)" "--key APPLICATION"
 prefix=$(tr a-f A-F <<<"${plain_id:0:10}")
-run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key "$prefix" -o byid
+hk_run 0 "$HWKEY" export "$DEV" "${PS[@]}" --key "$prefix" -o byid
 assert_eq "$(pubkey keys/plain.pub)" "$(pubkey byid.pub)" "--key ID-PREFIX (upper case)"
-run 4 "$HWKEY" export "$DEV" "${PS[@]}" --key nobody -o none
+hk_run 4 "$HWKEY" export "$DEV" "${PS[@]}" --key nobody -o none
 assert_contains "$(cat err)" "no resident key matches" "unknown selector"
 
 # 5. Credential exists: the same application and user again.
-run 13 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident \
+hk_run 13 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident \
 	--application ssh:work --user alice -o keys/again
 assert_contains "$(cat err)" "already exists" "credential exists: message"
 [ ! -e keys/again ] && [ ! -e keys/again.pub ] || fail "credential exists: files written"
 pass
-run 13 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user bob -o keys/again --json
+hk_run 13 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user bob -o keys/again --json
 hk_json_valid keygen out
 assert_eq HK_ERR_CREDENTIAL_EXISTS "$(jq -r .error.code out)" "credential exists: --json code"
 # A different user of the same application is another credential.
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident \
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident \
 	--application ssh:work --user carol -o keys/carol
 # Now ssh:work has two users: the application alone is ambiguous.
-run 4 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh:work -o amb
+hk_run 4 "$HWKEY" export "$DEV" "${PS[@]}" --key ssh:work -o amb
 assert_contains "$(cat err)" "2 resident keys match" "ambiguous selector"
 assert_contains "$(cat err)" "(ssh:work alice)" "ambiguous: candidates named"
 assert_contains "$(cat err)" "(ssh:work carol)" "ambiguous: candidates named"
 [ ! -e amb ] || fail "ambiguous: something written"
 pass
 # --force replaces alice's: still one key for (ssh:work, alice), a new one.
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident \
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ed25519-sk --resident \
 	--application ssh:work --user alice -o keys/work2 --force
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 assert_eq 1 "$(jq '[.keys[] | select(.application == "ssh:work" and .sk_user == "alice")] | length' out)" \
 	"--force: one key for ssh:work alice"
 assert_eq "$(sshfp keys/work2.pub)" "$(jq -r '.keys[] | select(.sk_user == "alice") | .fingerprints.sha256' out)" \
@@ -154,27 +146,27 @@ work_id=$(jq -r '.keys[] | select(.sk_user == "alice") | .id' out)
 # 6. Delete: never without a yes; then gone from the listing and the sim's state.
 grep -q "$work_id" "$FIDO2SIM_STATE" || fail "the sim's state does not hold alice's credential"
 pass
-run 2 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice </dev/null
+hk_run 2 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice </dev/null
 grep -q "$work_id" "$FIDO2SIM_STATE" || fail "key delete without --yes deleted"
 pass
-run 0 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice --yes --json
+hk_run 0 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice --yes --json
 hk_json_valid key-delete out
 assert_eq "deleted $work_id" "$(jq -r '"\(.status) \(.key.id)"' out)" "key delete --json"
 assert_eq 0 "$(grep -c "$work_id" "$FIDO2SIM_STATE" || true)" "deleted: gone from the sim's state"
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 assert_eq "" "$(jq -r '.keys[] | select(.sk_user == "alice") | .id' out)" "deleted: gone from the listing"
 assert_eq 3 "$(jq '.keys | length' out)" "deleted: the others stay"
-run 4 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice --yes
+hk_run 4 "$HWKEY" key delete "$DEV" "${PS[@]}" --key alice --yes
 assert_contains "$(cat err)" "no resident key matches" "deleted: not found again"
 
 # 7. A CTAP 2.0 device (credentialManagementPreview, as older keys have):
 # list, export into the current directory (bare ssh-keygen -K names), delete.
-cat "$FIDO2SIM_LOG" >>"$LOG"
+cat "$FIDO2SIM_LOG" >>"$HK_LOG"
 hk_fido2sim_stop
 FIDO2SIM_DIR=$HK_TMP/ctap20 hk_fido2sim_start --ctap 2.0 --pin-file "$HK_TMP/pin"
 DEV=fido:unix:$FIDO2SIM_SOCKET
-run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user dave -o keys/old
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" keygen "$DEV" "${PS[@]}" --type ecdsa-sk --resident --user dave -o keys/old
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 hk_json_valid keys out
 assert_eq "dave $(sshfp keys/old.pub)" "$(jq -r '.keys[] | "\(.sk_user) \(.fingerprints.sha256)"' out)" \
 	"CTAP 2.0: the resident key listed"
@@ -186,11 +178,11 @@ assert_eq "id_ecdsa_sk_rk_dave id_ecdsa_sk_rk_dave.pub" "$(cd cwd && ls | tr '\n
 assert_contains "$(cat err)" "wrote id_ecdsa_sk_rk_dave and" "CTAP 2.0: bare file names, as ssh-keygen -K"
 assert_eq "$(pubkey keys/old.pub)" "$(ssh-keygen -y -f cwd/id_ecdsa_sk_rk_dave | awk '{print $1, $2}')" \
 	"CTAP 2.0: ssh-keygen -y of the export"
-run 0 "$HWKEY" key delete "$DEV" "${PS[@]}" --key dave --yes
-run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
+hk_run 0 "$HWKEY" key delete "$DEV" "${PS[@]}" --key dave --yes
+hk_run 0 "$HWKEY" keys "$DEV" "${PS[@]}" --json
 assert_eq 0 "$(jq '.keys | length' out)" "CTAP 2.0: deleted"
 
 # 8. The PIN appears in no output and not in the sims' logs.
-cat "$FIDO2SIM_LOG" >>"$LOG"
-assert_eq 0 "$(grep -c -- "$PIN" "$LOG" || true)" "the PIN is in no output"
+cat "$FIDO2SIM_LOG" >>"$HK_LOG"
+assert_eq 0 "$(grep -c -- "$PIN" "$HK_LOG" || true)" "the PIN is in no output"
 hk_done

@@ -11,11 +11,7 @@ export LG_PIN=31415926
 tok=login-tok
 hk_softhsm_init "$tok" "$LG_PIN" 27182818 >/dev/null
 uri="pkcs11:token=$tok"
-for t in rsa2048:rsa ecdsa-p256:ec ecdsa-p256:stranger; do
-	expect_exit 0 "$HWKEY" keygen "$uri" --type "${t%%:*}" --label "${t##*:}" \
-		--pin env:LG_PIN -o "${t##*:}.pub"
-	export LG_PIN=31415926
-done
+hk_softhsm_keygen "$uri" LG_PIN rsa2048:rsa ecdsa-p256:ec ecdsa-p256:stranger
 # The server knows rsa and ec, not stranger.
 cat rsa.pub ec.pub >authorized_keys
 hk_sshd_start "$HK_TMP/sshd" "$HK_TMP/authorized_keys"

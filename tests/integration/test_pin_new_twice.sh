@@ -14,14 +14,6 @@ export SOP=$SO
 hk_softhsm_init twice 1234 "$SO" >/dev/null
 URI=pkcs11:token=twice
 M=(--module "$HK_SOFTHSM_MODULE")
-# ptyrun ANSWER... -- CMD...: CMD on a pseudo-terminal, typing the answers.
-ptyrun() {
-	: >"$HK_TMP/answers"
-	while [ "$1" != -- ]; do printf '%s\n' "$1" >>"$HK_TMP/answers"; shift; done
-	shift
-	env -u SSH_ASKPASS -u SSH_ASKPASS_REQUIRE -u DISPLAY -u WAYLAND_DISPLAY \
-		$PTY "$HK_TMP/answers" "$@"
-}
 logins_ok() {
 	local p=$1
 	export CHK=$p
@@ -29,7 +21,7 @@ logins_ok() {
 }
 
 # 1. pin set: a mismatching pair, then a matching pair; the second is set.
-expect_exit 0 ptyrun 11112222 11113333 24682468 24682468 -- \
+expect_exit 0 hk_ptyrun 11112222 11113333 24682468 24682468 -- \
 	"$HWKEY" pin set "$URI" "${M[@]}" --so-pin env:SOP
 assert_contains "$(cat out)" "(again)" "pin set: asked a second time"
 assert_contains "$(cat out)" "do not match" "pin set: mismatch told"
@@ -39,7 +31,7 @@ expect_exit 7 "$HWKEY" keys "$URI" "${M[@]}" --pin env:CHK --json
 logins_ok 24682468
 
 # 2. pin change: the current PIN once, the new one twice (mismatch first).
-expect_exit 0 ptyrun 24682468 13571357 13579999 13571357 13571357 -- \
+expect_exit 0 hk_ptyrun 24682468 13571357 13579999 13571357 13571357 -- \
 	"$HWKEY" pin change "$URI" "${M[@]}"
 assert_eq 2 "$(grep -c 'again' out)" "pin change: two confirmations (one per pair)"
 logins_ok 13571357
@@ -83,7 +75,7 @@ expect_exit 9 env HK_P11FAULT_MODULE="$HK_SOFTHSM_MODULE" HK_P11FAULT_LOG="$HK_T
 	"$HWKEY" pin set "$URI" --module "$HK_P11FAULT" --so-pin env:SOP --new-pin fd:3 3<<<"12"
 assert_contains "$(cat err)" "PIN must be 4 to 255 characters" "short PIN: range named"
 assert_eq 0 "$(grep -c ' C_InitPIN ' "$HK_TMP/calls" || true)" "short PIN: no C_InitPIN"
-expect_exit 9 ptyrun 123 123 -- "$HWKEY" pin change "$URI" "${M[@]}" --pin env:CHK
+expect_exit 9 hk_ptyrun 123 123 -- "$HWKEY" pin change "$URI" "${M[@]}" --pin env:CHK
 assert_contains "$(cat out)" "PIN must be 4 to 255 characters" "pin change: range named"
 logins_ok 77774444
 
@@ -92,12 +84,12 @@ logins_ok 77774444
 #    asked once.
 expect_exit 0 "$HWKEY" tokens "${M[@]}" --json
 uri0=$(jq -r '[.[] | select(.flags | index("initialized") | not)][0].uri' out)
-expect_exit 0 ptyrun 99990000 99991111 99992222 99992222 -- \
+expect_exit 0 hk_ptyrun 99990000 99991111 99992222 99992222 -- \
 	"$HWKEY" token init "$uri0" "${M[@]}" --label twice2
 assert_contains "$(cat out)" "do not match" "token init: mismatch told"
 export SOP=99992222
 expect_exit 0 "$HWKEY" pin set pkcs11:token=twice2 "${M[@]}" --so-pin env:SOP --new-pin fd:3 \
 	3<<<"5555"
-expect_exit 0 ptyrun y 99992222 -- "$HWKEY" token init pkcs11:token=twice2 "${M[@]}" --label twice3
+expect_exit 0 hk_ptyrun y 99992222 -- "$HWKEY" token init pkcs11:token=twice2 "${M[@]}" --label twice3
 assert_not_contains "$(cat out)" "(again)" "re-init: current SO PIN asked once"
 hk_done

@@ -12,8 +12,7 @@ export SC_PIN=20242024
 tok=sshcfg-tok
 uri="pkcs11:token=$tok"
 hk_softhsm_init "$tok" "$SC_PIN" 42424242 >/dev/null
-expect_exit 0 "$HWKEY" keygen "$uri" --type ecdsa-p256 --label ec --pin env:SC_PIN -o ec.pub
-export SC_PIN=20242024
+hk_softhsm_keygen "$uri" SC_PIN ecdsa-p256:ec
 cfg() { "$HWKEY" ssh-config "$@" "$uri" --key ec --hostname 127.0.0.1; }
 
 # A dotfiles-managed config: ~/.ssh/config -> ~/dotfiles/ssh_config.

@@ -56,14 +56,29 @@ expect_exit() {
 	fi
 	pass
 }
-# A free TCP port on 127.0.0.1.
-hk_free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-	done
-	fail "no free port"
+# For tests that prove a secret appears in no output: hk_run STATUS CMD... is
+# expect_exit, then appends what CMD printed to $HK_LOG, which the test greps
+# at the end.
+HK_LOG=$HK_TMP/all-output
+hk_run() {
+	expect_exit "$@"
+	cat "$HK_TMP/out" "$HK_TMP/err" >>"$HK_LOG"
 }
+# hk_ptyrun ANSWER... -- CMD...: CMD on a pseudo-terminal (pty_answer.py)
+# typing the answers, one a line, with no askpass or display to fall back on.
+hk_ptyrun() {
+	: >"$HK_TMP/answers"
+	while [ "$1" != -- ]; do printf '%s\n' "$1" >>"$HK_TMP/answers"; shift; done
+	shift
+	env -u SSH_ASKPASS -u SSH_ASKPASS_REQUIRE -u DISPLAY -u WAYLAND_DISPLAY \
+		/usr/bin/python3 "$HK_TESTLIB/pty_answer.py" "$HK_TMP/answers" "$@"
+}
+# A private $HOME under $HK_TMP (never the real one).
+hk_home() {
+	export HOME=$HK_TMP/home
+	mkdir -p "$HOME"
+}
+# A free TCP port on 127.0.0.1 (hk_free_port, shared with scripts/demo.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 # Finish: print how many checks passed.
 hk_done() { echo "ok: $HK_CHECKS checks passed in $(basename "$0")"; }

@@ -38,6 +38,18 @@ hk_softhsm_init() {
 		head -1
 }
 
+# hk_softhsm_keygen URI PINVAR TYPE:LABEL...: hwkey keygen each key on the
+# token with the user PIN from the exported variable PINVAR (--pin
+# env:PINVAR), its public key in LABEL.pub.
+hk_softhsm_keygen() {
+	local uri=$1 var=$2 t
+	shift 2
+	for t in "$@"; do
+		expect_exit 0 "$HWKEY" keygen "$uri" --type "${t%%:*}" --label "${t##*:}" \
+			--pin "env:$var" -o "${t##*:}.pub"
+	done
+}
+
 # The modes every PKCS#11 test runs in, and hwkey's arguments for each.
 HK_P11_MODES="module proxy registry"
 hk_mode_args() {

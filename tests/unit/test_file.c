@@ -20,32 +20,8 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "hk_tmpdir.h"
 #include "file.h"
-
-static char dir[] = "/tmp/hk-test-file.XXXXXX";
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void
-path_in(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", dir, name);
-}
 
 static void
 assert_content(const char *path, const char *want)
@@ -65,7 +41,7 @@ assert_no_tmp(void)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "ls -a '%s' | grep -q '\\.tmp\\.'", dir);
+	snprintf(cmd, sizeof(cmd), "ls -a '%s' | grep -q '\\.tmp\\.'", hk_test_tmpdir);
 	assert_int_not_equal(system(cmd), 0);
 }
 
@@ -76,7 +52,7 @@ test_regular_and_absent(void **state)
 	struct stat st;
 
 	(void)state;
-	path_in(p, sizeof(p), "new.pub");
+	hk_test_tmpdir_path(p, sizeof(p), "new.pub");
 	assert_int_equal(hk_file_write_atomic(p, "one\n", 4, 0600), 0);
 	assert_content(p, "one\n");
 	assert_int_equal(stat(p, &st), 0);
@@ -94,8 +70,8 @@ test_symlink_kept(void **state)
 	ssize_t n;
 
 	(void)state;
-	path_in(target, sizeof(target), "dotfiles-id.pub");
-	path_in(link, sizeof(link), "id.pub");
+	hk_test_tmpdir_path(target, sizeof(target), "dotfiles-id.pub");
+	hk_test_tmpdir_path(link, sizeof(link), "id.pub");
 	assert_int_equal(hk_file_write_atomic(target, "old\n", 4, 0644), 0);
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(hk_file_write_atomic(link, "new\n", 4, 0644), 0);
@@ -109,17 +85,17 @@ test_symlink_kept(void **state)
 	assert_content(target, "new\n");
 
 	/* A relative, dangling link: the file it names is created beside it. */
-	path_in(rel, sizeof(rel), "rel.pub");
+	hk_test_tmpdir_path(rel, sizeof(rel), "rel.pub");
 	assert_int_equal(symlink("made-through-link.pub", rel), 0);
 	assert_int_equal(hk_file_write_atomic(rel, "made\n", 5, 0644), 0);
 	assert_int_equal(lstat(rel, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
-	path_in(target, sizeof(target), "made-through-link.pub");
+	hk_test_tmpdir_path(target, sizeof(target), "made-through-link.pub");
 	assert_content(target, "made\n");
 
 	/* A loop of links is refused, not followed forever. */
-	path_in(link, sizeof(link), "loop-a");
-	path_in(target, sizeof(target), "loop-b");
+	hk_test_tmpdir_path(link, sizeof(link), "loop-a");
+	hk_test_tmpdir_path(target, sizeof(target), "loop-b");
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(symlink(link, target), 0);
 	assert_int_equal(hk_file_write_atomic(link, "x", 1, 0644), HK_ERR_IO);
@@ -139,7 +115,7 @@ test_devices_written_in_place(void **state)
 	 * machine's /dev/null; without root, /dev/null itself (it cannot be
 	 * replaced then).
 	 */
-	path_in(p, sizeof(p), "null");
+	hk_test_tmpdir_path(p, sizeof(p), "null");
 	if (mknod(p, S_IFCHR | 0666, makedev(1, 3)) != 0)
 		snprintf(p, sizeof(p), "/dev/null");
 	assert_int_equal(hk_file_write_atomic(p, "x\n", 2, 0644), 0);
@@ -159,7 +135,7 @@ test_fifo(void **state)
 	int fd, status, tries;
 
 	(void)state;
-	path_in(p, sizeof(p), "pipe");
+	hk_test_tmpdir_path(p, sizeof(p), "pipe");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -251,13 +227,13 @@ test_directory_refused(void **state)
 	struct stat st;
 
 	(void)state;
-	path_in(p, sizeof(p), "adir");
+	hk_test_tmpdir_path(p, sizeof(p), "adir");
 	assert_int_equal(mkdir(p, 0700), 0);
 	assert_int_equal(hk_file_write_atomic(p, "x", 1, 0644), HK_ERR_IO);
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	/* Missing directory: an error naming the path, nothing created. */
-	path_in(p, sizeof(p), "nonexistent/dir/x.pub");
+	hk_test_tmpdir_path(p, sizeof(p), "nonexistent/dir/x.pub");
 	assert_int_equal(hk_file_write_atomic(p, "x", 1, 0644), HK_ERR_IO);
 	assert_no_tmp();
 }
@@ -274,5 +250,6 @@ main(void)
 		cmocka_unit_test(test_directory_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, hk_test_tmpdir_setup,
+	    hk_test_tmpdir_teardown);
 }

@@ -27,38 +27,14 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "hk_tmpdir.h"
 #include "key.h"
 #include "store.h"
-
-static char dir[] = "/tmp/hk-test-store.XXXXXX";
 
 static const char ed25519_line[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEwsSB9HbTeKCdkSlMZeTq9jZggaPJUwAsUi/7wakB+B moto@getmoto\n";
 static const char ecdsa_line[] =
     "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBKr+SCxRB4Hed9Ti1MqjQC0VXOs794mPLizF5j1as0Ek0COO8RreTpxAZer9Zl0CTzHY20psgEb11+TZfRTitgI=\n";
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void
-path_in(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", dir, name);
-}
 
 static struct hk_key *
 parse(const char *line)
@@ -103,7 +79,7 @@ open_new(const char *name)
 	char p[PATH_MAX];
 	struct hk_store *st = NULL;
 
-	path_in(p, sizeof(p), name);
+	hk_test_tmpdir_path(p, sizeof(p), name);
 	assert_int_equal(hk_store_open(p, HK_STORE_CREATE, &st), 0);
 	return st;
 }
@@ -117,7 +93,7 @@ test_open_and_schema(void **state)
 
 	(void)state;
 	/* Missing without CREATE: a distinct error, nothing created. */
-	path_in(p, sizeof(p), "sub/dir/inventory.db");
+	hk_test_tmpdir_path(p, sizeof(p), "sub/dir/inventory.db");
 	hk_err_clear();
 	assert_int_equal(hk_store_open(p, 0, &st), HK_ERR_INVENTORY_NOT_FOUND);
 	assert_non_null(strstr(hk_err_detail(), p));
@@ -135,7 +111,7 @@ test_open_and_schema(void **state)
 		struct stat sb;
 		char d[PATH_MAX];
 
-		path_in(d, sizeof(d), "sub/dir");
+		hk_test_tmpdir_path(d, sizeof(d), "sub/dir");
 		assert_int_equal(stat(d, &sb), 0);
 		assert_int_equal(sb.st_mode & 0777, 0700);
 		/* The file too, whatever the umask: it says who holds which key. */
@@ -176,7 +152,7 @@ test_not_an_inventory(void **state)
 
 	(void)state;
 	/* Some text file. */
-	path_in(p, sizeof(p), "notes.txt");
+	hk_test_tmpdir_path(p, sizeof(p), "notes.txt");
 	assert_non_null(fp = fopen(p, "w"));
 	for (int i = 0; i < 100; i++)
 		fputs("this is not a database at all\n", fp);
@@ -184,7 +160,7 @@ test_not_an_inventory(void **state)
 	assert_int_equal(hk_store_open(p, 0, &st), HK_ERR_INVENTORY_CORRUPT);
 	assert_null(st);
 	/* Another program's SQLite database: refused, left as it was. */
-	path_in(p, sizeof(p), "other.db");
+	hk_test_tmpdir_path(p, sizeof(p), "other.db");
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version=7;", NULL,
 	    NULL, NULL), SQLITE_OK);
@@ -206,7 +182,7 @@ test_not_an_inventory(void **state)
 	/* A newer hwkey's inventory: VERSION, never touched. */
 	st = open_new("newer.db");
 	hk_store_close(st);
-	path_in(p, sizeof(p), "newer.db");
+	hk_test_tmpdir_path(p, sizeof(p), "newer.db");
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99;", NULL, NULL, NULL), 0);
 	sqlite3_close(db);
@@ -214,7 +190,7 @@ test_not_an_inventory(void **state)
 	assert_int_equal(hk_store_open(p, 0, &st), HK_ERR_INVENTORY_VERSION);
 	assert_non_null(strstr(hk_err_detail(), "99"));
 	/* A directory. */
-	path_in(p, sizeof(p), "adir");
+	hk_test_tmpdir_path(p, sizeof(p), "adir");
 	assert_int_equal(mkdir(p, 0700), 0);
 	assert_int_equal(hk_store_open(p, HK_STORE_CREATE, &st), HK_ERR_INVENTORY_CORRUPT);
 	/* An unknown URL scheme. */
@@ -553,7 +529,7 @@ test_threads(void **state)
 	size_t n = 0;
 
 	(void)state;
-	path_in(p, sizeof(p), "threads.db");
+	hk_test_tmpdir_path(p, sizeof(p), "threads.db");
 	for (int i = 0; i < 2 * NTHREADS; i++) {
 		char name[16];
 
@@ -600,7 +576,7 @@ test_kill9_keeps_completed_steps(void **state)
 	pid_t pid;
 
 	(void)state;
-	path_in(p, sizeof(p), "kill9.db");
+	hk_test_tmpdir_path(p, sizeof(p), "kill9.db");
 	assert_int_equal(hk_store_entry_get(st, "", "victim", &e), 0);
 	hk_store_close(st);
 	assert_int_equal(pipe(fds), 0);
@@ -727,7 +703,7 @@ test_disk_full(void **state)
 	int r;
 
 	(void)state;
-	path_in(mnt, sizeof(mnt), "full");
+	hk_test_tmpdir_path(mnt, sizeof(mnt), "full");
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	r = in_namespace(disk_full, mnt);
 	if (r == 77)
@@ -795,7 +771,7 @@ test_read_only(void **state)
 	int r;
 
 	(void)state;
-	path_in(mnt, sizeof(mnt), "ro");
+	hk_test_tmpdir_path(mnt, sizeof(mnt), "ro");
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	r = in_namespace(read_only, mnt);
 	if (r == 77)
@@ -819,5 +795,6 @@ main(void)
 		cmocka_unit_test(test_read_only),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, hk_test_tmpdir_setup,
+	    hk_test_tmpdir_teardown);
 }

@@ -17,27 +17,9 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "hk_tmpdir.h"
 #include "key.h"
 #include "store.h"
-
-static char dir[] = "/tmp/hk-test-store-migrate.XXXXXX";
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static char *
 read_fixture(int version)
@@ -223,13 +205,13 @@ test_every_earlier_version(void **state)
 	char *want, *got;
 
 	(void)state;
-	snprintf(fresh, sizeof(fresh), "%s/fresh.db", dir);
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db", hk_test_tmpdir);
 	assert_int_equal(hk_store_open(fresh, HK_STORE_CREATE, &st), 0);
 	hk_store_close(st);
 	want = schema_text(fresh);
 	assert_true(hk_store_schema_current() >= 2);
 	for (int v = 1; v < hk_store_schema_current(); v++) {
-		snprintf(p, sizeof(p), "%s/v%d.db", dir, v);
+		snprintf(p, sizeof(p), "%s/v%d.db", hk_test_tmpdir, v);
 		make_old(p, v, NULL);
 		assert_int_equal(user_version(p), v);
 		check_migrated(p, v);
@@ -252,7 +234,7 @@ test_empty_file(void **state)
 	int v = 0;
 
 	(void)state;
-	snprintf(p, sizeof(p), "%s/empty.db", dir);
+	snprintf(p, sizeof(p), "%s/empty.db", hk_test_tmpdir);
 	assert_non_null(fp = fopen(p, "w"));
 	fclose(fp);
 	assert_int_equal(hk_store_open(p, 0, &st), 0);
@@ -271,7 +253,7 @@ test_failed_migration_rolls_back(void **state)
 	int v = hk_store_schema_current() - 1;
 
 	(void)state;
-	snprintf(p, sizeof(p), "%s/broken.db", dir);
+	snprintf(p, sizeof(p), "%s/broken.db", hk_test_tmpdir);
 	/* A key whose blob does not parse: the fingerprint step cannot run. */
 	make_old(p, v, "INSERT INTO keys (id, token_id, ref, kind, blob, pubkey, created) "
 	    "VALUES (9, 1, '09', 'rsa2048', X'00000007', 'ssh-rsa AAAA', 1);");
@@ -286,7 +268,7 @@ test_failed_migration_rolls_back(void **state)
 	free(before);
 	free(after);
 	/* Read-only opens never migrate: a clear error, the file untouched. */
-	snprintf(p, sizeof(p), "%s/old-ro.db", dir);
+	snprintf(p, sizeof(p), "%s/old-ro.db", hk_test_tmpdir);
 	make_old(p, 1, NULL);
 	hk_err_clear();
 	assert_int_equal(hk_store_open(p, HK_STORE_READONLY, &st), HK_ERR_INVENTORY_VERSION);
@@ -303,5 +285,6 @@ main(void)
 		cmocka_unit_test(test_failed_migration_rolls_back),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, hk_test_tmpdir_setup,
+	    hk_test_tmpdir_teardown);
 }

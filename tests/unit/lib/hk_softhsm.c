@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hk_softhsm.h"
+#include "hk_tmpdir.h"
 
 int
 hk_test_softhsm_setup(char *dir, const char *label)
@@ -40,8 +41,5 @@ hk_test_softhsm_setup(char *dir, const char *label)
 int
 hk_test_softhsm_teardown(const char *dir)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return hk_test_rm_rf(dir);
 }
