@@ -1,4 +1,4 @@
-/* The SQLite inventory: one file, WAL, foreign keys, synchronous=FULL, the
+/* The SQLite inventory: one file, WAL, foreign keys, synchronous=NORMAL, the
  * schema versioned with PRAGMA user_version and migrated forward in one
  * transaction (store_sqlite_schema.c), SQLite's failures translated into
  * HK_ERR_INVENTORY_* with the file named. */
@@ -16,14 +16,24 @@
 #include "store_sqlite.h"
 
 /*
- * synchronous=FULL: in WAL mode every commit fsyncs the WAL, so a step the
- * engine journaled survives not only kill -9 (NORMAL would too) but power
- * loss at a provisioning station. The cost is one fsync per journal row,
- * small next to a key generation on a token.
+ * synchronous=NORMAL, in WAL mode: a commit has appended its frames to the
+ * -wal file with write(2) before sqlite3_step/COMMIT returns, so once a call
+ * (or a batch) returns its rows are in the kernel's page cache and survive
+ * the process dying any way at all (kill -9, abort, OOM kill): the next open
+ * replays the WAL (tests/unit/test_store.c, the kill -9 tests). What NORMAL
+ * gives up against FULL is the fsync at every commit, i.e. durability of the
+ * last commits against an OS crash or power cut (the file stays consistent;
+ * those commits are rolled back); the WAL is fsynced at every checkpoint.
+ * That fsync was most of the inventory's time in a provisioning run
+ * (bench/provision.sh (b): ~120 group commits at 3-4 ms each on this disk,
+ * about 3/4 of the writer's busy time). A provisioning run that loses its
+ * last steps to a power cut is run again like any interrupted one; a key a
+ * lost keygen step made stays on the token under an id the inventory does
+ * not know, and the entry makes another (docs/hwkey-inventory.1).
  */
 static const char *const pragmas =
 	"PRAGMA foreign_keys=ON;"
-	"PRAGMA synchronous=FULL;";
+	"PRAGMA synchronous=NORMAL;";
 
 int
 hk_sq_err(struct hk_sq *s, int rc, const char *what)
@@ -76,12 +86,78 @@ hk_sq_err(struct hk_sq *s, int rc, const char *what)
 int
 hk_sq_prepare(struct hk_sq *s, const char *sql, sqlite3_stmt **stp)
 {
+	struct hk_sq_cached *c;
+	size_t i;
 	int rc;
 
 	*stp = NULL;
-	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, stp, NULL)) != SQLITE_OK)
+	for (i = 0; i < s->ncache; i++) {
+		c = &s->cache[i];
+		if (c->sql == sql && !c->busy && strcmp(sqlite3_sql(c->st), sql) == 0) {
+			c->busy = 1;
+			*stp = c->st;
+			return 0;
+		}
+	}
+	if ((rc = sqlite3_prepare_v3(s->db, sql, -1, s->ncache < HK_SQ_CACHE ?
+	    SQLITE_PREPARE_PERSISTENT : 0, stp, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(*stp);
+		*stp = NULL;
 		return hk_sq_err(s, rc, "preparing a query");
+	}
+	/* One in use already (a nested call) gets a second one, not kept. */
+	if (s->ncache < HK_SQ_CACHE && *stp != NULL) {
+		for (i = 0; i < s->ncache && s->cache[i].sql != sql; i++)
+			;
+		if (i == s->ncache) {
+			c = &s->cache[s->ncache++];
+			c->sql = sql;
+			c->st = *stp;
+			c->busy = 1;
+		}
+	}
 	return 0;
+}
+
+void
+hk_sq_finalize(struct hk_sq *s, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].st == st) {
+			/* Reset ends its read of the file: it holds no lock between calls. */
+			(void)sqlite3_reset(st);
+			(void)sqlite3_clear_bindings(st);
+			s->cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+void
+hk_sq_uncache(struct hk_sq *s)
+{
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	s->ncache = 0;
+}
+
+int
+hk_sq_run(struct hk_sq *s, const char *sql, const char *what)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = hk_sq_prepare(s, sql, &st)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		r = hk_sq_err(s, rc, what);
+	hk_sq_finalize(s, st);
+	return r;
 }
 
 int
@@ -122,8 +198,8 @@ int
 hk_sq_begin(struct hk_sq *s)
 {
 	if (s->batch)
-		return hk_sq_exec(s, "SAVEPOINT hk_call", "starting a savepoint");
-	return hk_sq_exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+		return hk_sq_run(s, "SAVEPOINT hk_call", "starting a savepoint");
+	return hk_sq_run(s, "BEGIN IMMEDIATE", "starting a transaction");
 }
 
 int
@@ -133,7 +209,7 @@ hk_sq_end(struct hk_sq *s, int r)
 
 	if (s->batch) {
 		/* One call of a batch: undone alone, committed with the batch. */
-		if (r == 0 && (r2 = hk_sq_exec(s, "RELEASE hk_call", "releasing a savepoint")) == 0)
+		if (r == 0 && (r2 = hk_sq_run(s, "RELEASE hk_call", "releasing a savepoint")) == 0)
 			return 0;
 		if (r == 0)
 			r = r2;
@@ -144,7 +220,7 @@ hk_sq_end(struct hk_sq *s, int r)
 		return r;
 	}
 	if (r == 0) {
-		if ((r2 = hk_sq_exec(s, "COMMIT", "committing")) == 0)
+		if ((r2 = hk_sq_run(s, "COMMIT", "committing")) == 0)
 			return 0;
 		r = r2;
 	}
@@ -230,6 +306,7 @@ sq_close(void *be)
 
 	if (s == NULL)
 		return;
+	hk_sq_uncache(s);
 	if (s->db != NULL)
 		sqlite3_close_v2(s->db);
 	free(s->path);
@@ -290,7 +367,7 @@ hk_sq_int(struct hk_sq *s, const char *sql, int64_t *vp)
 		*vp = sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
 		r = hk_sq_err(s, rc, "reading the schema");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -333,6 +410,7 @@ sq_open(const char *path, unsigned int flags, void **bep)
 	if (r != 0 && ro) {
 		/* The -shm of a WAL file cannot be made on a read-only mount. */
 		int64_t dummy;
+		hk_sq_uncache(s);
 		sqlite3_close_v2(s->db);
 		s->db = NULL;
 		hk_err_clear();
@@ -359,7 +437,7 @@ sq_open(const char *path, unsigned int flags, void **bep)
 		else if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
 			r = hk_errf(HK_ERR_INVENTORY, "inventory %s: cannot use WAL (journal "
 			    "mode %s)", path, mode != NULL ? (const char *)mode : "?");
-		sqlite3_finalize(st);
+		hk_sq_finalize(s, st);
 		if (r != 0)
 			goto out;
 	}
@@ -372,6 +450,7 @@ sq_open(const char *path, unsigned int flags, void **bep)
  out:
 	/* A file this open made and could not make an inventory of goes again. */
 	if (s != NULL && created) {
+		hk_sq_uncache(s);
 		if (s->db != NULL)
 			sqlite3_close_v2(s->db);
 		s->db = NULL;
@@ -410,7 +489,7 @@ sq_check(void *be)
 	else if ((t = sqlite3_column_text(st, 0)) == NULL || strcmp((const char *)t, "ok") != 0)
 		r = hk_errf(HK_ERR_INVENTORY_CORRUPT, "inventory %s: integrity check: %s",
 		    s->path, t != NULL ? (const char *)t : "no answer");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	if (r == 0) {
 		if ((r = hk_sq_prepare(s, "PRAGMA foreign_key_check", &st)) != 0)
 			return r;
@@ -421,7 +500,7 @@ sq_check(void *be)
 			    sqlite3_column_text(st, 2));
 		else if (rc != SQLITE_DONE)
 			r = hk_sq_err(s, rc, "foreign key check");
-		sqlite3_finalize(st);
+		hk_sq_finalize(s, st);
 	}
 	return r;
 }
@@ -435,7 +514,7 @@ sq_batch_begin(void *be)
 
 	if (s->batch)
 		return hk_errf(HK_ERR_INTERNAL, "inventory %s: batches do not nest", s->path);
-	if ((r = hk_sq_exec(s, "BEGIN IMMEDIATE", "starting a batch")) == 0)
+	if ((r = hk_sq_run(s, "BEGIN IMMEDIATE", "starting a batch")) == 0)
 		s->batch = 1;
 	return r;
 }
@@ -447,7 +526,7 @@ sq_batch_end(void *be, int commit)
 	int r = 0;
 
 	s->batch = 0;
-	if (commit && (r = hk_sq_exec(s, "COMMIT", "committing a batch")) == 0)
+	if (commit && (r = hk_sq_run(s, "COMMIT", "committing a batch")) == 0)
 		return 0;
 	if (sqlite3_get_autocommit(s->db) == 0)
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

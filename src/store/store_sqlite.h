@@ -7,16 +7,39 @@
 
 #include "store_impl.h"
 
+/*
+ * Prepared statements, kept for the handle's life: parsing and planning a
+ * statement cost about as much as running one of these small ones. Keyed by
+ * the SQL's address (every statement here is a literal), checked by text.
+ */
+#define HK_SQ_CACHE	48
+struct hk_sq_cached {
+	const char *sql;
+	sqlite3_stmt *st;
+	int busy;			/* handed out, not yet given back */
+};
+
 struct hk_sq {
 	sqlite3 *db;
 	char *path;
 	unsigned int flags;		/* HK_STORE_* */
 	int batch;			/* inside hk_store_batch_*: calls nest as savepoints */
+	struct hk_sq_cached cache[HK_SQ_CACHE];
+	size_t ncache;
 };
 
 /* SQLite's rc (and errno behind it) as HK_ERR_INVENTORY_*, detail "inventory PATH: what: ...". */
 int hk_sq_err(struct hk_sq *s, int rc, const char *what);
+/*
+ * A statement for sql (a string literal: cached by its address), reset and
+ * unbound; give it back with hk_sq_finalize (reset, or finalized when it
+ * was not cached). hk_sq_uncache finalizes them all before the db closes.
+ */
 int hk_sq_prepare(struct hk_sq *s, const char *sql, sqlite3_stmt **stp);
+void hk_sq_finalize(struct hk_sq *s, sqlite3_stmt *st);
+void hk_sq_uncache(struct hk_sq *s);
+/* One statement of sql (cached), run to its end: BEGIN, COMMIT, SAVEPOINT. */
+int hk_sq_run(struct hk_sq *s, const char *sql, const char *what);
 int hk_sq_exec(struct hk_sq *s, const char *sql, const char *what);
 int hk_sq_int(struct hk_sq *s, const char *sql, int64_t *vp);
 /* BEGIN IMMEDIATE; and COMMIT when r is 0, else ROLLBACK; returns the first failure. */

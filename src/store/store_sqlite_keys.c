@@ -79,7 +79,7 @@ hk_sq_token_upsert(void *be, const struct hk_store_token *tok, int64_t *idp)
 	}
 	if (rc != SQLITE_DONE)
 		r = hk_sq_err(s, rc, "recording a token");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -102,7 +102,7 @@ hk_sq_token_get(void *be, int64_t id, const char *backend, const char *serial,
 		r = token_row(st, tokp);
 	else if (rc != SQLITE_DONE)
 		r = hk_sq_err(s, rc, "reading a token");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -124,7 +124,7 @@ hk_sq_tokens_list(void *be, struct hk_store_token ***toksp, size_t *np)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = hk_sq_err(s, rc, "listing tokens");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	if (r != 0) {
 		hk_store_tokens_free(v, n);
 		return r;
@@ -166,7 +166,7 @@ hk_sq_key_fingerprints(struct hk_sq *s, int64_t key_id, const struct hk_key *key
 		hk_sq_bind_text(st, 4, norm);
 		r = hk_sq_step_done(s, st, "recording a fingerprint");
 	}
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -214,7 +214,7 @@ key_insert(struct hk_sq *s, const struct hk_store_key *key, int64_t *idp)
 		    s->path, key->ref, (long long)key->token_id) :
 		    hk_sq_err(s, rc, "recording a key");
  out:
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	free(line);
 	return r;
 }
@@ -247,7 +247,7 @@ key_update(struct hk_sq *s, int64_t id, const struct hk_store_key *key)
 	hk_sq_bind_text(st, 7, key->attestation_format);
 	hk_sq_bind_text(st, 8, key->person);
 	r = hk_sq_step_done(s, st, "updating a key");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -282,7 +282,7 @@ hk_sq_key_put(void *be, const struct hk_store_key *key, int64_t *idp)
 		r = hk_sq_err(s, rc, "looking up a key");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	st = NULL;
 	if (id != 0)
 		r = key_update(s, id, key);
@@ -291,7 +291,7 @@ hk_sq_key_put(void *be, const struct hk_store_key *key, int64_t *idp)
 	if (r == 0)
 		r = hk_sq_key_fingerprints(s, id, key->key);
  out:
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	if ((r = hk_sq_end(s, r)) == 0 && idp != NULL)
 		*idp = id;
 	return r;
@@ -363,7 +363,7 @@ key_row(struct hk_sq *s, sqlite3_stmt *st, struct hk_store_key **keyp)
 	else if (!ok)
 		r = HK_ERR_ALLOC;
  out:
-	sqlite3_finalize(fst);
+	hk_sq_finalize(s, fst);
 	if (r != 0) {
 		hk_store_key_free(k);
 		return r;
@@ -391,7 +391,7 @@ hk_sq_key_get(void *be, int64_t id, int64_t token_id, const char *ref,
 		r = key_row(s, st, keyp);
 	else if (rc != SQLITE_DONE)
 		r = hk_sq_err(s, rc, "reading a key");
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -432,7 +432,7 @@ hk_sq_key_find_fp(void *be, enum hk_fp fp, const char *norm, struct hk_store_key
 	hk_sq_bind_text(st, 1, hk_fp_name(fp));
 	hk_sq_bind_text(st, 2, norm);
 	r = keys_query(s, st, keysp, np);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -449,7 +449,7 @@ hk_sq_keys_list(void *be, int64_t token_id, struct hk_store_key ***keysp, size_t
 		return r;
 	sqlite3_bind_int64(st, 1, token_id);
 	r = keys_query(s, st, keysp, np);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -466,6 +466,6 @@ hk_sq_key_delete(void *be, int64_t id)
 	if ((r = hk_sq_step_done(s, st, "deleting a key")) == 0 && sqlite3_changes(s->db) == 0)
 		r = hk_errf(HK_ERR_INVENTORY_NO_RECORD, "inventory %s: no key %lld", s->path,
 		    (long long)id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }

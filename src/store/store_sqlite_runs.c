@@ -135,7 +135,7 @@ hk_sq_import_put(void *be, const struct hk_store_import *imp, int64_t *idp)
 	if (r == HK_ERR_INVENTORY_NO_RECORD)
 		r = hk_errf(r, "inventory %s: import %s: no key %lld", s->path, imp->name,
 		    (long long)imp->key_id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -159,7 +159,7 @@ hk_sq_import_update(void *be, int64_t id, enum hk_store_import_status status,
 	    sqlite3_changes(s->db) == 0)
 		r = hk_errf(HK_ERR_INVENTORY_NO_RECORD, "inventory %s: no import %lld", s->path,
 		    (long long)id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -179,7 +179,7 @@ hk_sq_import_find(void *be, const char *provider, const char *account, const cha
 	hk_sq_bind_text(st, 3, region);
 	hk_sq_bind_text(st, 4, name);
 	r = one(s, st, import_row, "reading an import", (void **)impp);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -196,7 +196,7 @@ hk_sq_imports_list(void *be, int64_t key_id, struct hk_store_import ***impsp, si
 		return r;
 	sqlite3_bind_int64(st, 1, key_id);
 	r = collect(s, st, import_row, import_free, "listing imports", (void ***)impsp, np);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -216,7 +216,7 @@ hk_sq_run_begin(void *be, const char *plan, const char *station, int64_t *idp)
 	hk_sq_bind_text(st, 2, station);
 	sqlite3_bind_int64(st, 3, hk_store_now());
 	r = insert_id(s, st, "recording a run", idp);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -236,7 +236,7 @@ hk_sq_run_end(void *be, int64_t run_id, const char *outcome)
 	if ((r = hk_sq_step_done(s, st, "ending a run")) == 0 && sqlite3_changes(s->db) == 0)
 		r = hk_errf(HK_ERR_INVENTORY_NO_RECORD, "inventory %s: no run %lld", s->path,
 		    (long long)run_id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -292,7 +292,7 @@ hk_sq_entry_get(void *be, const char *plan, const char *entry, struct hk_store_e
 		hk_store_entry_free(*entryp);
 		*entryp = NULL;
 	}
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -320,7 +320,7 @@ hk_sq_entry_update(void *be, int64_t entry_id, int64_t token_id, int64_t key_id,
 	else if (r == HK_ERR_INVENTORY_NO_RECORD)
 		r = hk_errf(r, "inventory %s: plan entry %lld: no token %lld or key %lld",
 		    s->path, (long long)entry_id, (long long)token_id, (long long)key_id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -337,7 +337,7 @@ hk_sq_entries_list(void *be, const char *plan, struct hk_store_entry ***esp, siz
 		return r;
 	hk_sq_bind_text(st, 1, plan);
 	r = collect(s, st, entry_row, entry_free, "listing plan entries", (void ***)esp, np);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -400,7 +400,7 @@ hk_sq_journal(void *be, const struct hk_store_journal *j)
 	if ((r = hk_sq_step_done(s, st, "journaling a step")) == HK_ERR_INVENTORY_NO_RECORD)
 		r = hk_errf(r, "inventory %s: journal: no plan entry %lld or run %lld", s->path,
 		    (long long)j->entry_id, (long long)j->run_id);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -420,7 +420,7 @@ hk_sq_journal_last(void *be, int64_t entry_id, const char *step, struct hk_store
 	sqlite3_bind_int64(st, 1, entry_id);
 	hk_sq_bind_text(st, 2, step);
 	r = one(s, st, journal_row, "reading the journal", (void **)jp);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 
@@ -437,6 +437,6 @@ hk_sq_journal_list(void *be, int64_t entry_id, struct hk_store_journal ***jsp, s
 		return r;
 	sqlite3_bind_int64(st, 1, entry_id);
 	r = collect(s, st, journal_row, journal_free, "reading the journal", (void ***)jsp, np);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }

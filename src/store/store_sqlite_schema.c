@@ -48,7 +48,7 @@ fill_fingerprints(struct hk_sq *s)
 		r = hk_sq_err(s, rc, "migrating fingerprints");
  out:
 	hk_key_free(key);
-	sqlite3_finalize(st);
+	hk_sq_finalize(s, st);
 	return r;
 }
 

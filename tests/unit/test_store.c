@@ -622,6 +622,77 @@ test_kill9_keeps_completed_steps(void **state)
 	hk_store_close(st);
 }
 
+/*
+ * The engine's path: kill -9 right after hk_store_batch_end returned (its
+ * writer commits many rows in one batch). Every reported batch is there,
+ * whole, and no batch is there in part.
+ */
+static void
+test_kill9_keeps_committed_batches(void **state)
+{
+	enum { ROWS = 5 };
+	char p[PATH_MAX];
+	struct hk_store *st = open_new("kill9b.db");
+	struct hk_store_entry *e = NULL;
+	struct hk_store_journal **js = NULL;
+	int fds[2], status, reported = 0;
+	uint32_t seq;
+	size_t n = 0;
+	pid_t pid;
+
+	(void)state;
+	path_in(p, sizeof(p), "kill9b.db");
+	assert_int_equal(hk_store_entry_get(st, "", "victim", &e), 0);
+	hk_store_close(st);
+	assert_int_equal(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		struct hk_store *cs = NULL;
+		char step[32];
+		int r;
+
+		close(fds[0]);
+		if (hk_store_open(p, 0, &cs) != 0)
+			_exit(2);
+		for (seq = 1; ; seq++) {
+			if (hk_store_batch_begin(cs) != 0)
+				_exit(3);
+			r = 0;
+			for (int i = 0; i < ROWS && r == 0; i++) {
+				snprintf(step, sizeof(step), "batch %u row %d", seq, i);
+				r = hk_store_journal(cs, e->id, 0, step, HK_STORE_END, "ok", 0, NULL);
+			}
+			if (hk_store_batch_end(cs, r) != 0)
+				_exit(3);
+			if (write(fds[1], &seq, sizeof(seq)) != sizeof(seq))
+				_exit(4);
+		}
+	}
+	assert_true(pid > 0);
+	close(fds[1]);
+	while (reported < 30 && read(fds[0], &seq, sizeof(seq)) == sizeof(seq))
+		reported = (int)seq;
+	kill(pid, SIGKILL);
+	while (read(fds[0], &seq, sizeof(seq)) == sizeof(seq))
+		reported = (int)seq;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(hk_store_open(p, 0, &st), 0);
+	assert_int_equal(hk_store_check(st), 0);
+	assert_int_equal(hk_store_journal_list(st, e->id, &js, &n), 0);
+	assert_true(n >= (size_t)reported * ROWS);
+	assert_int_equal(n % ROWS, 0);
+	for (size_t i = 0; i < n; i++) {
+		char step[32];
+
+		snprintf(step, sizeof(step), "batch %zu row %zu", i / ROWS + 1, i % ROWS);
+		assert_string_equal(js[i]->step, step);
+	}
+	hk_store_journals_free(js, n);
+	hk_store_entry_free(e);
+	hk_store_close(st);
+}
+
 /* In a child with a private mount namespace; returns its exit status (0 ok, 77 no namespace). */
 static int
 in_namespace(int (*fn)(const char *mnt), const char *mnt)
@@ -791,6 +862,7 @@ main(void)
 		cmocka_unit_test(test_entries_and_journal),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_kill9_keeps_completed_steps),
+		cmocka_unit_test(test_kill9_keeps_committed_batches),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_read_only),
 	};
