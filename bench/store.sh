@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the inventory's write path and its readers. Journal rows per
-# second (each one committed in WAL mode with synchronous=NORMAL: no fsync
-# per row, only at checkpoints), then hwkey inventory list / export
+# second (each one committed with synchronous=FULL in WAL mode, so one fsync
+# per row: what the engine pays per step), then hwkey inventory list / export
 # --csv and hwkey audit --authorized-keys over N keys. Not a test: figures
 # depend on the machine and its disk.
 #

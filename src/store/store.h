@@ -22,10 +22,9 @@
  *
  * Threads: one handle may be shared by every worker thread; each call is
  * serialized inside the handle and is one short transaction, committed
- * (WAL, synchronous=NORMAL) before the call returns, so a record a call
- * returned 0 for survives the process dying (kill -9); an OS crash or power
- * cut may lose the last commits, never the file (store_sqlite.c says why).
- * Opening one handle per thread works as well (WAL, busy timeout).
+ * (synchronous=FULL in WAL mode) before the call returns, so a record a call
+ * returned 0 for survives kill -9 and power loss. Opening one handle per
+ * thread works as well (WAL, busy timeout).
  *
  * Lookups that may find nothing (hk_store_*_find, _get) return 0 and set
  * *outp to NULL when there is no such record.

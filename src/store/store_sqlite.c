@@ -1,4 +1,4 @@
-/* The SQLite inventory: one file, WAL, foreign keys, synchronous=NORMAL, the
+/* The SQLite inventory: one file, WAL, foreign keys, synchronous=FULL, the
  * schema versioned with PRAGMA user_version and migrated forward in one
  * transaction (store_sqlite_schema.c), SQLite's failures translated into
  * HK_ERR_INVENTORY_* with the file named. */
@@ -16,24 +16,14 @@
 #include "store_sqlite.h"
 
 /*
- * synchronous=NORMAL, in WAL mode: a commit has appended its frames to the
- * -wal file with write(2) before sqlite3_step/COMMIT returns, so once a call
- * (or a batch) returns its rows are in the kernel's page cache and survive
- * the process dying any way at all (kill -9, abort, OOM kill): the next open
- * replays the WAL (tests/unit/test_store.c, the kill -9 tests). What NORMAL
- * gives up against FULL is the fsync at every commit, i.e. durability of the
- * last commits against an OS crash or power cut (the file stays consistent;
- * those commits are rolled back); the WAL is fsynced at every checkpoint.
- * That fsync was most of the inventory's time in a provisioning run
- * (bench/provision.sh (b): ~120 group commits at 3-4 ms each on this disk,
- * about 3/4 of the writer's busy time). A provisioning run that loses its
- * last steps to a power cut is run again like any interrupted one; a key a
- * lost keygen step made stays on the token under an id the inventory does
- * not know, and the entry makes another (docs/hwkey-inventory.1).
+ * synchronous=FULL: in WAL mode every commit fsyncs the WAL, so a step the
+ * engine journaled survives not only kill -9 (NORMAL would too) but power
+ * loss at a provisioning station. The cost is one fsync per journal row,
+ * small next to a key generation on a token.
  */
 static const char *const pragmas =
 	"PRAGMA foreign_keys=ON;"
-	"PRAGMA synchronous=NORMAL;";
+	"PRAGMA synchronous=FULL;";
 
 int
 hk_sq_err(struct hk_sq *s, int rc, const char *what)
