@@ -641,7 +641,7 @@ test_kill9_keeps_committed_batches(void **state)
 	pid_t pid;
 
 	(void)state;
-	path_in(p, sizeof(p), "kill9b.db");
+	hk_test_tmpdir_path(p, sizeof(p), "kill9b.db");
 	assert_int_equal(hk_store_entry_get(st, "", "victim", &e), 0);
 	hk_store_close(st);
 	assert_int_equal(pipe(fds), 0);
