@@ -433,7 +433,13 @@ load_plan(const struct hk_cmd *cmd, struct args *a, char **ops, int nops,
 		return hk_cli_cloud_usage(cmd, &a->cc, "expected TOKEN, or --plan FILE");
 	if (a->status)
 		return hk_cli_cloud_usage(cmd, &a->cc, "--status goes with --plan FILE");
-	if (a->type == NULL || a->label == NULL || a->name == NULL ||
+	/* A security key goes to no cloud: its type and name (the key file) will do. */
+	if (a->type != NULL && (strcmp(a->type, "ecdsa-sk") == 0 ||
+	    strcmp(a->type, "ed25519-sk") == 0) && strncmp(ops[0], "fido:", 5) == 0) {
+		if (a->name == NULL)
+			return hk_cli_cloud_usage(cmd, &a->cc, "a fido: TOKEN needs --type and "
+			    "--name (the key file written in the current directory)");
+	} else if (a->type == NULL || a->label == NULL || a->name == NULL ||
 	    a->cc.opts.provider == NULL || a->cc.region == NULL)
 		return hk_cli_cloud_usage(cmd, &a->cc, "TOKEN needs --type, --label, --name, "
 		    "--cloud and --region");

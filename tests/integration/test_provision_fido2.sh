@@ -244,6 +244,18 @@ assert_eq "$bob_kh" "$(kh keys/bob-sk)" "put right, the same key handle"
 assert_eq "$sums" "$(sha256sum keys/alice-sk keys/alice-sk.pub keys/bob-sk.pub)" \
 	"put right, the other files unchanged"
 assert_eq "1 $bob_made" "$(made "$LOG_A") $(made "$LOG_B")" "and still no new credential"
+# The one-token form: a fido: TOKEN needs only --type and --name (file in the cwd).
+mkdir solo && cd solo
+expect_exit 0 "$HWKEY" provision "$DEV_B" --type ed25519-sk --name solo-sk \
+	--inventory "$PV_INVENTORY"
+assert_contains "$(cat "$HK_TMP/err")" "solo-sk: keygen: touch the security key $DEV_B now" \
+	"one-token form: the touch line"
+assert_eq "$(awk '{print $1" "$2}' solo-sk.pub)" "$(ssh-keygen -y -f solo-sk | awk '{print $1" "$2}')" \
+	"one-token form: the key file loads in ssh-keygen"
+assert_eq $((bob_made + 1)) "$(made "$LOG_B")" "one-token form: one credential made"
+cd "$HK_TMP"
+expect_exit 2 "$HWKEY" provision "$DEV_B" --type ed25519-sk --inventory "$PV_INVENTORY"
+assert_contains "$(cat err)" "needs --type and --name" "one-token form: --name required"
 grep -rq 975312 out err kill.out kill.err run2.jsonl "$LOG_A" && fail "the PIN appeared in output or log"
 pass
 hk_done
