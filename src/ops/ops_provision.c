@@ -898,6 +898,15 @@ sk_resident_lookup(struct wctx *w)
 
 	sk_rk_label(w->pe, label, sizeof(label));
 	if ((r = hk_token_keys(w->tok, &keys, &n)) != 0) {
+		if (hk_token_error(w->tok)->code == HK_ERR_PIN_REQUIRED && w->pin == NULL) {
+			/*
+			 * A device without a PIN lists nothing; its keygen still
+			 * refuses a second credential of this application and user
+			 * (the backend's existence check needs no PIN).
+			 */
+			hk_err_clear();
+			return 0;
+		}
 		hk_error_copy(&w->e->error, hk_token_error(w->tok));
 		return r;
 	}
