@@ -265,6 +265,23 @@ hk_tokens_open(const char *module, struct hk_tokens **tsp)
 	return hk_tokens_open_backends(backends, module, tsp);
 }
 
+int
+hk_tokens_open_scheme(const char *uri, struct hk_tokens **tsp)
+{
+	const struct hk_token_impl *impls[sizeof(backends) / sizeof(backends[0])];
+	size_t i, n = 0;
+
+	*tsp = NULL;
+	for (i = 0; backends[i] != NULL; i++)
+		if (strncmp(uri, backends[i]->scheme, strlen(backends[i]->scheme)) == 0)
+			impls[n++] = backends[i];
+	impls[n] = NULL;
+	if (n == 0)
+		return hk_errf(HK_ERR_NOT_SUPPORTED, "\"%s\": no token backend built in "
+		    "takes this URI", uri);
+	return hk_tokens_open_backends(impls, NULL, tsp);
+}
+
 void
 hk_tokens_free(struct hk_tokens *ts)
 {

@@ -254,6 +254,12 @@ const char *hk_tokens_backends(char *buf, size_t size);
  * backends that take a module path, with exactly that module file.
  */
 int hk_tokens_open(const char *module, struct hk_tokens **tsp);
+/*
+ * Only the backend whose scheme starts uri ("fido:..."), without modules:
+ * for a caller that holds a PKCS#11 --module and also names other devices
+ * (hwkey provision). HK_ERR_NOT_SUPPORTED when none is built in.
+ */
+int hk_tokens_open_scheme(const char *uri, struct hk_tokens **tsp);
 void hk_tokens_free(struct hk_tokens *ts);	/* accepts NULL; free tokens first */
 /*
  * Every token present when the backends were loaded or last rescanned: a

@@ -187,11 +187,14 @@ entry_json(const struct hk_prov_entry *e, int status)
 	json_t *o, *imps;
 	size_t i;
 
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "entry", e->plan->id, "token", e->plan->token,
-	    "cloud", e->plan->cloud, "name", e->plan->name, "state",
-	    hk_prov_state_name(e->state), "step", hk_prov_step_name(e->step));
+	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "entry", e->plan->id, "token", e->plan->token,
+	    "cloud", e->plan->cloud != NULL ? json_string(e->plan->cloud) : json_null(),
+	    "name", e->plan->name, "state", hk_prov_state_name(e->state), "step",
+	    hk_prov_step_name(e->step));
 	if (o == NULL)
 		return NULL;
+	if (e->key_file != NULL)
+		set_str(o, "key_file", e->key_file);
 	set_str(o, "serial", e->serial);
 	set_str(o, "key_id", e->key_id);
 	set_str(o, "fingerprint", e->fingerprint);
@@ -260,6 +263,10 @@ plain_line(const struct hk_prov_event *ev)
 	switch (ev->kind) {
 	case HK_PROV_EV_STEP:
 		return;
+	case HK_PROV_EV_TOUCH:
+		fprintf(stderr, "%s: keygen: touch the security key %s now\n", id,
+		    ev->entry->plan->token);
+		return;
 	case HK_PROV_EV_STEP_END:
 		if (ev->error != NULL) {
 			hk_cli_cloud_error_text(ev->error, text, sizeof(text));
@@ -303,7 +310,7 @@ print_line(json_t *doc)
 static void
 json_event(const struct hk_prov_event *ev)
 {
-	const char *kinds[] = { "step", "step_end", "import", "entry" };
+	const char *kinds[] = { "step", "step_end", "import", "entry", "touch" };
 	json_t *o;
 
 	o = json_pack("{s:s,s:s,s:I,s:s}", "event", kinds[ev->kind], "entry",
@@ -313,6 +320,8 @@ json_event(const struct hk_prov_event *ev)
 		return;
 	if (ev->region != NULL)
 		json_object_set_new(o, "region", json_string(ev->region));
+	if (ev->kind == HK_PROV_EV_TOUCH && ev->detail != NULL)
+		json_object_set_new(o, "detail", json_string(ev->detail));
 	if (ev->kind == HK_PROV_EV_STEP_END) {
 		json_object_set_new(o, "outcome", json_string(ev->error == NULL ? "ok" :
 		    ev->error->code == HK_ERR_CANCELLED ? "cancelled" : "failed"));
@@ -357,6 +366,8 @@ on_event(void *arg, const struct hk_prov_event *ev)
 	if (ev->kind == HK_PROV_EV_STEP)
 		snprintf(l, sizeof(v->line[0]), "%s%s%s", hk_prov_step_name(ev->step),
 		    ev->region != NULL ? " " : "", ev->region != NULL ? ev->region : "");
+	else if (ev->kind == HK_PROV_EV_TOUCH)
+		snprintf(l, sizeof(v->line[0]), "keygen: touch the security key now");
 	live_erase(v);
 	if (ev->kind == HK_PROV_EV_ENTRY) {
 		l[0] = '\0';
@@ -422,7 +433,13 @@ load_plan(const struct hk_cmd *cmd, struct args *a, char **ops, int nops,
 		return hk_cli_cloud_usage(cmd, &a->cc, "expected TOKEN, or --plan FILE");
 	if (a->status)
 		return hk_cli_cloud_usage(cmd, &a->cc, "--status goes with --plan FILE");
-	if (a->type == NULL || a->label == NULL || a->name == NULL ||
+	/* A security key goes to no cloud: its type and name (the key file) will do. */
+	if (a->type != NULL && (strcmp(a->type, "ecdsa-sk") == 0 ||
+	    strcmp(a->type, "ed25519-sk") == 0) && strncmp(ops[0], "fido:", 5) == 0) {
+		if (a->name == NULL)
+			return hk_cli_cloud_usage(cmd, &a->cc, "a fido: TOKEN needs --type and "
+			    "--name (the key file written in the current directory)");
+	} else if (a->type == NULL || a->label == NULL || a->name == NULL ||
 	    a->cc.opts.provider == NULL || a->cc.region == NULL)
 		return hk_cli_cloud_usage(cmd, &a->cc, "TOKEN needs --type, --label, --name, "
 		    "--cloud and --region");

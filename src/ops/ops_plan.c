@@ -1,11 +1,15 @@
 /* The provisioning plan: JSON in, checked entries out. Every field of an
  * entry may come from "defaults"; every check is made here, before any
  * token or cloud is touched, and names the entry and field it failed on. */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -18,8 +22,9 @@
 
 /* Fields an entry (or "defaults") may have. */
 static const char *const entry_fields[] = {
-	"attach", "cloud", "id", "label", "name", "person", "pin", "regions", "serial",
-	"token", "type", NULL,
+	"application", "attach", "attestation_roots", "cloud", "id", "label", "name",
+	"output", "person", "pin", "regions", "resident", "serial", "token", "type", "user",
+	"verify_required", NULL,
 };
 
 static void
@@ -44,6 +49,10 @@ entry_clear(struct hk_plan_entry *e)
 	free(e->pin);
 	strv_free(e->attach);
 	free(e->person);
+	free(e->attestation_roots);
+	free(e->application);
+	free(e->user);
+	free(e->output);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -114,8 +123,9 @@ check_fields(struct where *w, json_t *obj)
 
 	json_object_foreach(obj, k, v) {
 		if (!known_field(k))
-			return plan_fail(w, HK_ERR_PLAN, k, "unknown field (known: attach, "
-			    "cloud, id, label, name, person, pin, regions, serial, token, type)");
+			return plan_fail(w, HK_ERR_PLAN, k, "unknown field (known: application, "
+			    "attach, attestation_roots, cloud, id, label, name, output, person, pin, "
+			    "regions, resident, serial, token, type, user, verify_required)");
 	}
 	return 0;
 }
@@ -154,6 +164,81 @@ get_str(struct where *w, json_t *entry, json_t *defaults, const char *name, int 
 		return plan_fail(w, HK_ERR_PLAN, name, "contains a NUL byte");
 	if ((*outp = strdup(s)) == NULL)
 		return plan_fail(w, HK_ERR_ALLOC, NULL, "out of memory");
+	return 0;
+}
+
+static int
+get_bool(struct where *w, json_t *entry, json_t *defaults, const char *name, int *outp)
+{
+	json_t *v = field(entry, defaults, name);
+
+	*outp = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return plan_fail(w, HK_ERR_PLAN, name, "expected true or false");
+	*outp = json_is_true(v);
+	return 0;
+}
+
+int
+hk_plan_entry_is_sk(const struct hk_plan_entry *e)
+{
+	return e->kind == HK_KIND_ECDSA_SK || e->kind == HK_KIND_ED25519_SK;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The security-key fields: what hwkey keygen checks for --application,
+ * --user and --attestation-roots, and an output directory that takes files.
+ * A cloud, given, is refused by the caller with the capability's reason.
+ */
+static int
+sk_check(struct where *w, struct hk_plan_entry *e)
+{
+	if (strncmp(e->token, "fido:", 5) != 0)
+		return plan_fail(w, HK_ERR_PLAN, "type", "%s keys are made on a fido: device, "
+		    "not on %s", hk_key_kind_name(e->kind), e->token);
+	if (e->application == NULL && (e->application = strdup("ssh:")) == NULL)
+		return plan_fail(w, HK_ERR_ALLOC, NULL, "out of memory");
+	if (strncmp(e->application, "ssh:", 4) != 0)
+		return plan_fail(w, HK_ERR_PLAN, "application", "\"%s\" must start with "
+		    "\"ssh:\"", e->application);
+	if (strlen(e->application) > 200)
+		return plan_fail(w, HK_ERR_PLAN, "application", "longer than 200 bytes");
+	if (e->user != NULL && strlen(e->user) > 31)
+		return plan_fail(w, HK_ERR_PLAN, "user", "is %zu bytes; 1 to 31 bytes (OpenSSH "
+		    "keeps at most 31)", strlen(e->user));
+	if (e->user != NULL && !e->resident)
+		return plan_fail(w, HK_ERR_PLAN, "user", "names a resident credential's user: "
+		    "give \"resident\": true");
+	if (e->attestation_roots != NULL && !is_dir(e->attestation_roots))
+		return plan_fail(w, HK_ERR_PLAN, "attestation_roots", "\"%s\" is not a "
+		    "directory", e->attestation_roots);
+	if (e->output == NULL && (e->output = strdup(".")) == NULL)
+		return plan_fail(w, HK_ERR_ALLOC, NULL, "out of memory");
+	if (!is_dir(e->output))
+		return plan_fail(w, HK_ERR_PLAN, "output", "\"%s\" is not a directory",
+		    e->output);
+	if (access(e->output, W_OK | X_OK) != 0)
+		return plan_fail(w, HK_ERR_PLAN, "output", "\"%s\": cannot write files in it "
+		    "(%s)", e->output, strerror(errno));
+	if (strchr(e->name, '/') != NULL || strcmp(e->name, ".") == 0 ||
+	    strcmp(e->name, "..") == 0)
+		return plan_fail(w, HK_ERR_PLAN, "name", "\"%s\" is the key file's name in "
+		    "\"output\": no '/'", e->name);
+	if (e->nattach > 0)
+		return plan_fail(w, HK_ERR_PLAN, "attach", "a security key is not imported "
+		    "into a cloud, so there is no key pair to attach");
+	if (e->nregions > 0 && e->cloud == NULL)
+		return plan_fail(w, HK_ERR_PLAN, "regions", "given without \"cloud\"");
 	return 0;
 }
 
@@ -246,6 +331,22 @@ entry_check(struct where *w, struct hk_plan_entry *e, const char *type)
 	if (hk_key_kind_from_name(type, &e->kind) != 0)
 		return plan_fail(w, HK_ERR_PLAN, "type", "\"%s\" is not one of %s", type,
 		    hk_key_kind_names());
+	if (hk_plan_entry_is_sk(e)) {
+		if ((r = sk_check(w, e)) != 0)
+			return r;
+		if (e->cloud == NULL)
+			goto local;
+	} else {
+		if (strncmp(e->token, "fido:", 5) == 0)
+			return plan_fail(w, HK_ERR_PLAN, "type", "a fido: device makes ecdsa-sk "
+			    "and ed25519-sk keys, not %s", type);
+		if (e->cloud == NULL)
+			return plan_fail(w, HK_ERR_PLAN, "cloud", "missing (in the entry or in "
+			    "\"defaults\")");
+		if (e->nregions == 0)
+			return plan_fail(w, HK_ERR_PLAN, "regions", "missing (in the entry or in "
+			    "\"defaults\")");
+	}
 	if ((caps = hk_cloud_caps_find(e->cloud)) == NULL)
 		return plan_fail(w, HK_ERR_PLAN, "cloud", "\"%s\" is not %s", e->cloud,
 		    hk_cloud_provider_names(names, sizeof(names)));
@@ -277,6 +378,7 @@ entry_check(struct where *w, struct hk_plan_entry *e, const char *type)
 				return plan_fail(w, HK_ERR_PLAN, "regions", "\"%s\" twice",
 				    e->regions[i]);
 	}
+ local:
 	if (e->pin != NULL && !pin_ok(e->pin))
 		return plan_fail(w, HK_ERR_PLAN, "pin", "a PIN source is env:VAR, file:PATH "
 		    "or fd:N; a PIN itself never goes in a plan");
@@ -329,13 +431,31 @@ entry_parse(struct where *w, json_t *obj, json_t *defaults, struct hk_plan_entry
 		goto out;
 	}
 	if ((r = get_str(w, obj, defaults, "type", 1, &type)) != 0 ||
-	    (r = get_str(w, obj, defaults, "label", 1, &e->label)) != 0 ||
-	    (r = get_str(w, obj, defaults, "cloud", 1, &e->cloud)) != 0 ||
-	    (r = get_strv(w, obj, defaults, "regions", 1, &e->regions, &e->nregions)) != 0 ||
+	    (r = get_str(w, obj, defaults, "label", 0, &e->label)) != 0 ||
+	    (r = get_str(w, obj, defaults, "cloud", 0, &e->cloud)) != 0 ||
+	    (r = get_strv(w, obj, defaults, "regions", 0, &e->regions, &e->nregions)) != 0 ||
 	    (r = get_str(w, obj, defaults, "pin", 0, &e->pin)) != 0 ||
 	    (r = get_strv(w, obj, defaults, "attach", 0, &e->attach, &e->nattach)) != 0 ||
-	    (r = get_str(w, obj, defaults, "person", 0, &e->person)) != 0)
+	    (r = get_str(w, obj, defaults, "person", 0, &e->person)) != 0 ||
+	    (r = get_bool(w, obj, defaults, "resident", &e->resident)) != 0 ||
+	    (r = get_bool(w, obj, defaults, "verify_required", &e->verify_required)) != 0 ||
+	    (r = get_str(w, obj, defaults, "attestation_roots", 0,
+	    &e->attestation_roots)) != 0 ||
+	    (r = get_str(w, obj, defaults, "application", 0, &e->application)) != 0 ||
+	    (r = get_str(w, obj, defaults, "user", 0, &e->user)) != 0 ||
+	    (r = get_str(w, obj, defaults, "output", 0, &e->output)) != 0)
 		goto out;
+	/* A security key's comment defaults to its name; a PKCS#11 key needs a label. */
+	if (e->label == NULL && hk_key_kind_from_name(type, &e->kind) == 0 &&
+	    hk_plan_entry_is_sk(e) && (e->label = strdup(e->name)) == NULL) {
+		r = plan_fail(w, HK_ERR_ALLOC, NULL, "out of memory");
+		goto out;
+	}
+	if (e->label == NULL) {
+		r = plan_fail(w, HK_ERR_PLAN, "label", "missing (in the entry or in "
+		    "\"defaults\")");
+		goto out;
+	}
 	r = entry_check(w, e, type);
  out:
 	free(type);
@@ -361,9 +481,15 @@ plan_check_unique(struct hk_plan *plan, struct where *w)
 			if (strcmp(a->token, b->token) == 0)
 				return plan_fail(w, HK_ERR_PLAN, "token", "\"%s\" is also "
 				    "entries[%zu]'s (one key per token and plan)", a->token, j);
-			if (strcmp(a->cloud, b->cloud) == 0 && strcmp(a->name, b->name) == 0)
+			if (a->cloud != NULL && b->cloud != NULL &&
+			    strcmp(a->cloud, b->cloud) == 0 && strcmp(a->name, b->name) == 0)
 				return plan_fail(w, HK_ERR_PLAN, "name", "\"%s\" is also "
 				    "entries[%zu]'s in %s", a->name, j, a->cloud);
+			/* Two key files of one name in one directory: one would lose. */
+			if (a->output != NULL && b->output != NULL &&
+			    strcmp(a->name, b->name) == 0 && strcmp(a->output, b->output) == 0)
+				return plan_fail(w, HK_ERR_PLAN, "name", "\"%s\" is also "
+				    "entries[%zu]'s key file in \"%s\"", a->name, j, a->output);
 		}
 	return 0;
 }

@@ -24,7 +24,20 @@ struct hk_plan_entry {
 	char **attach;			/* instance ids (attached in regions[0]), NULL-terminated */
 	size_t nattach;
 	char *person;			/* whom the token is issued to, or NULL */
+	/*
+	 * Security keys (ecdsa-sk, ed25519-sk on a fido: device): no cloud
+	 * takes them, so cloud and regions are optional (and refused when
+	 * given); the key-handle file and .pub go to output/name.
+	 */
+	int resident;			/* "resident": a discoverable credential */
+	int verify_required;		/* "verify_required": signatures need the PIN */
+	char *attestation_roots;	/* "attestation_roots": a directory, or NULL */
+	char *application;		/* "application" (default "ssh:") */
+	char *user;			/* "user" of a resident credential, or NULL */
+	char *output;			/* "output" directory (default ".") */
 };
+/* 1 when the entry makes a security key on a fido: device (no cloud). */
+int hk_plan_entry_is_sk(const struct hk_plan_entry *e);
 
 struct hk_plan {
 	char *path;			/* the file, or NULL for a command-line plan */

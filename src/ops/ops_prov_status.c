@@ -22,6 +22,7 @@ entry_clear(struct hk_prov_entry *e)
 	free(e->fingerprint);
 	free(e->cloud_fingerprint_expected);
 	free(e->public_key);
+	free(e->key_file);
 	free(e->last_step);
 	free(e->last_phase);
 	free(e->last_outcome);
@@ -63,6 +64,11 @@ hk_prov_result_new(const struct hk_plan *plan, struct hk_prov_result **resp)
 		for (j = 0; j < e->nimports; j++)
 			if ((e->imports[j].region = strdup(e->plan->regions[j])) == NULL)
 				goto nomem;
+		if (hk_plan_entry_is_sk(e->plan) && asprintf(&e->key_file, "%s/%s",
+		    e->plan->output, e->plan->name) < 0) {
+			e->key_file = NULL;
+			goto nomem;
+		}
 	}
 	*resp = res;
 	return 0;
@@ -129,7 +135,8 @@ int
 hk_prov_entry_from_store(struct hk_store *st, const struct hk_store_entry *se,
     struct hk_prov_entry *e)
 {
-	const struct hk_cloud_caps *caps = hk_cloud_caps_find(e->plan->cloud);
+	const struct hk_cloud_caps *caps = e->plan->cloud != NULL ?
+	    hk_cloud_caps_find(e->plan->cloud) : NULL;
 	struct hk_store_journal *j = NULL;
 	struct hk_store_token *t = NULL;
 	struct hk_store_key *k = NULL;
@@ -172,7 +179,7 @@ hk_prov_entry_from_store(struct hk_store *st, const struct hk_store_entry *se,
 	if ((r = hk_store_imports_list(st, se->key_id, &imps, &nimps)) != 0)
 		goto out;
 	for (i = 0; i < nimps; i++) {
-		if (strcmp(imps[i]->provider, e->plan->cloud) != 0 ||
+		if (e->plan->cloud == NULL || strcmp(imps[i]->provider, e->plan->cloud) != 0 ||
 		    strcmp(imps[i]->name, e->plan->name) != 0)
 			continue;
 		for (m = 0; m < e->nimports; m++) {

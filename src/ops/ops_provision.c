@@ -4,6 +4,8 @@
  * hands its key to the engine the moment it exists and waits for its
  * regions to settle. Every step is journaled before and after it runs; the
  * key id is journaled before the key is made (see keygen_step). */
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,8 +16,11 @@
 
 #include <openssl/rand.h>
 
+#include "buf.h"
+#include "file.h"
 #include "ops.h"
 #include "ops_prov_int.h"
+#include "skfile.h"
 #include "token.h"
 
 #define PROV_SESSIONS_MAX	8
@@ -98,6 +103,7 @@ struct prov {
 	struct hk_store *st;
 	int64_t run_id;
 	struct hk_tokens *ts;
+	struct hk_tokens *fts;		/* fido: devices when a --module limits ts */
 	struct sess sess[PROV_SESSIONS_MAX];
 	size_t nsess;
 	struct wctx *w;
@@ -318,6 +324,8 @@ pop_run(struct wctx *w, const struct pop *op)
 		t.label = info->label;
 		t.uri = info->uri;
 		t.person = w->pe->person;
+		if (info->fido2 != NULL && info->fido2->aaguid[0] != '\0')
+			t.aaguid = info->fido2->aaguid;
 		return hk_store_token_upsert(st, &t, &w->token_id);
 	case POP_ENTRY:
 		return hk_store_entry_update(st, w->entry_id, op->with_token ? w->token_id : 0,
@@ -332,6 +340,13 @@ pop_run(struct wctx *w, const struct pop *op)
 		sk.proof_verified = w->k->proof.verified;
 		sk.proof_detail = w->flags;
 		sk.person = w->pe->person;
+		if (w->k->proof.kind == HK_PROOF_FIDO2_ATTESTATION &&
+		    w->k->proof.u.fido2.attestation.ptr != NULL) {
+			/* The attestation object, kept: the proof can be checked again. */
+			sk.attestation = w->k->proof.u.fido2.attestation.ptr;
+			sk.attestation_len = w->k->proof.u.fido2.attestation.len;
+			sk.attestation_format = w->k->proof.u.fido2.format;
+		}
 		return hk_store_key_put(st, &sk, &w->key_id);
 	case POP_IMPORT_PUT:
 		memset(&si, 0, sizeof(si));
@@ -576,6 +591,15 @@ ui_cancelled(void *arg)
 	return hk_ui_cancelled(w->p->req->ui);
 }
 
+/* A security key waits for its touch: the front end says so for this entry. */
+static void
+ui_touch(void *arg, const char *prompt)
+{
+	struct wctx *w = arg;
+
+	emit(w, HK_PROV_EV_TOUCH, HK_PROV_STEP_KEYGEN, NULL, NULL, NULL, prompt);
+}
+
 static void
 hex_of(const uint8_t *b, size_t n, char *out)
 {
@@ -770,6 +794,327 @@ keygen_step(struct wctx *w)
 	return r;
 }
 
+/* ---- security keys (fido: entries): no key id before the keygen ---- */
+
+/* "ssh:app" or "ssh:app user": how the backend labels a resident credential. */
+static void
+sk_rk_label(const struct hk_plan_entry *pe, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", pe->application, pe->user != NULL ? " " : "",
+	    pe->user != NULL ? pe->user : "");
+}
+
+/* The proof detail of an sk key: its flags first (the key-handle file needs them). */
+static void
+sk_detail(const struct hk_token_key *k, char *buf, size_t size)
+{
+	const struct hk_token_proof *pf = &k->proof;
+
+	snprintf(buf, size, "sk_flags=0x%02x%s%s%s; attestation %s %s%s", k->sk_flags,
+	    (k->sk_flags & HK_SK_USER_PRESENCE_REQD) ? " touch-required" : "",
+	    (k->sk_flags & HK_SK_USER_VERIFICATION_REQD) ? " verify-required" : "",
+	    (k->sk_flags & HK_SK_RESIDENT_KEY) ? " resident" : "",
+	    pf->kind == HK_PROOF_FIDO2_ATTESTATION && pf->u.fido2.format != NULL ?
+	    pf->u.fido2.format : "none", pf->verified ? "verified" : "not verified",
+	    pf->kind == HK_PROOF_FIDO2_ATTESTATION && pf->u.fido2.chain_verified ?
+	    ", chain verified" : "");
+}
+
+/*
+ * The credential an earlier run recorded, as a token key: the credential id
+ * (key handle) and the public key from the inventory, its flags from the
+ * proof detail. Enough to write the key-handle file again; the device is
+ * not asked (a non-resident credential is nowhere on it).
+ */
+static int
+sk_key_from_store(struct wctx *w, struct hk_store_key *sk, struct hk_token_key **kp)
+{
+	struct hk_token_key *k;
+	unsigned int flags = HK_SK_USER_PRESENCE_REQD;
+	uint8_t buf[HK_SK_KEY_HANDLE_MAX];
+	size_t n;
+	int r;
+
+	*kp = NULL;
+	if (sk->ref == NULL || unhex(sk->ref, buf, sizeof(buf), &n) != 0 || sk->key == NULL)
+		return hk_error_set(&w->e->error, HK_ERR_INVENTORY, "entry %s: the recorded "
+		    "credential id \"%s\" is not hex", w->pe->id, sk->ref != NULL ? sk->ref : "");
+	if (sk->proof_detail != NULL && sscanf(sk->proof_detail, "sk_flags=0x%x", &flags) != 1)
+		flags = HK_SK_USER_PRESENCE_REQD;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((k->id = malloc(n)) == NULL || (k->id_hex = strdup(sk->ref)) == NULL ||
+	    (k->label = strdup(w->pe->label)) == NULL ||
+	    (r = hk_key_dup(sk->key, &k->key)) != 0) {
+		hk_token_key_free(k);
+		return HK_ERR_ALLOC;
+	}
+	memcpy(k->id, buf, n);
+	k->idlen = n;
+	k->has_private = k->has_public = 1;
+	k->sk_flags = (uint8_t)flags;
+	k->proof.kind = HK_PROOF_FIDO2_ATTESTATION;
+	k->proof.verified = sk->proof_verified;
+	*kp = k;
+	return 0;
+}
+
+/* An earlier run of this entry journaled a keygen BEGIN (it may have made it). */
+static int
+sk_keygen_begun(struct wctx *w, int *begunp)
+{
+	struct hk_store_journal **js = NULL;
+	size_t nj = 0, i;
+	int r = 0;
+
+	*begunp = 0;
+	if (!w->prev_started)
+		return 0;
+	WSTORE(w, r, hk_store_journal_list(w->p->st, w->entry_id, &js, &nj));
+	if (r != 0)
+		return hk_error_take(&w->e->error, r);
+	/* The last keygen row of an earlier run: a BEGIN without its END. */
+	for (i = 0; i < nj; i++)
+		if (js[i]->step != NULL && strcmp(js[i]->step, "keygen") == 0 &&
+		    js[i]->run_id != w->p->run_id)
+			*begunp = js[i]->phase == HK_STORE_BEGIN;
+	hk_store_journals_free(js, nj);
+	return 0;
+}
+
+/*
+ * After an interrupted keygen of a resident credential: the device may hold
+ * it (made, not journaled). Looked up by application and user; found, it is
+ * not made twice, and without its attestation (lost with the run) it is not
+ * taken either: the entry fails saying how to remove it.
+ */
+static int
+sk_resident_lookup(struct wctx *w)
+{
+	struct hk_token_key **keys = NULL;
+	char label[256], id[24];
+	size_t n = 0, i;
+	int r, found = -1;
+
+	sk_rk_label(w->pe, label, sizeof(label));
+	if ((r = hk_token_keys(w->tok, &keys, &n)) != 0) {
+		if (hk_token_error(w->tok)->code == HK_ERR_PIN_REQUIRED && w->pin == NULL) {
+			/*
+			 * A device without a PIN lists nothing; its keygen still
+			 * refuses a second credential of this application and user
+			 * (the backend's existence check needs no PIN).
+			 */
+			hk_err_clear();
+			return 0;
+		}
+		hk_error_copy(&w->e->error, hk_token_error(w->tok));
+		return r;
+	}
+	for (i = 0; i < n && found < 0; i++)
+		if (keys[i]->label != NULL && strcmp(keys[i]->label, label) == 0)
+			found = (int)i;
+	if (found >= 0) {
+		snprintf(id, sizeof(id), "%.16s", keys[found]->id_hex);
+		r = hk_error_set(&w->e->error, HK_ERR_KEY_EXISTS, "entry %s: resident "
+		    "credential %s (%s) is on %s from an interrupted run, without its "
+		    "attestation; not made twice. Remove it (hwkey key delete %s --key %s) "
+		    "and run again", w->pe->id, id, label, w->pe->token, w->pe->token, id);
+	}
+	hk_token_keys_free(keys, n);
+	return r;
+}
+
+/* Before the device is asked: the key files are not some other key's. */
+static int
+sk_paths_free(struct wctx *w)
+{
+	char path[4096 + 8];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", w->e->key_file);
+	if (lstat(path, &st) == 0)
+		return hk_error_set(&w->e->error, HK_ERR_EXISTS, "entry %s: %s exists and is "
+		    "not this entry's key; move it away or change \"output\" or \"name\"",
+		    w->pe->id, path);
+	snprintf(path, sizeof(path), "%s.pub", w->e->key_file);
+	if (lstat(path, &st) == 0)
+		return hk_error_set(&w->e->error, HK_ERR_EXISTS, "entry %s: %s exists and is "
+		    "not this entry's key; move it away or change \"output\" or \"name\"",
+		    w->pe->id, path);
+	return 0;
+}
+
+static int
+sk_keygen_step(struct wctx *w)
+{
+	struct hk_store_key *sk = NULL;
+	struct hk_keygen_req *kr = NULL;
+	char detail[512];
+	int r = 0, begun = 0;
+
+	if (w->prev_key_id != 0) {
+		WSTORE(w, r, hk_store_key_get(w->p->st, w->prev_key_id, &sk));
+		if (r != 0)
+			return hk_error_take(&w->e->error, r);
+	}
+	snprintf(detail, sizeof(detail), "%s application=%s%s%s%s", sk != NULL ? "recorded" :
+	    "make", w->pe->application, w->pe->user != NULL ? " user=" : "",
+	    w->pe->user != NULL ? w->pe->user : "", w->pe->resident ? " resident" : "");
+	if ((r = step_begin(w, HK_PROV_STEP_KEYGEN, "keygen", NULL, detail)) != 0)
+		goto out;
+	if (sk != NULL) {
+		/* Its keygen END is journaled with this record: never made again. */
+		if ((r = sk_key_from_store(w, sk, &w->k)) != 0)
+			goto out;
+		if ((w->e->key_id = strdup(w->k->id_hex)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		w->e->key_found = 1;
+		snprintf(w->flags, sizeof(w->flags), "%s", sk->proof_detail != NULL ?
+		    sk->proof_detail : "");
+		snprintf(detail, sizeof(detail), "credential %.16s recorded by an earlier run; "
+		    "not made again", w->k->id_hex);
+		goto out;
+	}
+	if ((r = sk_paths_free(w)) != 0)
+		goto out;
+	if (w->pe->resident && ((r = sk_keygen_begun(w, &begun)) != 0 ||
+	    (begun && (r = sk_resident_lookup(w)) != 0)))
+		goto out;
+	if (hk_ui_cancelled(w->p->req->ui)) {
+		r = hk_error_set(&w->e->error, HK_ERR_CANCELLED, "cancelled before keygen");
+		goto out;
+	}
+	if ((kr = hk_keygen_req_new()) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = hk_keygen_req_set_kind(kr, w->pe->kind)) != 0 ||
+	    (r = hk_keygen_req_set_label(kr, w->pe->label)) != 0 ||
+	    (r = hk_keygen_req_set_resident(kr, w->pe->resident)) != 0 ||
+	    (r = hk_keygen_req_set_user_verification(kr, w->pe->verify_required)) != 0 ||
+	    (r = hk_keygen_req_set_touch_required(kr, 1)) != 0 ||
+	    (r = hk_keygen_req_set_application(kr, w->pe->application)) != 0 ||
+	    (w->pe->user != NULL && (r = hk_keygen_req_set_user_id(kr,
+	    (const uint8_t *)w->pe->user, strlen(w->pe->user))) != 0) ||
+	    (r = hk_keygen_req_set_attestation_roots(kr, w->pe->attestation_roots)) != 0)
+		goto out;
+	if ((r = hk_token_keygen(w->tok, kr, &w->k)) != 0) {
+		hk_error_copy(&w->e->error, hk_token_error(w->tok));
+		goto out;
+	}
+	w->e->key_made = 1;
+	if ((w->e->key_id = strdup(w->k->id_hex)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	sk_detail(w->k, w->flags, sizeof(w->flags));
+	snprintf(detail, sizeof(detail), "credential %.16s made%s", w->k->id_hex,
+	    w->pe->resident ? " (resident)" : "");
+	/*
+	 * The credential exists only in this process until recorded: its id,
+	 * public key and attestation go in with the END row, durably, before
+	 * anything else (the files) happens.
+	 */
+	if ((r = hk_key_set_comment(w->k->key, w->pe->label)) != 0 ||
+	    (r = queue_op(w, POP_KEY, 0)) != 0 || (r = queue_entry(w, 0, 1, NULL)) != 0)
+		goto out;
+	if ((r = step_end(w, HK_PROV_STEP_KEYGEN, "keygen", NULL, NULL, detail)) != 0 ||
+	    (r = flush(w)) != 0) {
+		if (w->e->error.code == 0)
+			hk_error_take(&w->e->error, r);
+		hk_keygen_req_free(kr);
+		hk_store_key_free(sk);
+		return r;
+	}
+	hk_keygen_req_free(kr);
+	hk_store_key_free(sk);
+	return 0;
+ out:
+	hk_keygen_req_free(kr);
+	hk_store_key_free(sk);
+	if (r != 0 && w->e->error.code == 0)
+		hk_error_take(&w->e->error, r);
+	step_end(w, HK_PROV_STEP_KEYGEN, "keygen", NULL, r != 0 ? &w->e->error : NULL, detail);
+	return r;
+}
+
+/* path holds the same key as want (0), or nothing (1), or something else (error). */
+static int
+sk_file_same(struct wctx *w, const char *path, int pub, const struct hk_token_key *k,
+    int *missingp)
+{
+	struct hk_sk_file *f = NULL;
+	struct hk_key *key = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int same = 0;
+
+	*missingp = 0;
+	if (lstat(path, &st) != 0) {
+		*missingp = 1;
+		return 0;
+	}
+	hk_err_clear();
+	if (!S_ISREG(st.st_mode))
+		same = 0;
+	else if (!pub) {
+		if (hk_sk_file_read(path, &f) == 0)
+			same = hk_key_equal(f->key, k->key) && f->key_handle_len == k->idlen &&
+			    memcmp(f->key_handle, k->id, k->idlen) == 0;
+	} else if (hk_file_read(path, 1 << 20, &data, &len) == 0 &&
+	    hk_key_parse(data, len, &key) == 0)
+		same = hk_key_equal(key, k->key);
+	hk_err_clear();
+	hk_sk_file_free(f);
+	hk_key_free(key);
+	free(data);
+	if (!same)
+		return hk_error_set(&w->e->error, HK_ERR_EXISTS, "entry %s: %s holds another "
+		    "key; not overwritten (move it away and run again)", w->pe->id, path);
+	return 0;
+}
+
+/*
+ * The key-handle file (0600) and .pub in the entry's output directory, each
+ * atomically; a file that already holds this key stays, a missing one is
+ * written (again), one holding another key is never replaced.
+ */
+static int
+sk_write_files(struct wctx *w, char *detail, size_t size)
+{
+	char *priv = NULL, *line = NULL, *pub = NULL;
+	size_t privlen = 0;
+	int r, miss_priv = 0, miss_pub = 0;
+
+	if (asprintf(&pub, "%s.pub", w->e->key_file) < 0) {
+		pub = NULL;
+		return HK_ERR_ALLOC;
+	}
+	if ((r = sk_file_same(w, w->e->key_file, 0, w->k, &miss_priv)) != 0 ||
+	    (r = sk_file_same(w, pub, 1, w->k, &miss_pub)) != 0)
+		goto out;
+	hk_err_clear();
+	if ((r = hk_sk_file_write(w->k->key, w->k->sk_flags, w->k->id, w->k->idlen, NULL,
+	    &priv, &privlen)) != 0 || (r = hk_key_write(w->k->key, HK_FMT_OPENSSH, &line)) != 0)
+		goto out;
+	if (miss_priv && (r = hk_file_write_atomic(w->e->key_file, priv, privlen, 0600)) != 0)
+		goto out;
+	if (miss_pub && (r = hk_file_write_atomic(pub, line, strlen(line), 0644)) != 0)
+		goto out;
+	snprintf(detail, size, "%s%s", w->e->key_file, !miss_priv && !miss_pub ?
+	    " and .pub already hold this key" : w->e->key_made ? " and .pub written" :
+	    " and .pub written again from the inventory");
+ out:
+	if (priv != NULL)
+		hk_freezero(priv, privlen);
+	free(line);
+	free(pub);
+	return r;
+}
+
 static void
 flags_text(const struct hk_token_key *k, char *buf, size_t size)
 {
@@ -795,7 +1140,10 @@ proof_step(struct wctx *w, char *flags, size_t size)
 	if ((r = step_begin(w, HK_PROV_STEP_PROOF, "proof", NULL,
 	    hk_proof_kind_name(w->k->proof.kind))) != 0)
 		return r;
-	flags_text(w->k, flags, size);
+	if (hk_plan_entry_is_sk(w->pe))
+		snprintf(flags, size, "%s", w->flags);	/* sk flags and attestation */
+	else
+		flags_text(w->k, flags, size);
 	if (!hk_token_key_proven(w->k))
 		r = hk_error_set(&w->e->error, HK_ERR_KEY_EXTRACTABLE, "key %s on %s: %s",
 		    w->k->id_hex, w->pe->token, w->k->proof.reason != NULL ?
@@ -807,7 +1155,7 @@ proof_step(struct wctx *w, char *flags, size_t size)
 static int
 export_step(struct wctx *w, const char *flags)
 {
-	char *line = NULL;
+	char *line = NULL, detail[4200] = "";
 	size_t n;
 	int r;
 
@@ -816,14 +1164,19 @@ export_step(struct wctx *w, const char *flags)
 	if ((r = hk_key_set_comment(w->k->key, w->pe->label)) != 0 ||
 	    (r = hk_key_write(w->k->key, HK_FMT_OPENSSH, &line)) != 0 ||
 	    (r = hk_key_fingerprint(w->k->key, HK_FP_SHA256, &w->e->fingerprint)) != 0 ||
-	    (r = hk_key_fingerprint(w->k->key, w->sess->caps->fp,
-	    &w->e->cloud_fingerprint_expected)) != 0)
+	    (w->sess != NULL && (r = hk_key_fingerprint(w->k->key, w->sess->caps->fp,
+	    &w->e->cloud_fingerprint_expected)) != 0))
 		goto out;
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	w->e->public_key = line;
 	snprintf(w->flags, sizeof(w->flags), "%s", flags);
+	if (hk_plan_entry_is_sk(w->pe)) {
+		/* Recorded at keygen; what is left is the files ssh uses it through. */
+		r = sk_write_files(w, detail, sizeof(detail));
+		goto out;
+	}
 	/* The key record goes with the END row and the imports' BEGIN rows. */
 	if ((r = queue_op(w, POP_KEY, 0)) == 0)
 		r = queue_entry(w, 0, 1, NULL);
@@ -831,7 +1184,7 @@ export_step(struct wctx *w, const char *flags)
 	if (r != 0 && w->e->error.code == 0)
 		hk_error_take(&w->e->error, r);
 	step_end(w, HK_PROV_STEP_EXPORT, "export", NULL, r != 0 ? &w->e->error : NULL,
-	    w->e->fingerprint);
+	    detail[0] != '\0' ? detail : w->e->fingerprint);
 	return r;
 }
 
@@ -1044,9 +1397,13 @@ entry_run(struct wctx *w)
 	char flags[160], detail[512];
 	int r;
 
-	snprintf(detail, sizeof(detail), "%s %s label=%s -> %s %s name=%s", w->pe->token,
-	    hk_key_kind_name(w->pe->kind), w->pe->label, w->pe->cloud, w->pe->regions[0],
-	    w->pe->name);
+	if (w->pe->cloud != NULL)
+		snprintf(detail, sizeof(detail), "%s %s label=%s -> %s %s name=%s", w->pe->token,
+		    hk_key_kind_name(w->pe->kind), w->pe->label, w->pe->cloud, w->pe->regions[0],
+		    w->pe->name);
+	else
+		snprintf(detail, sizeof(detail), "%s %s label=%s -> %s", w->pe->token,
+		    hk_key_kind_name(w->pe->kind), w->pe->label, w->e->key_file);
 	if ((r = step_begin(w, HK_PROV_STEP_INTENT, "intent", NULL, detail)) != 0 ||
 	    (r = token_step(w)) != 0) {
 		if (w->e->error.code == 0)
@@ -1055,12 +1412,18 @@ entry_run(struct wctx *w)
 		goto fail;
 	}
 	step_end(w, HK_PROV_STEP_INTENT, "intent", NULL, NULL, NULL);
-	if ((r = keygen_step(w)) != 0 || (r = proof_step(w, flags, sizeof(flags))) != 0 ||
+	if ((r = hk_plan_entry_is_sk(w->pe) ? sk_keygen_step(w) : keygen_step(w)) != 0 ||
+	    (r = proof_step(w, flags, sizeof(flags))) != 0 ||
 	    (r = export_step(w, flags)) != 0)
 		goto fail;
 	/* The device's part is over: let the token go before the network wait. */
 	hk_token_free(w->tok);
 	w->tok = NULL;
+	if (w->sess == NULL) {
+		/* A security key: no cloud takes it; recorded and written, it is done. */
+		entry_final(w, HK_PROV_DONE);
+		return;
+	}
 	if ((r = import_steps(w)) != 0)
 		goto fail;
 	if (w->pe->nattach > 0) {
@@ -1145,7 +1508,8 @@ sess_for(struct prov *p, const char *provider)
 	o.provider = provider;
 	o.ui = p->req->ui;
 	for (i = 0; i < p->res->n; i++)
-		if (strcmp(p->req->plan->entries[i].cloud, provider) == 0 &&
+		if (p->req->plan->entries[i].cloud != NULL &&
+		    strcmp(p->req->plan->entries[i].cloud, provider) == 0 &&
 		    p->req->plan->entries[i].nregions > nreg)
 			nreg = p->req->plan->entries[i].nregions;
 	o.nregions_hint = nreg;
@@ -1167,11 +1531,28 @@ entry_fail_early(struct wctx *w, const struct hk_error *e)
 	entry_fail(w, e->code);
 }
 
+/*
+ * A done security-key entry whose key-handle file or .pub is gone runs
+ * again: its credential is recorded, so the run only writes the files.
+ */
+static int
+sk_files_missing(const struct wctx *w)
+{
+	char path[4096 + 8];
+	struct stat st;
+
+	if (!hk_plan_entry_is_sk(w->pe) || w->e->key_file == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s.pub", w->e->key_file);
+	return lstat(w->e->key_file, &st) != 0 || lstat(path, &st) != 0;
+}
+
 static int
 prepare(struct prov *p)
 {
 	const struct hk_token_info *info;
 	struct hk_store_entry *se;
+	struct hk_tokens *ts;
 	struct wctx *w;
 	struct hk_error e;
 	char prompt[512];
@@ -1193,7 +1574,8 @@ prepare(struct prov *p)
 		w->prev_key_id = se->key_id;
 		/* A keygen row is only ever written with the entry's state: none, no row. */
 		w->prev_started = se->state != NULL;
-		if (se->state != NULL && strcmp(se->state, PROV_STATE_DONE) == 0) {
+		if (se->state != NULL && strcmp(se->state, PROV_STATE_DONE) == 0 &&
+		    !sk_files_missing(w)) {
 			/* Done by an earlier run: reported, not repeated. */
 			r = hk_prov_entry_from_store(p->st, se, w->e);
 			w->e->state = HK_PROV_DONE;
@@ -1219,29 +1601,46 @@ prepare(struct prov *p)
 				return hk_error_take(&p->res->err, r);
 			opened = 1;
 		}
-		if ((w->sess = sess_for(p, w->pe->cloud)) == NULL) {
+		if (w->pe->cloud == NULL)
+			w->sess = NULL;		/* a security key: no cloud */
+		else if ((w->sess = sess_for(p, w->pe->cloud)) == NULL) {
 			hk_error_set(&e, HK_ERR_NOT_SUPPORTED, "more than %d clouds in one plan",
 			    PROV_SESSIONS_MAX);
 			entry_fail_early(w, &e);
 			continue;
 		}
-		if (w->sess->err.code != 0) {
+		if (w->sess != NULL && w->sess->err.code != 0) {
 			entry_fail_early(w, &w->sess->err);
 			continue;
 		}
 		hk_err_clear();
-		if (hk_token_select(p->ts, w->pe->token, &w->tok) != 0) {
-			entry_fail_early(w, hk_tokens_error(p->ts));
+		ts = p->ts;
+		if (p->req->module != NULL && strncmp(w->pe->token, "fido:", 5) == 0) {
+			/* The module is the PKCS#11 entries'; a security key needs none. */
+			if (p->fts == NULL && (r = hk_tokens_open_scheme(w->pe->token,
+			    &p->fts)) != 0) {
+				hk_error_take(&e, r);
+				entry_fail_early(w, &e);
+				continue;
+			}
+			ts = p->fts;
+		}
+		if (hk_token_select(ts, w->pe->token, &w->tok) != 0) {
+			entry_fail_early(w, hk_tokens_error(ts));
 			continue;
 		}
 		w->ui.secret = ui_pin;
 		w->ui.cancelled = ui_cancelled;
+		w->ui.touch = ui_touch;
 		w->ui.arg = w;
 		hk_token_set_ui(w->tok, &w->ui);
 		info = hk_token_get_info(w->tok);
-		if ((info->flags & HK_TOKEN_F_LOGIN_REQUIRED) && p->req->pin != NULL) {
-			snprintf(prompt, sizeof(prompt), "PIN for token %s (%s): ", info->label,
-			    w->pe->id);
+		/* A security key with a PIN wants it for makeCredential (and its listing). */
+		if (((info->flags & HK_TOKEN_F_LOGIN_REQUIRED) || (info->fido2 != NULL &&
+		    (info->fido2->has_pin || w->pe->verify_required))) && p->req->pin != NULL) {
+			snprintf(prompt, sizeof(prompt), "PIN for %s %s (%s): ",
+			    info->fido2 != NULL ? "security key" : "token",
+			    info->fido2 != NULL ? info->uri : info->label, w->pe->id);
 			hk_err_clear();
 			if ((r = p->req->pin(p->req->arg, w->pe, prompt, &w->pin)) != 0) {
 				hk_error_take(&e, r);
@@ -1250,7 +1649,8 @@ prepare(struct prov *p)
 			}
 		}
 		w->runnable = 1;
-		w->sess->users++;
+		if (w->sess != NULL)
+			w->sess->users++;
 	}
 	return 0;
 }
@@ -1324,6 +1724,7 @@ prov_free(struct prov *p)
 	for (i = 0; i < p->nsess; i++)
 		hk_cloud_free(p->sess[i].c);
 	hk_tokens_free(p->ts);
+	hk_tokens_free(p->fts);
 	hk_store_close(p->st);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->wlock);
@@ -1404,8 +1805,10 @@ hk_prov_run(const struct hk_prov_req *req, struct hk_prov_result **resp)
 	for (i = 0; i < res->n; i++)
 		if (p.w[i].runnable) {
 			nrun++;
-			p.w[i].held = 1;
-			hk_cloud_hold(p.w[i].sess->c);
+			if (p.w[i].sess != NULL) {
+				p.w[i].held = 1;
+				hk_cloud_hold(p.w[i].sess->c);
+			}
 		}
 	/* Engines first: a worker's key goes out the moment it exists. */
 	for (i = 0; i < p.nsess; i++) {

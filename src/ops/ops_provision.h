@@ -60,6 +60,7 @@ struct hk_prov_entry {
 	char *fingerprint;		/* SHA256, as ssh-keygen -l */
 	char *cloud_fingerprint_expected;	/* by the provider's formula */
 	char *public_key;		/* OpenSSH line */
+	char *key_file;			/* security keys: the key-handle file (output/name) */
 	struct hk_prov_import *imports;	/* one per plan region, in plan order */
 	size_t nimports;
 	size_t nattached;
@@ -77,6 +78,7 @@ enum hk_prov_event_kind {
 	HK_PROV_EV_STEP_END,		/* the step finished (error set when it failed) */
 	HK_PROV_EV_IMPORT,		/* one region settled (import->status) */
 	HK_PROV_EV_ENTRY,		/* the entry is final: done, failed or cancelled */
+	HK_PROV_EV_TOUCH,		/* keygen on a security key waits for its touch (detail) */
 };
 struct hk_prov_event {
 	enum hk_prov_event_kind kind;

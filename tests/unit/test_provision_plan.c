@@ -185,6 +185,82 @@ test_single(void **state)
 	assert_null(plan);
 }
 
+/* fido: entries: sk types need no cloud; the sk fields get defaults and checks. */
+static void
+test_security_keys(void **state)
+{
+	static const struct bad bad[] = {
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"cloud\": \"aliyun\", \"regions\": [\"cn-hangzhou\"]}]}", HK_ERR_CLOUD_UNSUPPORTED,
+		  "entries[0] (k): field \"type\"" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"regions\": [\"cn-hangzhou\"]}]}", HK_ERR_PLAN, "field \"regions\": given without" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"resident\": 1}]}", HK_ERR_PLAN, "field \"resident\": expected true or false" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"user\": \"alice\"}]}", HK_ERR_PLAN, "field \"user\": names a resident" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"resident\": true, \"user\": \"0123456789abcdef0123456789abcdef\"}]}", HK_ERR_PLAN,
+		  "field \"user\": is 32 bytes" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"application\": \"web:x\"}]}", HK_ERR_PLAN, "field \"application\"" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"attestation_roots\": \"/nonexistent\"}]}", HK_ERR_PLAN,
+		  "field \"attestation_roots\": \"/nonexistent\" is not a directory" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"output\": \"/nonexistent\"}]}", HK_ERR_PLAN, "field \"output\"" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"a/b\", \"type\": \"ecdsa-sk\"}]}",
+		  HK_ERR_PLAN, "field \"name\"" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\", "
+		  "\"attach\": [\"i-1\"]}]}", HK_ERR_PLAN, "field \"attach\"" },
+		{ "{\"entries\": [{\"token\": \"pkcs11:token=a\", \"name\": \"k\", \"type\": \"ed25519-sk\"}]}",
+		  HK_ERR_PLAN, "field \"type\": ed25519-sk keys are made on a fido: device" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ed25519\", "
+		  "\"label\": \"l\"}]}", HK_ERR_PLAN, "field \"type\": a fido: device makes" },
+		{ "{\"entries\": [{\"token\": \"pkcs11:token=a\", \"name\": \"k\", \"type\": \"ed25519\", "
+		  "\"label\": \"l\"}]}", HK_ERR_PLAN, "field \"cloud\": missing" },
+		{ "{\"entries\": [{\"token\": \"fido:unix:/s\", \"name\": \"k\", \"type\": \"ecdsa-sk\"}, "
+		  "{\"token\": \"fido:unix:/t\", \"id\": \"k2\", \"name\": \"k\", \"type\": \"ecdsa-sk\"}]}",
+		  HK_ERR_PLAN, "entries[1] (k2): field \"name\": \"k\" is also entries[0]'s key file" },
+	};
+	struct hk_plan *plan = NULL;
+	struct hk_error e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("{\"defaults\": {\"output\": \"/tmp\"}, \"entries\": ["
+	    "{\"token\": \"fido:unix:/s\", \"name\": \"alice-sk\", \"type\": \"ecdsa-sk\", "
+	    "\"resident\": true, \"verify_required\": true, \"user\": \"alice\", "
+	    "\"application\": \"ssh:hw\", \"attestation_roots\": \"/tmp\", \"cloud\": null}, "
+	    "{\"token\": \"fido:unix:/t\", \"name\": \"bob-sk\", \"type\": \"ed25519-sk\", "
+	    "\"output\": \".\"}]}", &plan, &e), 0);
+	assert_int_equal(plan->n, 2);
+	assert_true(hk_plan_entry_is_sk(&plan->entries[0]));
+	assert_null(plan->entries[0].cloud);
+	assert_int_equal(plan->entries[0].nregions, 0);
+	assert_int_equal(plan->entries[0].resident, 1);
+	assert_int_equal(plan->entries[0].verify_required, 1);
+	assert_string_equal(plan->entries[0].user, "alice");
+	assert_string_equal(plan->entries[0].application, "ssh:hw");
+	assert_string_equal(plan->entries[0].attestation_roots, "/tmp");
+	assert_string_equal(plan->entries[0].output, "/tmp");
+	assert_string_equal(plan->entries[0].label, "alice-sk");	/* the name */
+	assert_int_equal(plan->entries[1].resident, 0);
+	assert_null(plan->entries[1].user);
+	assert_string_equal(plan->entries[1].application, "ssh:");
+	assert_string_equal(plan->entries[1].output, ".");
+	assert_null(plan->entries[1].attestation_roots);
+	hk_plan_free(plan);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		plan = NULL;
+		if (parse(bad[i].json, &plan, &e) != bad[i].code ||
+		    strstr(e.message, bad[i].where) == NULL)
+			fail_msg("case %zu: code %d (%s), want %d with \"%s\"", i, e.code, e.message,
+			    bad[i].code, bad[i].where);
+		assert_null(plan);
+	}
+}
+
 int
 main(void)
 {
@@ -193,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_identity_from_path),
 		cmocka_unit_test(test_refusals_name_entry_and_field),
 		cmocka_unit_test(test_single),
+		cmocka_unit_test(test_security_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
