@@ -146,7 +146,7 @@ read_line(int fd, char *buf, size_t size, size_t *lenp, int *eofp)
 static int
 ask_tty(int fd, const char *prompt, struct hk_secret **secp)
 {
-	char buf[CLI_SECRET_MAX];
+	char buf[CLI_SECRET_MAX], line[512];
 	size_t len = 0;
 	int eof, r;
 
@@ -160,7 +160,13 @@ ask_tty(int fd, const char *prompt, struct hk_secret **secp)
 		r = hk_errf(HK_ERR_SYSTEM, "/dev/tty: %s", strerror(errno));
 		goto out;
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0 || write(fd, ": ", 2) < 0) {
+	/*
+	 * One write, after the flush above: whoever answers at the prompt (a
+	 * user, or a program watching the terminal) answers once it is whole,
+	 * so the answer is never flushed away by this prompt's TCSAFLUSH.
+	 */
+	snprintf(line, sizeof(line), "%s: ", prompt);
+	if (write(fd, line, strlen(line)) < 0) {
 		r = hk_errf(HK_ERR_SYSTEM, "/dev/tty: %s", strerror(errno));
 		goto out;
 	}
