@@ -14,13 +14,12 @@
 #     direct reads) and of each entry's own time (waiting for its flushes),
 #     from the run's own --json summary. Target <= 5%.
 #     What the per-entry figure counts (src/ops/ops_provision.c flush()): from
-#     queueing a flush until the worker runs again, i.e. the writer's 2 ms
-#     gather window, its wake-up, the commit, and then the worker's own wait
-#     for a CPU after the commit is done (every waiter is woken by one
-#     broadcast). On 2 shared cores that last part, no inventory work, was
-#     the largest (3-53 ms per flush, against 1-2 ms of commit) in an
-#     instrumented build: the figure overstates the inventory and swings
-#     with the machine's load. The wall-time figure sums the writer's batch
+#     queueing a flush until the writer has committed it (its 2 ms gather
+#     window, its wake-up, the commit with its fsync), plus the entry's own
+#     direct calls. The worker's wait for a CPU after its rows are committed
+#     is the scheduler's, not the inventory's, and is not counted (an
+#     instrumented build found it 3-53 ms per flush on 2 shared cores,
+#     against 1-2 ms of commit). The wall-time figure sums the writer's batch
 #     time and the direct calls (open, entries, run); hk_store_close (the
 #     final checkpoint, 4-11 ms) is not in it.
 # PARTS=b runs only (b) (default: ab); BENCH_OUT=DIR keeps (b)'s --json lines there.
