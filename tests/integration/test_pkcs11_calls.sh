@@ -59,7 +59,9 @@ cp out keys-nologin.direct
 spied keys-nologin hk keys --no-login
 assert_eq $((2 * NK)) "$(gav keys-nologin)" "keys --no-login: C_GetAttributeValue calls (2 per key)"
 assert_eq 2 "$(per_object keys-nologin)" "keys --no-login: calls per object"
-assert_files_equal keys-nologin.direct keys-nologin.out "keys --no-login through the spy"
+# SoftHSM's C_FindObjects order differs from process to process: compare the rows as sets.
+sort keys-nologin.direct >a.sorted; sort keys-nologin.out >b.sorted
+assert_files_equal a.sorted b.sorted "keys --no-login through the spy"
 spied sshkeygen ssh-keygen -D "$SPY"
 [ "$(gav keys-nologin)" -le "$(gav sshkeygen)" ] ||
 	fail "keys --no-login made $(gav keys-nologin) calls, ssh-keygen -D $(gav sshkeygen)"
@@ -126,7 +128,8 @@ for nth in 1 2; do
 		HKMOD=$HK_P11FAULT expect_exit 0 hk keys --no-login
 	assert_eq 1 "$(grep -c ' C_GetAttributeValue CKR_FUNCTION_FAILED injected$' fault.log)" \
 		"refused batch (call $nth) injected"
-	assert_files_equal keys-nologin.direct out "refused batch (call $nth): same listing"
+	sort keys-nologin.direct >a.sorted; sort out >b.sorted
+	assert_files_equal a.sorted b.sorted "refused batch (call $nth): same listing"
 	n=$(grep -c ' C_GetAttributeValue ' fault.log)
 	[ "$n" -gt $((2 * NK)) ] && [ "$n" -le $((2 * NK + 2 * 7)) ] ||
 		fail "refused batch (call $nth): $n calls, want one object re-read alone"
